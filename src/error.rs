@@ -1,0 +1,159 @@
+//! The one error type that crosses every boundary: server functions, REST responses and the UI.
+//!
+//! Messages are written for the person using the app. Internal failures carry no detail: the server logs
+//! the cause and the user sees [`AppError::Internal`].
+
+use serde::{Deserialize, Serialize};
+use server_fn::{codec::JsonEncoding, error::FromServerFnError, error::ServerFnErrorErr};
+
+/// A problem with one input field, shown next to that field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum AppError {
+    /// One or more fields are invalid (HTTP 422).
+    #[error("{}", validation_summary(fields))]
+    Validation { fields: Vec<FieldError> },
+    /// The request could not be understood at all (HTTP 400).
+    #[error("{message}")]
+    BadRequest { message: String },
+    /// No valid session (HTTP 401).
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    /// Email and password do not match an account (HTTP 401).
+    #[error("The email or password is incorrect.")]
+    InvalidCredentials,
+    /// The account exists but an admin disabled it (HTTP 403).
+    #[error("This account has been disabled. Contact an administrator.")]
+    AccountDisabled,
+    /// Signed in, but not allowed (HTTP 403).
+    #[error("You do not have permission to do that.")]
+    Forbidden,
+    /// A cross-site request was refused (HTTP 403).
+    #[error("This request came from another site and was refused.")]
+    CrossSite,
+    /// HTTP 404.
+    #[error("{what} was not found.")]
+    NotFound { what: String },
+    /// The change conflicts with existing data (HTTP 409).
+    #[error("{message}")]
+    Conflict { message: String },
+    /// Too many attempts (HTTP 429).
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// Something failed on the server; details are in the server log only (HTTP 500).
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The browser could not talk to the server (never produced by the server).
+    #[error("Could not reach Studyhall. Check your connection and try again.")]
+    Network,
+}
+
+fn validation_summary(fields: &[FieldError]) -> String {
+    match fields {
+        [] => "Some fields are invalid.".to_string(),
+        [one] => one.message.clone(),
+        many => format!("{} fields need attention.", many.len()),
+    }
+}
+
+impl AppError {
+    pub fn validation(field: &str, message: &str) -> Self {
+        AppError::Validation {
+            fields: vec![FieldError::new(field, message)],
+        }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound {
+            what: what.to_string(),
+        }
+    }
+
+    /// The HTTP status this error maps to on every HTTP surface.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Validation { .. } => 422,
+            AppError::BadRequest { .. } => 400,
+            AppError::Unauthenticated | AppError::InvalidCredentials => 401,
+            AppError::AccountDisabled | AppError::Forbidden | AppError::CrossSite => 403,
+            AppError::NotFound { .. } => 404,
+            AppError::Conflict { .. } => 409,
+            AppError::RateLimited { .. } => 429,
+            AppError::Internal => 500,
+            AppError::Network => 503,
+        }
+    }
+
+    /// The message for one field, if this is a validation error that names it.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Validation { fields } => fields
+                .iter()
+                .find(|f| f.field == field)
+                .map(|f| f.message.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::BadRequest {
+                message: "The request was incomplete or malformed.".to_string(),
+            },
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Network,
+            _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_errors_summarise_and_name_fields() {
+        let err = AppError::Validation {
+            fields: vec![
+                FieldError::new("email", "Enter an email address."),
+                FieldError::new("password", "Too short."),
+            ],
+        };
+        assert_eq!(err.to_string(), "2 fields need attention.");
+        assert_eq!(err.field_message("password").as_deref(), Some("Too short."));
+        assert_eq!(err.field_message("name"), None);
+        assert_eq!(err.status(), 422);
+    }
+
+    #[test]
+    fn errors_round_trip_through_json_with_a_code() {
+        let err = AppError::RateLimited {
+            message: "Slow down.".into(),
+            retry_after_secs: 30,
+        };
+        let json = serde_json::to_string(&err).unwrap();
+        assert!(json.contains(r#""code":"rate_limited""#), "{json}");
+        assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), err);
+    }
+}

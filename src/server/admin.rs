@@ -1,0 +1,158 @@
+//! User administration. Every function checks that the actor is an admin before it reads or writes.
+
+use super::accounts::{create_user, Caller};
+use super::db::Db;
+use super::{cohorts, now_ms, sessions, users};
+use crate::model::{
+    AdminUserRow, Cohort, CohortId, NewUserInput, Page, Role, User, UserFilter, UserId,
+};
+use crate::validate;
+use crate::AppError;
+
+fn require_admin(actor: &Caller) -> Result<(), AppError> {
+    if actor.is(Role::Admin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn not_self(actor: &Caller, target: UserId, what: &str) -> Result<(), AppError> {
+    if actor.user.id == target {
+        Err(AppError::Conflict {
+            message: format!("You cannot {what} your own account."),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+pub async fn list_users(
+    db: &Db,
+    actor: &Caller,
+    filter: &UserFilter,
+) -> Result<Page<AdminUserRow>, AppError> {
+    require_admin(actor)?;
+    users::list_for_admin(db, filter, now_ms()).await
+}
+
+pub async fn create(db: &Db, actor: &Caller, input: &NewUserInput) -> Result<User, AppError> {
+    require_admin(actor)?;
+    let user = create_user(
+        db,
+        &input.email,
+        &input.display_name,
+        &input.password,
+        &input.time_zone,
+        input.role,
+        input.cohort_id,
+    )
+    .await?;
+    tracing::info!(admin = actor.user.id, user = user.id, role = %user.role, "user created");
+    Ok(user)
+}
+
+pub async fn set_role(db: &Db, actor: &Caller, target: UserId, role: Role) -> Result<(), AppError> {
+    require_admin(actor)?;
+    not_self(actor, target, "change the role of")?;
+    users::get(db, target).await?;
+    users::set_role(db, target, role).await?;
+    users::drop_assignments_for_role(db, target, role).await?;
+    tracing::info!(admin = actor.user.id, user = target, %role, "role changed");
+    Ok(())
+}
+
+pub async fn set_cohort(
+    db: &Db,
+    actor: &Caller,
+    target: UserId,
+    cohort: Option<CohortId>,
+) -> Result<(), AppError> {
+    require_admin(actor)?;
+    users::set_cohort(db, target, cohort).await
+}
+
+/// Replaces a student's mentors; every id must be an enabled mentor.
+pub async fn set_mentors(
+    db: &Db,
+    actor: &Caller,
+    student: UserId,
+    mentors: &[UserId],
+) -> Result<(), AppError> {
+    require_admin(actor)?;
+    let target = users::get(db, student).await?;
+    if target.role != Role::Student {
+        return Err(AppError::validation(
+            "mentors",
+            "Only students have mentors.",
+        ));
+    }
+    let mut ids = mentors.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in &ids {
+        match users::find(db, *id).await? {
+            Some(u) if u.role == Role::Mentor && !u.disabled => {}
+            _ => {
+                return Err(AppError::validation(
+                    "mentors",
+                    "Choose mentors from the list.",
+                ))
+            }
+        }
+    }
+    users::replace_mentors(db, student, &ids, now_ms()).await
+}
+
+/// Disabling also ends every session of the user at once.
+pub async fn set_disabled(
+    db: &Db,
+    actor: &Caller,
+    target: UserId,
+    disabled: bool,
+) -> Result<(), AppError> {
+    require_admin(actor)?;
+    not_self(actor, target, "disable")?;
+    let now = now_ms();
+    users::set_disabled(db, target, disabled.then_some(now)).await?;
+    if disabled {
+        sessions::revoke_all(db, target, None, now).await?;
+    }
+    tracing::info!(
+        admin = actor.user.id,
+        user = target,
+        disabled,
+        "user access changed"
+    );
+    Ok(())
+}
+
+pub async fn revoke_sessions(db: &Db, actor: &Caller, target: UserId) -> Result<u64, AppError> {
+    require_admin(actor)?;
+    users::get(db, target).await?;
+    let except = (actor.user.id == target).then_some(actor.session_id.as_str());
+    let n = sessions::revoke_all(db, target, except, now_ms()).await?;
+    tracing::info!(
+        admin = actor.user.id,
+        user = target,
+        revoked = n,
+        "sessions revoked"
+    );
+    Ok(n)
+}
+
+pub async fn create_cohort(db: &Db, actor: &Caller, name: &str) -> Result<Cohort, AppError> {
+    require_admin(actor)?;
+    let name = validate::cohort_name(name).map_err(|f| AppError::Validation { fields: vec![f] })?;
+    cohorts::insert(db, &name, now_ms()).await
+}
+
+pub async fn list_cohorts(db: &Db, actor: &Caller) -> Result<Vec<Cohort>, AppError> {
+    require_admin(actor)?;
+    cohorts::list(db).await
+}
+
+pub async fn list_mentors(db: &Db, actor: &Caller) -> Result<Vec<User>, AppError> {
+    require_admin(actor)?;
+    users::list_by_role(db, Role::Mentor).await
+}

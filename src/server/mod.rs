@@ -1,0 +1,32 @@
+//! Server-only core: persistence, authentication and the domain services that every adapter calls
+//! (server functions, REST handlers, WebSocket handlers and background jobs).
+
+pub mod accounts;
+pub mod admin;
+pub mod cohorts;
+pub mod db;
+pub mod demo;
+pub mod overview;
+pub mod password;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+pub mod web;
+
+use crate::model::Millis;
+
+/// Now, in milliseconds since the Unix epoch.
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+/// Where a request came from, for session records and the sign-in throttle.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
