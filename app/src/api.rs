@@ -1,0 +1,309 @@
+//! Server functions: thin adapters from the browser to the core services. Each one authenticates from
+//! the request (the server's auth layer has already resolved the caller) and maps errors to [`AppError`].
+//!
+//! Endpoints are fixed (`/api/<name>`) so that they are stable across builds and testable over HTTP.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use studyhall::model::{
+    AccountOverview, AdminUserRow, Cohort, CohortId, Page, Role, SessionSummary, User, UserId,
+};
+use studyhall::AppError;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Request context for server functions.
+    use http::header::{HeaderValue, ACCEPT, SET_COOKIE};
+    use leptos::prelude::*;
+    use studyhall::server::accounts::Caller;
+    use studyhall::server::web::{RequestAuth, Services};
+    use studyhall::AppError;
+
+    pub fn services() -> Result<Services, AppError> {
+        use_context::<Services>().ok_or_else(|| {
+            tracing::error!("Services are missing from the server function context");
+            AppError::Internal
+        })
+    }
+
+    pub fn request_auth() -> RequestAuth {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<RequestAuth>().cloned())
+            .unwrap_or_default()
+    }
+
+    pub fn caller() -> Result<Caller, AppError> {
+        request_auth().caller.ok_or(AppError::Unauthenticated)
+    }
+
+    pub fn set_cookie(value: &str) {
+        if let (Some(res), Ok(v)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            HeaderValue::from_str(value),
+        ) {
+            res.append_header(SET_COOKIE, v);
+        }
+    }
+
+    /// A plain HTML form post (before hydration, or without JavaScript) rather than a fetch.
+    pub fn is_plain_form_post() -> bool {
+        use_context::<http::request::Parts>()
+            .and_then(|p| {
+                p.headers
+                    .get(ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            })
+            .is_some_and(|accept| !accept.contains("application/json"))
+    }
+}
+
+/// The signed-in user, or `None`.
+#[server(endpoint = "session/current")]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    Ok(ssr::request_auth().caller.map(|c| c.user))
+}
+
+/// Signs in with a browser session cookie; returns where to go next.
+#[server(endpoint = "session/login")]
+pub async fn login(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<String, AppError> {
+    use studyhall::model::SessionKind;
+    let services = ssr::services()?;
+    let auth = ssr::request_auth();
+    let signed = services
+        .accounts
+        .sign_in(&email, &password, SessionKind::Browser, &auth.client)
+        .await?;
+    ssr::set_cookie(&studyhall::server::web::session_cookie(
+        &signed.token.token,
+        services.cookie_max_age_secs(),
+        services.secure_cookies,
+    ));
+    let next = next
+        .as_deref()
+        .and_then(studyhall::validate::local_path)
+        .filter(|p| !p.starts_with("/login") && !p.starts_with("/register"))
+        .unwrap_or_else(|| "/".to_string());
+    if ssr::is_plain_form_post() {
+        leptos_axum::redirect(&next);
+    }
+    Ok(next)
+}
+
+/// Creates a student account and signs it in.
+#[server(endpoint = "session/register")]
+pub async fn register(
+    email: String,
+    display_name: String,
+    password: String,
+    time_zone: String,
+) -> Result<String, AppError> {
+    use studyhall::model::{RegisterInput, SessionKind};
+    let services = ssr::services()?;
+    let auth = ssr::request_auth();
+    let input = RegisterInput {
+        email,
+        display_name,
+        password,
+        time_zone,
+    };
+    services.accounts.register(&input).await?;
+    let signed = services
+        .accounts
+        .sign_in(
+            &input.email,
+            &input.password,
+            SessionKind::Browser,
+            &auth.client,
+        )
+        .await?;
+    ssr::set_cookie(&studyhall::server::web::session_cookie(
+        &signed.token.token,
+        services.cookie_max_age_secs(),
+        services.secure_cookies,
+    ));
+    if ssr::is_plain_form_post() {
+        leptos_axum::redirect("/");
+    }
+    Ok("/".to_string())
+}
+
+#[server(endpoint = "session/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let services = ssr::services()?;
+    if let Ok(caller) = ssr::caller() {
+        services.accounts.sign_out(&caller).await?;
+    }
+    ssr::set_cookie(&studyhall::server::web::clear_session_cookie(
+        services.secure_cookies,
+    ));
+    if ssr::is_plain_form_post() {
+        leptos_axum::redirect("/login");
+    }
+    Ok(())
+}
+
+#[server(endpoint = "account/overview")]
+pub async fn load_overview() -> Result<AccountOverview, AppError> {
+    let services = ssr::services()?;
+    studyhall::server::overview::for_caller(services.accounts.db(), &ssr::caller()?).await
+}
+
+#[server(endpoint = "account/profile")]
+pub async fn update_profile(display_name: String, time_zone: String) -> Result<User, AppError> {
+    use studyhall::model::ProfileInput;
+    let services = ssr::services()?;
+    services
+        .accounts
+        .update_profile(
+            &ssr::caller()?,
+            &ProfileInput {
+                display_name,
+                time_zone,
+            },
+        )
+        .await
+}
+
+/// Changes the password; returns how many other sessions were signed out.
+#[server(endpoint = "account/password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<u64, AppError> {
+    let services = ssr::services()?;
+    services
+        .accounts
+        .change_password(&ssr::caller()?, &current_password, &new_password)
+        .await
+}
+
+#[server(endpoint = "account/sessions")]
+pub async fn my_sessions() -> Result<Vec<SessionSummary>, AppError> {
+    ssr::services()?.accounts.my_sessions(&ssr::caller()?).await
+}
+
+#[server(endpoint = "account/sessions/revoke")]
+pub async fn revoke_session(handle: String) -> Result<(), AppError> {
+    ssr::services()?
+        .accounts
+        .revoke_my_session(&ssr::caller()?, &handle)
+        .await
+}
+
+#[server(endpoint = "time-zones")]
+pub async fn time_zones() -> Result<Vec<String>, AppError> {
+    Ok(studyhall::server::accounts::time_zone_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect())
+}
+
+/// Filters for the admin table, as sent by the page.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AdminQuery {
+    pub search: String,
+    pub role: Option<Role>,
+    pub page: i64,
+}
+
+#[server(endpoint = "admin/users", input = Json)]
+pub async fn admin_users(query: AdminQuery) -> Result<Page<AdminUserRow>, AppError> {
+    use studyhall::model::UserFilter;
+    let services = ssr::services()?;
+    let filter = UserFilter {
+        search: Some(query.search),
+        role: query.role,
+        cohort_id: None,
+        page: query.page,
+    };
+    studyhall::server::admin::list_users(services.accounts.db(), &ssr::caller()?, &filter).await
+}
+
+/// Cohorts and mentors, for the admin page's pickers.
+#[server(endpoint = "admin/options")]
+pub async fn admin_options() -> Result<(Vec<Cohort>, Vec<User>), AppError> {
+    use studyhall::server::admin;
+    let services = ssr::services()?;
+    let caller = ssr::caller()?;
+    let db = services.accounts.db();
+    Ok((
+        admin::list_cohorts(db, &caller).await?,
+        admin::list_mentors(db, &caller).await?,
+    ))
+}
+
+#[server(endpoint = "admin/users/create")]
+pub async fn admin_create_user(
+    email: String,
+    display_name: String,
+    password: String,
+    role: Role,
+    cohort_id: Option<String>,
+) -> Result<User, AppError> {
+    use studyhall::model::NewUserInput;
+    let services = ssr::services()?;
+    let cohort_id = match cohort_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(s) => Some(
+            s.parse()
+                .map_err(|_| AppError::validation("cohort_id", "Choose a cohort from the list."))?,
+        ),
+    };
+    studyhall::server::admin::create(
+        services.accounts.db(),
+        &ssr::caller()?,
+        &NewUserInput {
+            email,
+            display_name,
+            password,
+            time_zone: "UTC".into(),
+            role,
+            cohort_id,
+        },
+    )
+    .await
+}
+
+/// One change to one user, from the admin table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum AdminChange {
+    Role(Role),
+    Cohort(Option<CohortId>),
+    Mentors(Vec<UserId>),
+    Disabled(bool),
+    RevokeSessions,
+}
+
+#[server(endpoint = "admin/users/change", input = Json)]
+pub async fn admin_change_user(user_id: UserId, change: AdminChange) -> Result<(), AppError> {
+    use studyhall::server::admin;
+    let services = ssr::services()?;
+    let caller = ssr::caller()?;
+    let db = services.accounts.db();
+    match change {
+        AdminChange::Role(role) => admin::set_role(db, &caller, user_id, role).await,
+        AdminChange::Cohort(cohort) => admin::set_cohort(db, &caller, user_id, cohort).await,
+        AdminChange::Mentors(ids) => admin::set_mentors(db, &caller, user_id, &ids).await,
+        AdminChange::Disabled(disabled) => {
+            admin::set_disabled(db, &caller, user_id, disabled).await
+        }
+        AdminChange::RevokeSessions => admin::revoke_sessions(db, &caller, user_id)
+            .await
+            .map(|_| ()),
+    }
+}
+
+#[server(endpoint = "admin/cohorts/create")]
+pub async fn admin_create_cohort(name: String) -> Result<Cohort, AppError> {
+    let services = ssr::services()?;
+    studyhall::server::admin::create_cohort(services.accounts.db(), &ssr::caller()?, &name).await
+}

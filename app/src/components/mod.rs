@@ -1,0 +1,5 @@
+//! Shared components: the signed-in layout and header, the theme toggle, form fields and alerts.
+
+pub mod form;
+pub mod layout;
+pub mod theme;

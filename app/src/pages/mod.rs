@@ -1,0 +1,8 @@
+//! One module per page.
+
+pub mod admin_users;
+pub mod dashboard;
+pub mod login;
+pub mod not_found;
+pub mod profile;
+pub mod register;

@@ -1,0 +1,174 @@
+//! Your profile: name and time zone, password, and the places you are signed in.
+
+use crate::api;
+use crate::components::form::{field_error, Field, FormAlert, Notice};
+use crate::format;
+use crate::session::use_current_user;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    view! {
+        <Title text="Profile" />
+        <h1 class="text-2xl font-bold">"Profile"</h1>
+        <div class="mt-6 grid gap-6 lg:grid-cols-2">
+            <ProfileForm />
+            <PasswordForm />
+        </div>
+        <Sessions />
+    }
+}
+
+#[component]
+fn ProfileForm() -> impl IntoView {
+    let user = use_current_user();
+    let action = ServerAction::<api::UpdateProfile>::new();
+    let zones = Resource::new(|| (), |_| api::time_zones());
+    let server_error = move || action.value().get().and_then(Result::err);
+    let saved = Signal::derive(move || {
+        matches!(action.value().get(), Some(Ok(_))).then(|| "Saved.".to_string())
+    });
+    let name = RwSignal::new(user.display_name.clone());
+    let current_zone = user.time_zone.clone();
+    let name_value: Signal<String> = name.into();
+    view! {
+        <section class="card" aria-labelledby="profile-heading">
+            <h2 id="profile-heading" class="card-title">"Your details"</h2>
+            <ActionForm action=action attr:class="space-y-4" attr:novalidate="true">
+                <Field
+                    label="Name"
+                    name="display_name"
+                    autocomplete="name"
+                    value=name_value
+                    error=field_error(server_error, RwSignal::new(None), "display_name")
+                    on_blur=Callback::new(move |v| name.set(v))
+                />
+                <div class="space-y-1">
+                    <label for="field-time_zone" class="block text-sm font-medium">"Time zone"</label>
+                    <p id="tz-hint" class="text-xs text-slate-500 dark:text-slate-400">
+                        "Streaks and daily totals follow this time zone."
+                    </p>
+                    <select id="field-time_zone" name="time_zone" class="input" aria-describedby="tz-hint">
+                        <Suspense fallback={
+                            let z = current_zone.clone();
+                            move || view! { <option value=z.clone() selected=true>{z.clone()}</option> }
+                        }>
+                            {
+                                let current_zone = current_zone.clone();
+                                move || {
+                                    let current_zone = current_zone.clone();
+                                    Suspend::new(async move {
+                                        zones.await.unwrap_or_default().into_iter().map(|z| {
+                                            let selected = z == current_zone;
+                                            let label = z.clone(); view! { <option value=z selected=selected>{label}</option> }
+                                        }).collect_view()
+                                    })
+                                }
+                            }
+                        </Suspense>
+                    </select>
+                    <p class="text-sm text-red-700 dark:text-red-400" role="alert">
+                        {move || server_error().and_then(|e| e.field_message("time_zone"))}
+                    </p>
+                </div>
+                <FormAlert error=Signal::derive(server_error) />
+                <Notice message=saved />
+                <button type="submit" class="button-primary" disabled=move || action.pending().get()>"Save"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn PasswordForm() -> impl IntoView {
+    let action = ServerAction::<api::ChangePassword>::new();
+    let server_error = move || action.value().get().and_then(Result::err);
+    let done = Signal::derive(move || match action.value().get() {
+        Some(Ok(0)) => Some("Password changed.".to_string()),
+        Some(Ok(n)) => Some(format!(
+            "Password changed. {n} other session{} signed out.",
+            if n == 1 { " was" } else { "s were" }
+        )),
+        _ => None,
+    });
+    let new_local = RwSignal::new(None);
+    view! {
+        <section class="card" aria-labelledby="password-heading">
+            <h2 id="password-heading" class="card-title">"Change password"</h2>
+            <ActionForm action=action attr:class="space-y-4" attr:novalidate="true">
+                <Field
+                    label="Current password"
+                    name="current_password"
+                    kind="password"
+                    autocomplete="current-password"
+                    error=field_error(server_error, RwSignal::new(None), "current_password")
+                />
+                <Field
+                    label="New password"
+                    name="new_password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint="Changing it signs you out everywhere else."
+                    error=field_error(server_error, new_local, "new_password")
+                    on_blur=Callback::new(move |v: String| {
+                        new_local.set(studyhall::validate::password("new_password", &v).err().map(|e| e.message))
+                    })
+                />
+                <FormAlert error=Signal::derive(server_error) />
+                <Notice message=done />
+                <button type="submit" class="button-primary" disabled=move || action.pending().get()>
+                    "Change password"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Sessions() -> impl IntoView {
+    let revoke = ServerAction::<api::RevokeSession>::new();
+    let sessions = Resource::new(move || revoke.version().get(), |_| api::my_sessions());
+    view! {
+        <section class="card mt-6" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading" class="card-title">"Where you are signed in"</h2>
+            <FormAlert error=Signal::derive(move || revoke.value().get().and_then(Result::err)) />
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="divide-y divide-slate-200 dark:divide-slate-800">
+                                {list.into_iter().map(|s| {
+                                    let handle = s.handle.clone();
+                                    view! {
+                                        <li class="flex flex-wrap items-center justify-between gap-2 py-2">
+                                            <div>
+                                                <p class="font-medium">
+                                                    {s.user_agent.clone().unwrap_or_else(|| "Unknown client".into())}
+                                                    {s.current.then(|| view! { <span class="badge ml-2">"This browser"</span> })}
+                                                </p>
+                                                <p class="text-sm text-slate-600 dark:text-slate-400">
+                                                    {format!("{} · {} · last active {}",
+                                                        if s.kind == studyhall::model::SessionKind::Api { "API token" } else { "Browser" },
+                                                        s.ip.clone().unwrap_or_else(|| "unknown address".into()),
+                                                        format::utc(s.last_seen_at))}
+                                                </p>
+                                            </div>
+                                            {(!s.current).then(|| view! {
+                                                <button type="button" class="button-secondary"
+                                                    on:click=move |_| { revoke.dispatch(api::RevokeSession { handle: handle.clone() }); }>
+                                                    "Sign out"
+                                                </button>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,153 @@
+//! The Studyhall process: configuration, the HTTP router with its middleware, the REST adapters,
+//! background jobs, and start-up/shutdown. `main.rs` only reads the configuration and calls [`run`].
+
+// Leptos view types nest deeply; the router's layout needs more than the default 128.
+#![recursion_limit = "256"]
+
+pub mod config;
+mod health;
+mod http;
+mod jobs;
+pub mod rest;
+mod router;
+pub mod telemetry;
+
+use config::Config;
+use std::net::SocketAddr;
+use studyhall::server::accounts::Accounts;
+use studyhall::server::db::Db;
+use studyhall::server::tokens::TokenSigner;
+use studyhall::server::web::Services;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use router::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("could not open the database: {0}")]
+    Database(#[from] studyhall::server::db::ConnectError),
+    #[error("could not seed demo data: {0}")]
+    Demo(studyhall::AppError),
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A started server: its bound address and a handle to stop it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub services: Services,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<Result<(), std::io::Error>>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections, lets requests in flight finish, and closes the pool.
+    pub async fn shutdown(self) -> Result<(), StartError> {
+        let _ = self.shutdown.send(true);
+        let result = self.task.await.unwrap_or(Ok(()));
+        self.services.accounts.db().close().await;
+        result.map_err(StartError::Serve)
+    }
+
+    /// Waits until the server stops on its own (it only does on an I/O error) or `signal` resolves.
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> Result<(), StartError> {
+        signal.await;
+        tracing::info!("shutting down");
+        self.shutdown().await
+    }
+}
+
+/// Opens the database, seeds demo data if asked, and serves on `listener` until shut down.
+pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServer, StartError> {
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+    tracing::info!(backend = db.backend().as_str(), "database ready");
+    if config.demo_data {
+        let logins = studyhall::server::demo::seed_if_empty(&db)
+            .await
+            .map_err(StartError::Demo)?;
+        if !logins.is_empty() {
+            tracing::info!(
+                "demo data created; sign in with any of these (password {:?}):",
+                studyhall::server::demo::DEMO_PASSWORD
+            );
+            for login in &logins {
+                tracing::info!("  {:<8} {}", login.role.as_str(), login.email);
+            }
+        }
+    }
+    let origins = config.effective_origins(addr);
+    let services = Services {
+        accounts: Accounts::new(
+            db,
+            TokenSigner::new(config.secret.expose()),
+            config.auth.clone(),
+        ),
+        secure_cookies: origins.iter().all(|o| o.starts_with("https://")),
+    };
+    let app = router::build(&config, services.clone(), origins, addr);
+    let (shutdown, mut shutdown_rx) = watch::channel(false);
+    jobs::spawn(
+        services.clone(),
+        config.auth.throttle.window_ms,
+        shutdown.subscribe(),
+    );
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = shutdown_rx.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
+    tracing::info!("listening on http://{addr}");
+    Ok(RunningServer {
+        addr,
+        services,
+        shutdown,
+        task,
+    })
+}
+
+/// Binds the configured address and runs until Ctrl-C or SIGTERM.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let addr = config.listen;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let server = start(config, listener).await?;
+    server.run_until(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

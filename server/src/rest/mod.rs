@@ -1,0 +1,127 @@
+//! The JSON API under `/api/v1`: thin adapters over the core services. Errors are
+//! `{"code": …, "message": …, "fields": [...]}` with the status of [`AppError::status`].
+
+mod admin;
+mod auth;
+
+use crate::AppState;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde::Serialize;
+use studyhall::server::accounts::Caller;
+use studyhall::server::web::RequestAuth;
+use studyhall::AppError;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(auth::router()).merge(admin::router())
+}
+
+/// An [`AppError`] as an HTTP response.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(flatten)]
+    error: &'a AppError,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ErrorBody {
+            error: &self.0,
+            message: self.0.to_string(),
+        };
+        let mut res = (status, axum::Json(body)).into_response();
+        match &self.0 {
+            AppError::RateLimited {
+                retry_after_secs, ..
+            } => {
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+            AppError::Unauthenticated | AppError::InvalidCredentials => {
+                res.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        res
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let message = match rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                "Send the body as JSON with Content-Type: application/json.".to_string()
+            }
+            JsonRejection::JsonSyntaxError(_) => "The body is not valid JSON.".to_string(),
+            JsonRejection::JsonDataError(e) => format!(
+                "The body does not match the expected shape: {}",
+                e.body_text()
+            ),
+            JsonRejection::BytesRejection(_) => {
+                "The body could not be read (is it too large?).".to_string()
+            }
+            _ => "The body could not be read.".to_string(),
+        };
+        ApiError(AppError::BadRequest { message })
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError(AppError::BadRequest {
+            message: format!("The query string is invalid: {}", rejection.body_text()),
+        })
+    }
+}
+
+/// `axum::Json` with errors in the API's format.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `axum::extract::Query` with errors in the API's format.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// The signed-in caller; 401 without one.
+pub struct AuthCaller(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for AuthCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<RequestAuth>()
+            .and_then(|a| a.caller.clone())
+            .map(AuthCaller)
+            .ok_or(ApiError(AppError::Unauthenticated))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,106 @@
+//! The router: health, REST under /api/v1, Leptos pages and server functions, static files, and the
+//! middleware stack around all of them.
+
+use crate::config::Config;
+use crate::http::{auth, csrf, request_id::CounterRequestId, security};
+use crate::{health, rest};
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::http::{HeaderName, StatusCode};
+use axum::routing::get;
+use axum::{middleware, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use studyhall::server::web::Services;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Settings the middleware needs on every request.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub allowed_origins: Arc<Vec<String>>,
+    pub trust_proxy_headers: bool,
+    pub secure: bool,
+}
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+    pub http: HttpSettings,
+}
+
+pub fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("studyhall"))
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(if config.is_production() {
+            leptos::config::Env::PROD
+        } else {
+            leptos::config::Env::DEV
+        })
+        .build()
+}
+
+pub fn build(
+    config: &Config,
+    services: Services,
+    origins: Vec<String>,
+    addr: SocketAddr,
+) -> Router {
+    let leptos_options = leptos_options(config, addr);
+    let http = HttpSettings {
+        secure: services.secure_cookies,
+        allowed_origins: Arc::new(origins),
+        trust_proxy_headers: config.trust_proxy_headers,
+    };
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        services: services.clone(),
+        http,
+    };
+    let routes = generate_route_list(app::App);
+    let context = {
+        let services = services.clone();
+        move || {
+            provide_context(services.clone());
+            leptos::nonce::provide_nonce();
+        }
+    };
+    let request_id = HeaderName::from_static("x-request-id");
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .nest("/api/v1", rest::router())
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            context,
+            app::shell,
+        ))
+        // Listed innermost first: auth runs after the cross-site check, inside everything else.
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::refuse_cross_site))
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, CounterRequestId::default()))
+        .with_state(state)
+}
