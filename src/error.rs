@@ -87,7 +87,8 @@ impl AppError {
         }
     }
 
-    /// The HTTP status this error maps to on every HTTP surface.
+    /// The HTTP status this error maps to in the REST API. (Server functions answer every error with
+    /// 500 and the error in the body, as server_fn does; the UI reads the body.)
     pub fn status(&self) -> u16 {
         match self {
             AppError::Validation { .. } => 422,

@@ -3,8 +3,10 @@
 //! Everything outside [`server`] is plain data plus serde and compiles to WASM. The `server` feature adds
 //! persistence, authentication and the domain services; it is never enabled for the browser build.
 
+pub mod access;
 pub mod error;
 pub mod model;
+pub mod protocol;
 pub mod validate;
 
 #[cfg(feature = "server")]

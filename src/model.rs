@@ -101,7 +101,7 @@ impl SessionKind {
 /// A session as its owner (or an admin) sees it in a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionSummary {
-    /// A short, non-secret handle (the first characters of a hash of the session id).
+    /// A short, random, non-secret handle for the session (the secret id never leaves the server).
     pub handle: String,
     pub kind: SessionKind,
     pub created_at: Millis,

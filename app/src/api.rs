@@ -45,6 +45,16 @@ pub mod ssr {
         }
     }
 
+    /// Gives an error answer the HTTP status of its kind (422, 401, 403, …) instead of server_fn's 500.
+    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let (Err(e), Some(res)) = (&result, use_context::<leptos_axum::ResponseOptions>()) {
+            if let Ok(status) = http::StatusCode::from_u16(e.status()) {
+                res.set_status(status);
+            }
+        }
+        result
+    }
+
     /// A plain HTML form post (before hydration, or without JavaScript) rather than a fetch.
     pub fn is_plain_form_post() -> bool {
         use_context::<http::request::Parts>()
@@ -61,7 +71,7 @@ pub mod ssr {
 /// The signed-in user, or `None`.
 #[server(endpoint = "session/current")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    Ok(ssr::request_auth().caller.map(|c| c.user))
+    ssr::with_status(async move { Ok(ssr::request_auth().caller.map(|c| c.user)) }.await)
 }
 
 /// Signs in with a browser session cookie; returns where to go next.
@@ -71,27 +81,32 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<String, AppError> {
-    use studyhall::model::SessionKind;
-    let services = ssr::services()?;
-    let auth = ssr::request_auth();
-    let signed = services
-        .accounts
-        .sign_in(&email, &password, SessionKind::Browser, &auth.client)
-        .await?;
-    ssr::set_cookie(&studyhall::server::web::session_cookie(
-        &signed.token.token,
-        services.cookie_max_age_secs(),
-        services.secure_cookies,
-    ));
-    let next = next
-        .as_deref()
-        .and_then(studyhall::validate::local_path)
-        .filter(|p| !p.starts_with("/login") && !p.starts_with("/register"))
-        .unwrap_or_else(|| "/".to_string());
-    if ssr::is_plain_form_post() {
-        leptos_axum::redirect(&next);
-    }
-    Ok(next)
+    ssr::with_status(
+        async move {
+            use studyhall::model::SessionKind;
+            let services = ssr::services()?;
+            let auth = ssr::request_auth();
+            let signed = services
+                .accounts
+                .sign_in(&email, &password, SessionKind::Browser, &auth.client)
+                .await?;
+            ssr::set_cookie(&studyhall::server::web::session_cookie(
+                &signed.token.token,
+                services.cookie_max_age_secs(),
+                services.secure_cookies,
+            ));
+            let next = next
+                .as_deref()
+                .and_then(studyhall::validate::local_path)
+                .filter(|p| !p.starts_with("/login") && !p.starts_with("/register"))
+                .unwrap_or_else(|| "/".to_string());
+            if ssr::is_plain_form_post() {
+                leptos_axum::redirect(&next);
+            }
+            Ok(next)
+        }
+        .await,
+    )
 }
 
 /// Creates a student account and signs it in.
@@ -102,71 +117,91 @@ pub async fn register(
     password: String,
     time_zone: String,
 ) -> Result<String, AppError> {
-    use studyhall::model::{RegisterInput, SessionKind};
-    let services = ssr::services()?;
-    let auth = ssr::request_auth();
-    let input = RegisterInput {
-        email,
-        display_name,
-        password,
-        time_zone,
-    };
-    services.accounts.register(&input).await?;
-    let signed = services
-        .accounts
-        .sign_in(
-            &input.email,
-            &input.password,
-            SessionKind::Browser,
-            &auth.client,
-        )
-        .await?;
-    ssr::set_cookie(&studyhall::server::web::session_cookie(
-        &signed.token.token,
-        services.cookie_max_age_secs(),
-        services.secure_cookies,
-    ));
-    if ssr::is_plain_form_post() {
-        leptos_axum::redirect("/");
-    }
-    Ok("/".to_string())
+    ssr::with_status(
+        async move {
+            use studyhall::model::{RegisterInput, SessionKind};
+            let services = ssr::services()?;
+            let auth = ssr::request_auth();
+            let input = RegisterInput {
+                email,
+                display_name,
+                password,
+                time_zone,
+            };
+            services.accounts.register(&input).await?;
+            let signed = services
+                .accounts
+                .sign_in(
+                    &input.email,
+                    &input.password,
+                    SessionKind::Browser,
+                    &auth.client,
+                )
+                .await?;
+            ssr::set_cookie(&studyhall::server::web::session_cookie(
+                &signed.token.token,
+                services.cookie_max_age_secs(),
+                services.secure_cookies,
+            ));
+            if ssr::is_plain_form_post() {
+                leptos_axum::redirect("/");
+            }
+            Ok("/".to_string())
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "session/logout")]
 pub async fn logout() -> Result<(), AppError> {
-    let services = ssr::services()?;
-    if let Ok(caller) = ssr::caller() {
-        services.accounts.sign_out(&caller).await?;
-    }
-    ssr::set_cookie(&studyhall::server::web::clear_session_cookie(
-        services.secure_cookies,
-    ));
-    if ssr::is_plain_form_post() {
-        leptos_axum::redirect("/login");
-    }
-    Ok(())
+    ssr::with_status(
+        async move {
+            let services = ssr::services()?;
+            if let Ok(caller) = ssr::caller() {
+                services.accounts.sign_out(&caller).await?;
+            }
+            ssr::set_cookie(&studyhall::server::web::clear_session_cookie(
+                services.secure_cookies,
+            ));
+            if ssr::is_plain_form_post() {
+                leptos_axum::redirect("/login");
+            }
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "account/overview")]
 pub async fn load_overview() -> Result<AccountOverview, AppError> {
-    let services = ssr::services()?;
-    studyhall::server::overview::for_caller(services.accounts.db(), &ssr::caller()?).await
+    ssr::with_status(
+        async move {
+            let services = ssr::services()?;
+            studyhall::server::overview::for_caller(services.accounts.db(), &ssr::caller()?).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "account/profile")]
 pub async fn update_profile(display_name: String, time_zone: String) -> Result<User, AppError> {
-    use studyhall::model::ProfileInput;
-    let services = ssr::services()?;
-    services
-        .accounts
-        .update_profile(
-            &ssr::caller()?,
-            &ProfileInput {
-                display_name,
-                time_zone,
-            },
-        )
-        .await
+    ssr::with_status(
+        async move {
+            use studyhall::model::ProfileInput;
+            let services = ssr::services()?;
+            services
+                .accounts
+                .update_profile(
+                    &ssr::caller()?,
+                    &ProfileInput {
+                        display_name,
+                        time_zone,
+                    },
+                )
+                .await
+        }
+        .await,
+    )
 }
 
 /// Changes the password; returns how many other sessions were signed out.
@@ -175,32 +210,49 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<u64, AppError> {
-    let services = ssr::services()?;
-    services
-        .accounts
-        .change_password(&ssr::caller()?, &current_password, &new_password)
-        .await
+    ssr::with_status(
+        async move {
+            let services = ssr::services()?;
+            services
+                .accounts
+                .change_password(&ssr::caller()?, &current_password, &new_password)
+                .await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "account/sessions")]
 pub async fn my_sessions() -> Result<Vec<SessionSummary>, AppError> {
-    ssr::services()?.accounts.my_sessions(&ssr::caller()?).await
+    ssr::with_status(
+        async move { ssr::services()?.accounts.my_sessions(&ssr::caller()?).await }.await,
+    )
 }
 
 #[server(endpoint = "account/sessions/revoke")]
 pub async fn revoke_session(handle: String) -> Result<(), AppError> {
-    ssr::services()?
-        .accounts
-        .revoke_my_session(&ssr::caller()?, &handle)
-        .await
+    ssr::with_status(
+        async move {
+            ssr::services()?
+                .accounts
+                .revoke_my_session(&ssr::caller()?, &handle)
+                .await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "time-zones")]
 pub async fn time_zones() -> Result<Vec<String>, AppError> {
-    Ok(studyhall::server::accounts::time_zone_names()
-        .into_iter()
-        .map(str::to_string)
-        .collect())
+    ssr::with_status(
+        async move {
+            Ok(studyhall::server::accounts::time_zone_names()
+                .into_iter()
+                .map(str::to_string)
+                .collect())
+        }
+        .await,
+    )
 }
 
 /// Filters for the admin table, as sent by the page.
@@ -213,28 +265,39 @@ pub struct AdminQuery {
 
 #[server(endpoint = "admin/users", input = Json)]
 pub async fn admin_users(query: AdminQuery) -> Result<Page<AdminUserRow>, AppError> {
-    use studyhall::model::UserFilter;
-    let services = ssr::services()?;
-    let filter = UserFilter {
-        search: Some(query.search),
-        role: query.role,
-        cohort_id: None,
-        page: query.page,
-    };
-    studyhall::server::admin::list_users(services.accounts.db(), &ssr::caller()?, &filter).await
+    ssr::with_status(
+        async move {
+            use studyhall::model::UserFilter;
+            let services = ssr::services()?;
+            let filter = UserFilter {
+                search: Some(query.search),
+                role: query.role,
+                cohort_id: None,
+                page: query.page,
+            };
+            studyhall::server::admin::list_users(services.accounts.db(), &ssr::caller()?, &filter)
+                .await
+        }
+        .await,
+    )
 }
 
 /// Cohorts and mentors, for the admin page's pickers.
 #[server(endpoint = "admin/options")]
 pub async fn admin_options() -> Result<(Vec<Cohort>, Vec<User>), AppError> {
-    use studyhall::server::admin;
-    let services = ssr::services()?;
-    let caller = ssr::caller()?;
-    let db = services.accounts.db();
-    Ok((
-        admin::list_cohorts(db, &caller).await?,
-        admin::list_mentors(db, &caller).await?,
-    ))
+    ssr::with_status(
+        async move {
+            use studyhall::server::admin;
+            let services = ssr::services()?;
+            let caller = ssr::caller()?;
+            let db = services.accounts.db();
+            Ok((
+                admin::list_cohorts(db, &caller).await?,
+                admin::list_mentors(db, &caller).await?,
+            ))
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "admin/users/create")]
@@ -245,32 +308,36 @@ pub async fn admin_create_user(
     role: Role,
     cohort_id: Option<String>,
 ) -> Result<User, AppError> {
-    use studyhall::model::NewUserInput;
-    let services = ssr::services()?;
-    let cohort_id = match cohort_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(s) => Some(
-            s.parse()
-                .map_err(|_| AppError::validation("cohort_id", "Choose a cohort from the list."))?,
-        ),
-    };
-    studyhall::server::admin::create(
-        services.accounts.db(),
-        &ssr::caller()?,
-        &NewUserInput {
-            email,
-            display_name,
-            password,
-            time_zone: "UTC".into(),
-            role,
-            cohort_id,
-        },
+    ssr::with_status(
+        async move {
+            use studyhall::model::NewUserInput;
+            let services = ssr::services()?;
+            let cohort_id = match cohort_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                None => None,
+                Some(s) => Some(s.parse().map_err(|_| {
+                    AppError::validation("cohort_id", "Choose a cohort from the list.")
+                })?),
+            };
+            studyhall::server::admin::create(
+                services.accounts.db(),
+                &ssr::caller()?,
+                &NewUserInput {
+                    email,
+                    display_name,
+                    password,
+                    time_zone: "UTC".into(),
+                    role,
+                    cohort_id,
+                },
+            )
+            .await
+        }
+        .await,
     )
-    .await
 }
 
 /// One change to one user, from the admin table.
@@ -285,25 +352,38 @@ pub enum AdminChange {
 
 #[server(endpoint = "admin/users/change", input = Json)]
 pub async fn admin_change_user(user_id: UserId, change: AdminChange) -> Result<(), AppError> {
-    use studyhall::server::admin;
-    let services = ssr::services()?;
-    let caller = ssr::caller()?;
-    let db = services.accounts.db();
-    match change {
-        AdminChange::Role(role) => admin::set_role(db, &caller, user_id, role).await,
-        AdminChange::Cohort(cohort) => admin::set_cohort(db, &caller, user_id, cohort).await,
-        AdminChange::Mentors(ids) => admin::set_mentors(db, &caller, user_id, &ids).await,
-        AdminChange::Disabled(disabled) => {
-            admin::set_disabled(db, &caller, user_id, disabled).await
+    ssr::with_status(
+        async move {
+            use studyhall::server::admin;
+            let services = ssr::services()?;
+            let caller = ssr::caller()?;
+            let db = services.accounts.db();
+            match change {
+                AdminChange::Role(role) => admin::set_role(db, &caller, user_id, role).await,
+                AdminChange::Cohort(cohort) => {
+                    admin::set_cohort(db, &caller, user_id, cohort).await
+                }
+                AdminChange::Mentors(ids) => admin::set_mentors(db, &caller, user_id, &ids).await,
+                AdminChange::Disabled(disabled) => {
+                    admin::set_disabled(db, &caller, user_id, disabled).await
+                }
+                AdminChange::RevokeSessions => admin::revoke_sessions(db, &caller, user_id)
+                    .await
+                    .map(|_| ()),
+            }
         }
-        AdminChange::RevokeSessions => admin::revoke_sessions(db, &caller, user_id)
-            .await
-            .map(|_| ()),
-    }
+        .await,
+    )
 }
 
 #[server(endpoint = "admin/cohorts/create")]
 pub async fn admin_create_cohort(name: String) -> Result<Cohort, AppError> {
-    let services = ssr::services()?;
-    studyhall::server::admin::create_cohort(services.accounts.db(), &ssr::caller()?, &name).await
+    ssr::with_status(
+        async move {
+            let services = ssr::services()?;
+            studyhall::server::admin::create_cohort(services.accounts.db(), &ssr::caller()?, &name)
+                .await
+        }
+        .await,
+    )
 }

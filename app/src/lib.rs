@@ -14,7 +14,7 @@ use components::layout::SignedInLayout;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 use pages::{
     admin_users::AdminUsersPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFound,
     profile::ProfilePage, register::RegisterPage,
@@ -86,7 +86,9 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/register") view=RegisterPage />
-                <ParentRoute path=path!("") view=SignedInLayout>
+                // Signed-in pages render complete on the server (their data loads in milliseconds) and
+                // hydrate as one piece; out-of-order streaming of nested suspense is not worth it here.
+                <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("/") view=DashboardPage />
                     <Route path=path!("/profile") view=ProfilePage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />

@@ -14,7 +14,9 @@ export const test = base.extend<Fixtures>({
   consoleErrors: async ({ page }, use) => {
     const errors: string[] = [];
     page.on("console", (msg) => {
-      if (msg.type() === "error") errors.push(msg.text());
+      // Expected refusals (a wrong password is a 401) are logged by the browser as failed loads.
+      const expectedRefusal = /Failed to load resource: the server responded with a status of 4\d\d/;
+      if (msg.type() === "error" && !expectedRefusal.test(msg.text())) errors.push(msg.text());
     });
     page.on("pageerror", (err) => errors.push(err.message));
     await use(errors);

@@ -75,7 +75,7 @@ test("an admin manages users from the admin page", async ({ page, consoleErrors 
   await page.getByRole("banner").getByRole("link", { name: "Users" }).click();
   await expect(page).toHaveURL(/\/admin\/users$/);
   await expect(page.getByRole("heading", { name: "Users", exact: true })).toBeVisible();
-  await page.getByLabel("Search").fill("ana@studyhall");
+  await page.getByLabel("Search").fill("Ana Souza");
   await expect(page.getByRole("status").filter({ hasText: /^1 user$/ })).toBeVisible();
   const row = page.getByTestId("user-row-ana@studyhall.test");
   await expect(row).toBeVisible();

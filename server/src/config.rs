@@ -47,7 +47,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub db_max_connections: u32,
-    /// Origins allowed for state-changing requests and WebSocket upgrades. Empty: the listen address.
+    /// Origins allowed to send state-changing requests. Empty: the listen address.
     pub site_origins: Vec<String>,
     pub secret: Secret,
     pub log_filter: String,

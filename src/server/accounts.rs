@@ -1,5 +1,5 @@
 //! Accounts and sessions: registration, sign-in, token authentication, sign-out, password and profile
-//! changes. Every adapter (server functions, REST, WebSocket) authenticates through [`Accounts`].
+//! changes. Every adapter (server functions, REST) authenticates through [`Accounts`].
 
 use super::db::Db;
 use super::sessions::{self, ActiveSession, NewSession};
@@ -16,7 +16,10 @@ use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
-    /// Lifetime of a browser token; renewed while the session is in use.
+    /// Lifetime of a browser token. Past half of it the server issues a fresh one in the cookie; an
+    /// expired browser token is still renewed while its session is active (idle and absolute limits
+    /// below), so this sets how often the cookie turns over and when long-lived connections must
+    /// re-authenticate, not how long a session lasts.
     pub token_ttl_ms: Millis,
     /// A browser session ends after this long without a request.
     pub idle_ttl_ms: Millis,
@@ -57,7 +60,7 @@ pub struct Caller {
     pub session_id: String,
     pub session_handle: String,
     pub kind: SessionKind,
-    /// When the presented token expires (the WebSocket closes then).
+    /// When the presented token expires.
     pub token_expires_at: Millis,
 }
 

@@ -112,7 +112,9 @@ pub async fn set_disabled(
     disabled: bool,
 ) -> Result<(), AppError> {
     require_admin(actor)?;
-    not_self(actor, target, "disable")?;
+    if disabled {
+        not_self(actor, target, "disable")?;
+    }
     let now = now_ms();
     users::set_disabled(db, target, disabled.then_some(now)).await?;
     if disabled {

@@ -140,3 +140,47 @@ pub fn unique_or_internal(err: sqlx::Error, field: &str, message: &str) -> AppEr
         _ => internal(err),
     }
 }
+
+/// A transaction on either backend. SQLite transactions start with `BEGIN IMMEDIATE`, taking the write
+/// lock up front so concurrent writers wait (busy timeout) instead of failing on a lock upgrade.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection; compiled for each backend.
+#[macro_export]
+macro_rules! with_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::server::db::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::server::db::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    pub async fn begin(&self) -> Result<Tx, AppError> {
+        match self {
+            Db::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
+            Db::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
+        }
+        .map_err(internal)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), AppError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+        .map_err(internal)
+    }
+}

@@ -1,5 +1,5 @@
 //! Server-only core: persistence, authentication and the domain services that every adapter calls
-//! (server functions, REST handlers, WebSocket handlers and background jobs).
+//! (server functions, REST handlers and background jobs).
 
 pub mod accounts;
 pub mod admin;
@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod overview;
 pub mod password;
+pub mod realtime;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

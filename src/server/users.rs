@@ -223,15 +223,7 @@ pub async fn list_for_admin(
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            format!(
-                "%{}%",
-                s.to_lowercase()
-                    .replace('\\', "")
-                    .replace('%', "")
-                    .replace('_', "")
-            )
-        });
+        .map(|s| format!("%{}%", s.to_lowercase().replace(['\\', '%', '_'], "")));
     let role = filter.role.map(|r| r.as_str());
     let page = filter.page.max(1);
     let offset = (page - 1) * ADMIN_PAGE_SIZE;

@@ -30,7 +30,17 @@ pub fn SignedInLayout() -> impl IntoView {
                         view! {
                             <Header user />
                             <main id="main" tabindex="-1" class="mx-auto max-w-6xl px-4 py-8 focus:outline-none">
-                                <Outlet />
+                                <ErrorBoundary fallback=|errors| view! {
+                                    <div role="alert" class="card">
+                                        <h1 class="text-xl font-semibold">"Something went wrong on this page"</h1>
+                                        <ul class="mt-2 list-disc pl-5">
+                                            {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                                        </ul>
+                                        <a href="/" class="link mt-3 inline-block">"Back to your dashboard"</a>
+                                    </div>
+                                }>
+                                    <Outlet />
+                                </ErrorBoundary>
                             </main>
                         }
                             .into_any()

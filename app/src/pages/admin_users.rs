@@ -9,6 +9,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use studyhall::model::{AdminUserRow, Cohort, Role, User};
 
+/// Cohorts and mentors, for the pickers.
+type AdminOptions = (Vec<Cohort>, Vec<User>);
+
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
     let me = use_current_user();
@@ -215,7 +218,7 @@ fn UserRow(
 #[component]
 fn CreateUserForm(
     action: ServerAction<api::AdminCreateUser>,
-    options: Resource<Result<(Vec<Cohort>, Vec<User>), studyhall::AppError>>,
+    options: Resource<Result<AdminOptions, studyhall::AppError>>,
 ) -> impl IntoView {
     let server_error = move || action.value().get().and_then(Result::err);
     let created = Signal::derive(move || match action.value().get() {

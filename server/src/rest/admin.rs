@@ -1,8 +1,8 @@
 //! `/api/v1/admin/*`: user and cohort administration. The core admin service checks the role.
 
-use super::{ApiResult, AuthCaller, Json, Query};
+use super::{ApiResult, AuthCaller, Json, Path, Query};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, put};

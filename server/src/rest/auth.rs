@@ -1,9 +1,9 @@
 //! `/api/v1/auth/*` and `/api/v1/me*`: registration, bearer-token sign-in and sign-out, the caller's
 //! own account and sessions.
 
-use super::{ApiResult, AuthCaller, Json};
+use super::{ApiResult, AuthCaller, Json, Path};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};

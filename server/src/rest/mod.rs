@@ -5,7 +5,7 @@ mod admin;
 mod auth;
 
 use crate::AppState;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -17,7 +17,15 @@ use studyhall::server::web::RequestAuth;
 use studyhall::AppError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::router()).merge(admin::router())
+    Router::new()
+        .merge(auth::router())
+        .merge(admin::router())
+        .method_not_allowed_fallback(|| async {
+            ApiError(AppError::BadRequest {
+                message: "This endpoint does not accept that method.".into(),
+            })
+        })
+        .fallback(|| async { ApiError(AppError::not_found("That API endpoint")) })
 }
 
 /// An [`AppError`] as an HTTP response.
@@ -30,21 +38,16 @@ impl From<AppError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    #[serde(flatten)]
-    error: &'a AppError,
-    message: String,
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = ErrorBody {
-            error: &self.0,
-            message: self.0.to_string(),
-        };
+        // The error's own fields plus a readable `message` (variants that carry one keep theirs).
+        let mut body = serde_json::to_value(&self.0).unwrap_or_else(|_| serde_json::json!({}));
+        if let Some(map) = body.as_object_mut() {
+            map.entry("message")
+                .or_insert_with(|| self.0.to_string().into());
+        }
         let mut res = (status, axum::Json(body)).into_response();
         match &self.0 {
             AppError::RateLimited {
@@ -107,6 +110,19 @@ impl<T: Serialize> IntoResponse for Json<T> {
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError(AppError::BadRequest {
+            message: format!("The address is invalid: {}", rejection.body_text()),
+        })
+    }
+}
+
+/// `axum::extract::Path` with errors in the API's format.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
 
 /// The signed-in caller; 401 without one.
 pub struct AuthCaller(pub Caller);

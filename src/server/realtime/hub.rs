@@ -1,0 +1,398 @@
+//! The hub: which local connections listen to which topics, fan-out, presence and per-connection
+//! bounded queues. An event is encoded once and the same bytes go to every recipient. A connection
+//! whose queue is full is flagged as a slow consumer (its socket is then closed) and never holds up
+//! delivery to anyone else.
+
+use super::bus::{Bus, BusMessage};
+use super::log::StoredEvent;
+use crate::model::UserId;
+use crate::protocol::{encode, ServerMessage, Topic};
+use bytes::Bytes;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, Notify};
+
+#[derive(Debug, Clone, Copy)]
+pub struct HubSettings {
+    /// Frames waiting for one connection before it counts as a slow consumer.
+    pub queue_capacity: usize,
+    pub max_connections_per_user: usize,
+}
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 1024,
+            max_connections_per_user: 20,
+        }
+    }
+}
+
+/// A durable event as delivered to connections: the encoded frame plus what the connection needs to
+/// keep its cursor (dropping duplicates, filling gaps).
+#[derive(Debug)]
+pub struct LiveEvent {
+    pub topic: Topic,
+    pub epoch: Arc<str>,
+    pub offset: i64,
+    pub frame: Bytes,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    Event(Arc<LiveEvent>),
+    /// An already-encoded frame with no offset (ephemeral events, presence changes).
+    Frame(Topic, Bytes),
+}
+
+struct Conn {
+    user_id: UserId,
+    tx: mpsc::Sender<Outbound>,
+    slow: Arc<SlowFlag>,
+    topics: HashSet<Topic>,
+}
+
+#[derive(Default)]
+struct TopicEntry {
+    subscribers: Vec<u64>,
+    /// Connections per present user.
+    present: HashMap<UserId, usize>,
+}
+
+#[derive(Default)]
+struct State {
+    conns: HashMap<u64, Conn>,
+    topics: HashMap<Topic, TopicEntry>,
+    per_user: HashMap<UserId, usize>,
+}
+
+/// Set when a connection fell behind; its socket task waits on it.
+#[derive(Default)]
+pub struct SlowFlag {
+    set: AtomicBool,
+    notify: Notify,
+}
+
+impl SlowFlag {
+    fn raise(&self) {
+        if !self.set.swap(true, Ordering::AcqRel) {
+            self.notify.notify_one();
+        }
+    }
+
+    pub fn is_raised(&self) -> bool {
+        self.set.load(Ordering::Acquire)
+    }
+
+    pub async fn raised(&self) {
+        if !self.is_raised() {
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// What a socket task gets when it joins the hub.
+pub struct Registration {
+    pub id: u64,
+    pub rx: mpsc::Receiver<Outbound>,
+    pub slow: Arc<SlowFlag>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyConnections;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HubStats {
+    pub connections: usize,
+    pub users: usize,
+    pub subscriptions: usize,
+    pub topics: usize,
+    pub delivered: u64,
+    pub slow_consumers: u64,
+}
+
+struct Inner {
+    settings: HubSettings,
+    state: Mutex<State>,
+    bus: Arc<dyn Bus>,
+    next_id: AtomicU64,
+    delivered: AtomicU64,
+    slow_consumers: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("stats", &self.stats()).finish()
+    }
+}
+
+impl Hub {
+    pub fn new(settings: HubSettings, bus: Arc<dyn Bus>) -> Hub {
+        let inner = Arc::new(Inner {
+            settings,
+            state: Mutex::new(State::default()),
+            bus: bus.clone(),
+            next_id: AtomicU64::new(1),
+            delivered: AtomicU64::new(0),
+            slow_consumers: AtomicU64::new(0),
+        });
+        let weak = Arc::downgrade(&inner);
+        bus.set_handler(Arc::new(move |message| {
+            if let Some(inner) = weak.upgrade() {
+                Hub { inner }.deliver(message);
+            }
+        }));
+        Hub { inner }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers a connection of `user_id`; refused beyond the per-user cap.
+    pub fn connect(&self, user_id: UserId) -> Result<Registration, TooManyConnections> {
+        let mut state = self.state();
+        let count = state.per_user.entry(user_id).or_default();
+        if *count >= self.inner.settings.max_connections_per_user {
+            return Err(TooManyConnections);
+        }
+        *count += 1;
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(self.inner.settings.queue_capacity);
+        let slow = Arc::new(SlowFlag::default());
+        state.conns.insert(
+            id,
+            Conn {
+                user_id,
+                tx,
+                slow: slow.clone(),
+                topics: HashSet::new(),
+            },
+        );
+        Ok(Registration { id, rx, slow })
+    }
+
+    /// Removes a connection and its subscriptions. Returns true if it was the user's last connection.
+    pub fn disconnect(&self, id: u64) -> bool {
+        let mut state = self.state();
+        let Some(conn) = state.conns.remove(&id) else {
+            return false;
+        };
+        for topic in &conn.topics {
+            Self::leave(&mut state, id, conn.user_id, *topic);
+        }
+        match state.per_user.get_mut(&conn.user_id) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                false
+            }
+            _ => {
+                state.per_user.remove(&conn.user_id);
+                true
+            }
+        }
+    }
+
+    /// Adds a subscription. For topics with presence, returns who is present (this user included) and
+    /// tells the others if this user just arrived.
+    pub fn subscribe(&self, id: u64, topic: Topic) -> Option<Vec<UserId>> {
+        let mut state = self.state();
+        let user_id = {
+            let conn = state.conns.get_mut(&id)?;
+            if !conn.topics.insert(topic) {
+                // Already subscribed: nothing changes.
+                return topic.has_presence().then(|| Self::present(&state, topic));
+            }
+            conn.user_id
+        };
+        let entry = state.topics.entry(topic).or_default();
+        entry.subscribers.push(id);
+        if !topic.has_presence() {
+            return None;
+        }
+        let count = entry.present.entry(user_id).or_default();
+        *count += 1;
+        if *count == 1 {
+            let frame = frame(&ServerMessage::PresenceDiff {
+                topic,
+                joined: vec![user_id],
+                left: vec![],
+            });
+            Self::send_frame(&state, topic, frame, Some(id));
+        }
+        Some(Self::present(&state, topic))
+    }
+
+    fn present(state: &State, topic: Topic) -> Vec<UserId> {
+        let mut users: Vec<UserId> = state
+            .topics
+            .get(&topic)
+            .map(|t| t.present.keys().copied().collect())
+            .unwrap_or_default();
+        users.sort_unstable();
+        users
+    }
+
+    pub fn unsubscribe(&self, id: u64, topic: Topic) {
+        let mut state = self.state();
+        let Some(conn) = state.conns.get_mut(&id) else {
+            return;
+        };
+        if conn.topics.remove(&topic) {
+            let user_id = conn.user_id;
+            Self::leave(&mut state, id, user_id, topic);
+        }
+    }
+
+    fn leave(state: &mut State, id: u64, user_id: UserId, topic: Topic) {
+        let Some(entry) = state.topics.get_mut(&topic) else {
+            return;
+        };
+        entry.subscribers.retain(|c| *c != id);
+        let mut left = false;
+        if let Some(n) = entry.present.get_mut(&user_id) {
+            *n -= 1;
+            if *n == 0 {
+                entry.present.remove(&user_id);
+                left = true;
+            }
+        }
+        if entry.subscribers.is_empty() {
+            state.topics.remove(&topic);
+        } else if left {
+            let frame = frame(&ServerMessage::PresenceDiff {
+                topic,
+                joined: vec![],
+                left: vec![user_id],
+            });
+            Self::send_frame(state, topic, frame, None);
+        }
+    }
+
+    /// Publishes a committed durable event to every node's subscribers.
+    pub fn publish(&self, event: &StoredEvent) {
+        self.inner.bus.publish(BusMessage::Event {
+            topic: event.topic,
+            epoch: event.epoch.as_str().into(),
+            offset: event.offset,
+            frame: frame(&event.to_message()),
+        });
+    }
+
+    /// Publishes an ephemeral event from connection `origin` to the topic's other subscribers.
+    pub fn publish_ephemeral(
+        &self,
+        origin: u64,
+        user_id: UserId,
+        topic: Topic,
+        event: &str,
+        data: serde_json::Value,
+    ) {
+        let frame = frame(&ServerMessage::Ephemeral {
+            topic,
+            event: event.to_string(),
+            user_id,
+            data,
+        });
+        self.inner.bus.publish(BusMessage::Ephemeral {
+            topic,
+            origin,
+            frame,
+        });
+    }
+
+    /// Delivers a bus message to this node's subscribers.
+    fn deliver(&self, message: BusMessage) {
+        let state = self.state();
+        match message {
+            BusMessage::Event {
+                topic,
+                epoch,
+                offset,
+                frame,
+            } => {
+                let Some(entry) = state.topics.get(&topic) else {
+                    return;
+                };
+                let event = Arc::new(LiveEvent {
+                    topic,
+                    epoch,
+                    offset,
+                    frame,
+                });
+                for conn in entry.subscribers.iter().filter_map(|c| state.conns.get(c)) {
+                    self.offer(conn, Outbound::Event(event.clone()));
+                }
+            }
+            BusMessage::Ephemeral {
+                topic,
+                origin,
+                frame,
+            } => {
+                Self::send_frame(&state, topic, frame, Some(origin));
+            }
+        }
+    }
+
+    /// Sends an offset-less frame to a topic's subscribers, except one connection.
+    fn send_frame(state: &State, topic: Topic, frame: Bytes, except: Option<u64>) {
+        let Some(entry) = state.topics.get(&topic) else {
+            return;
+        };
+        for conn in entry
+            .subscribers
+            .iter()
+            .filter(|c| Some(**c) != except)
+            .filter_map(|c| state.conns.get(c))
+        {
+            if let Err(mpsc::error::TrySendError::Full(_)) =
+                conn.tx.try_send(Outbound::Frame(topic, frame.clone()))
+            {
+                conn.slow.raise();
+            }
+        }
+    }
+
+    fn offer(&self, conn: &Conn, item: Outbound) {
+        match conn.tx.try_send(item) {
+            Ok(()) => {
+                self.inner.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if !conn.slow.is_raised() {
+                    self.inner.slow_consumers.fetch_add(1, Ordering::Relaxed);
+                }
+                conn.slow.raise();
+            }
+            // The socket task is gone; disconnect() will clean up.
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
+    /// Users with at least one connection to this node.
+    pub fn online_users(&self) -> usize {
+        self.state().per_user.len()
+    }
+
+    pub fn stats(&self) -> HubStats {
+        let state = self.state();
+        HubStats {
+            connections: state.conns.len(),
+            users: state.per_user.len(),
+            subscriptions: state.topics.values().map(|t| t.subscribers.len()).sum(),
+            topics: state.topics.len(),
+            delivered: self.inner.delivered.load(Ordering::Relaxed),
+            slow_consumers: self.inner.slow_consumers.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn frame(message: &ServerMessage) -> Bytes {
+    Bytes::from(encode(message))
+}

@@ -1,0 +1,11 @@
+//! The realtime hub's server side: the durable event log, the hub that fans events out to local
+//! connections, the bus that carries them between nodes, and presence.
+
+pub mod bus;
+pub mod hub;
+pub mod log;
+pub mod principal;
+
+pub use bus::{Bus, BusMessage, InProcessBus};
+pub use hub::{Hub, HubSettings, LiveEvent, Outbound};
+pub use log::StoredEvent;
