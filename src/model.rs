@@ -208,3 +208,22 @@ pub struct AccountOverview {
     /// Admins only: how many users have each role.
     pub role_counts: Vec<(Role, i64)>,
 }
+
+/// A system-wide announcement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub author_name: Option<String>,
+    pub created_at: Millis,
+    /// The offset of its event on the `announcements` topic.
+    pub offset: i64,
+}
+
+/// The latest announcements and the log position they are current to: subscribe from there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnouncementsSnapshot {
+    pub items: Vec<Announcement>,
+    pub position: crate::protocol::Position,
+}

@@ -1,11 +1,13 @@
 //! Process configuration: defaults that make a first run just work, overridden by the environment
 //! (and an optional `.env`). Secrets are redacted from `Debug`.
 
+use crate::ws::WsSettings;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use studyhall::server::accounts::AuthSettings;
+use studyhall::server::realtime::HubSettings;
 use studyhall::server::throttle::ThrottleSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,14 @@ pub struct Config {
     pub demo_data: bool,
     /// Where the built site (pkg/, assets) is served from.
     pub site_root: PathBuf,
+    pub ws: WsSettings,
+    pub hub: HubSettings,
+    /// Events kept per topic for resuming clients.
+    pub retention_events_per_topic: i64,
+    /// Events older than this are deleted.
+    pub retention_max_age: Duration,
+    /// How often the clean-up jobs run.
+    pub jobs_interval: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -79,6 +89,14 @@ impl fmt::Debug for Config {
             .field("trust_proxy_headers", &self.trust_proxy_headers)
             .field("demo_data", &self.demo_data)
             .field("site_root", &self.site_root)
+            .field("ws", &self.ws)
+            .field("hub", &self.hub)
+            .field(
+                "retention_events_per_topic",
+                &self.retention_events_per_topic,
+            )
+            .field("retention_max_age", &self.retention_max_age)
+            .field("jobs_interval", &self.jobs_interval)
             .finish()
     }
 }
@@ -305,7 +323,40 @@ impl Config {
                 )?),
             },
         };
+        let ws_defaults = WsSettings::default();
+        let hub_defaults = HubSettings::default();
+        let ws = WsSettings {
+            max_frame_bytes: src
+                .parse("STUDYHALL_WS_MAX_FRAME_BYTES", ws_defaults.max_frame_bytes)?,
+            max_subscriptions: src.parse(
+                "STUDYHALL_WS_MAX_SUBSCRIPTIONS",
+                ws_defaults.max_subscriptions,
+            )?,
+            publishes_per_minute: src.parse(
+                "STUDYHALL_WS_PUBLISHES_PER_MINUTE",
+                ws_defaults.publishes_per_minute,
+            )?,
+            heartbeat: src.duration("STUDYHALL_WS_HEARTBEAT", ws_defaults.heartbeat)?,
+            idle_timeout: src.duration("STUDYHALL_WS_IDLE_TIMEOUT", ws_defaults.idle_timeout)?,
+            session_check: src.duration("STUDYHALL_WS_SESSION_CHECK", ws_defaults.session_check)?,
+            ..ws_defaults
+        };
+        let hub = HubSettings {
+            queue_capacity: src.parse("STUDYHALL_WS_QUEUE", hub_defaults.queue_capacity)?,
+            max_connections_per_user: src.parse(
+                "STUDYHALL_WS_MAX_CONNECTIONS_PER_USER",
+                hub_defaults.max_connections_per_user,
+            )?,
+        };
         Ok(Config {
+            ws,
+            hub,
+            retention_events_per_topic: src.parse("STUDYHALL_EVENT_RETENTION_COUNT", 10_000)?,
+            retention_max_age: src.duration(
+                "STUDYHALL_EVENT_RETENTION_AGE",
+                Duration::from_secs(30 * 86400),
+            )?,
+            jobs_interval: src.duration("STUDYHALL_JOBS_INTERVAL", Duration::from_secs(600))?,
             environment,
             listen,
             data_dir,

@@ -7,10 +7,11 @@
 pub mod config;
 mod health;
 mod http;
-mod jobs;
+pub mod jobs;
 pub mod rest;
 mod router;
 pub mod telemetry;
+pub mod ws;
 
 use config::Config;
 use std::net::SocketAddr;
@@ -87,7 +88,9 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         }
     }
     let origins = config.effective_origins(addr);
+    let bus = std::sync::Arc::new(studyhall::server::realtime::InProcessBus::default());
     let services = Services {
+        hub: studyhall::server::realtime::Hub::new(config.hub, bus),
         accounts: Accounts::new(
             db,
             TokenSigner::new(config.secret.expose()),
@@ -95,11 +98,17 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         ),
         secure_cookies: origins.iter().all(|o| o.starts_with("https://")),
     };
-    let app = router::build(&config, services.clone(), origins, addr);
     let (shutdown, mut shutdown_rx) = watch::channel(false);
+    let app = router::build(
+        &config,
+        services.clone(),
+        origins,
+        addr,
+        shutdown.subscribe(),
+    );
     jobs::spawn(
         services.clone(),
-        config.auth.throttle.window_ms,
+        jobs::JobSettings::from(&config),
         shutdown.subscribe(),
     );
     let task = tokio::spawn(async move {

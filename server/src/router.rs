@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::http::{auth, csrf, request_id::CounterRequestId, security};
+use crate::ws::{self, WsSettings};
 use crate::{health, rest};
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{HeaderName, StatusCode};
@@ -13,6 +14,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use studyhall::server::web::Services;
+use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -31,6 +33,9 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
     pub http: HttpSettings,
+    pub ws: WsSettings,
+    /// Flips to true when the server is shutting down (WebSockets close with 1001).
+    pub shutdown: watch::Receiver<bool>,
 }
 
 pub fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
@@ -52,6 +57,7 @@ pub fn build(
     services: Services,
     origins: Vec<String>,
     addr: SocketAddr,
+    shutdown: watch::Receiver<bool>,
 ) -> Router {
     let leptos_options = leptos_options(config, addr);
     let http = HttpSettings {
@@ -63,6 +69,8 @@ pub fn build(
         leptos_options: leptos_options.clone(),
         services: services.clone(),
         http,
+        ws: config.ws,
+        shutdown,
     };
     let routes = generate_route_list(app::App);
     let context = {
@@ -76,6 +84,7 @@ pub fn build(
 
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/ws", get(ws::upgrade))
         .nest("/api/v1", rest::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod announcements;
 pub mod cohorts;
 pub mod db;
 pub mod demo;

@@ -2,6 +2,7 @@
 //! services handed to server functions and handlers.
 
 use super::accounts::{Accounts, Caller};
+use super::realtime::Hub;
 use super::ClientInfo;
 
 pub const SESSION_COOKIE: &str = "studyhall_session";
@@ -37,6 +38,8 @@ pub struct RequestAuth {
 #[derive(Debug, Clone)]
 pub struct Services {
     pub accounts: Accounts,
+    /// The realtime hub: publish committed events here.
+    pub hub: Hub,
     /// Whether cookies get the `Secure` attribute (the site is served over https).
     pub secure_cookies: bool,
 }

@@ -2,6 +2,7 @@
 //! `{"code": …, "message": …, "fields": [...]}` with the status of [`AppError::status`].
 
 mod admin;
+mod announcements;
 mod auth;
 
 use crate::AppState;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(admin::router())
+        .merge(announcements::router())
         .method_not_allowed_fallback(|| async {
             ApiError(AppError::BadRequest {
                 message: "This endpoint does not accept that method.".into(),

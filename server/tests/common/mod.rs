@@ -15,6 +15,7 @@ pub struct TestServer {
     pub base: String,
     pub server: Option<RunningServer>,
     pub db: TestDb,
+    vars: HashMap<String, String>,
     _data: tempfile::TempDir,
 }
 
@@ -44,15 +45,39 @@ impl TestServer {
         for (k, v) in extra {
             vars.insert(k.to_string(), v.to_string());
         }
-        let config = Config::from_source(&Source(move |name| vars.get(name).cloned())).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server = studyhall_server::start(config, listener).await.unwrap();
+        let server = Self::boot(&vars).await;
         TestServer {
             base: format!("http://{}", server.addr),
             server: Some(server),
             db,
+            vars,
             _data: data,
         }
+    }
+
+    async fn boot(vars: &HashMap<String, String>) -> RunningServer {
+        let vars = vars.clone();
+        let config = Config::from_source(&Source(move |name| vars.get(name).cloned())).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        studyhall_server::start(config, listener).await.unwrap()
+    }
+
+    /// Stops this server and starts a new one on the same database (a new address).
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.unwrap();
+        }
+        let server = Self::boot(&self.vars).await;
+        self.base = format!("http://{}", server.addr);
+        self.server = Some(server);
+    }
+
+    pub fn services(&self) -> &studyhall::server::web::Services {
+        &self.server.as_ref().expect("server running").services
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/ws", self.base.replacen("http://", "ws://", 1))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -164,4 +189,138 @@ pub fn session_cookie_of(res: &reqwest::Response) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|c| c.starts_with("studyhall_session="))
         .map(str::to_string)
+}
+
+pub mod ws {
+    //! A WebSocket test client speaking the Studyhall protocol.
+
+    use futures_util::{SinkExt, StreamExt};
+    use std::time::Duration;
+    use studyhall::protocol::{decode_server, ServerMessage};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::Message;
+
+    pub type Stream = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    pub struct Client {
+        pub stream: Stream,
+    }
+
+    pub enum Auth<'a> {
+        Bearer(&'a str),
+        /// A browser: the cookie and an Origin header.
+        Cookie {
+            cookie: &'a str,
+            origin: &'a str,
+        },
+    }
+
+    /// Opens a connection; Err carries the HTTP status of a refused upgrade.
+    pub async fn try_connect(url: &str, auth: Auth<'_>) -> Result<Client, u16> {
+        let mut req = url.into_client_request().unwrap();
+        match auth {
+            Auth::Bearer(token) => {
+                req.headers_mut().insert(
+                    "authorization",
+                    HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+                );
+            }
+            Auth::Cookie { cookie, origin } => {
+                req.headers_mut()
+                    .insert("cookie", HeaderValue::from_str(cookie).unwrap());
+                req.headers_mut()
+                    .insert("origin", HeaderValue::from_str(origin).unwrap());
+            }
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((stream, _)) => Ok(Client { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
+            Err(e) => panic!("connect failed: {e}"),
+        }
+    }
+
+    /// Connects with a bearer token and reads the welcome.
+    pub async fn connect(url: &str, token: &str) -> Client {
+        let mut c = try_connect(url, Auth::Bearer(token))
+            .await
+            .expect("upgrade accepted");
+        match c.recv().await {
+            ServerMessage::Welcome { .. } => c,
+            other => panic!("expected welcome, got {other:?}"),
+        }
+    }
+
+    impl Client {
+        pub async fn send(&mut self, value: serde_json::Value) {
+            self.stream
+                .send(Message::text(value.to_string()))
+                .await
+                .unwrap();
+        }
+
+        pub async fn send_text(&mut self, text: String) {
+            self.stream.send(Message::text(text)).await.unwrap();
+        }
+
+        /// The next protocol message (pings are skipped), within 5 s.
+        pub async fn recv(&mut self) -> ServerMessage {
+            self.try_recv(Duration::from_secs(5))
+                .await
+                .expect("a message within 5 s")
+        }
+
+        /// The next protocol message within `wait`, or None.
+        pub async fn try_recv(&mut self, wait: Duration) -> Option<ServerMessage> {
+            let deadline = tokio::time::Instant::now() + wait;
+            loop {
+                let next = tokio::time::timeout_at(deadline, self.stream.next())
+                    .await
+                    .ok()??;
+                match next {
+                    Ok(Message::Text(t)) => {
+                        return Some(decode_server(t.as_str()).expect("valid server frame"))
+                    }
+                    Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+                    Ok(Message::Close(frame)) => panic!("unexpected close {frame:?}"),
+                    Ok(other) => panic!("unexpected frame {other:?}"),
+                    Err(e) => panic!("socket error {e}"),
+                }
+            }
+        }
+
+        /// Reads until the server closes; returns the close code (skipping any messages before it).
+        pub async fn closed(&mut self, wait: Duration) -> u16 {
+            let deadline = tokio::time::Instant::now() + wait;
+            loop {
+                match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                    Err(_) => panic!("no close within {wait:?}"),
+                    Ok(None) => return 1006,
+                    Ok(Some(Ok(Message::Close(frame)))) => {
+                        return frame
+                            .map(|f| u16::from(f.code))
+                            .unwrap_or(u16::from(CloseCode::Status));
+                    }
+                    Ok(Some(Ok(_))) => continue,
+                    Ok(Some(Err(_))) => return 1006,
+                }
+            }
+        }
+
+        pub async fn subscribe(
+            &mut self,
+            topic: &str,
+            since: Option<(&str, i64)>,
+        ) -> ServerMessage {
+            let mut msg = serde_json::json!({"type": "subscribe", "id": topic, "topic": topic});
+            if let Some((epoch, offset)) = since {
+                msg["since"] = serde_json::json!({"epoch": epoch, "offset": offset});
+            }
+            self.send(msg).await;
+            self.recv().await
+        }
+    }
 }

@@ -1,0 +1,594 @@
+//! `GET /ws`: the realtime endpoint. The upgrade is authenticated (session cookie from an allowed
+//! Origin, or a bearer token); then one task per connection reads client frames, writes what the hub
+//! sends, keeps each subscription's cursor (dropping duplicates, filling gaps from the log), and
+//! enforces the limits, the heartbeat and the session's end. docs/PROTOCOL.md describes the protocol.
+
+use crate::rest::ApiError;
+use crate::AppState;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use studyhall::access::{can_publish, can_subscribe};
+use studyhall::protocol::{
+    close, decode_client, encode, ClientMessage, ErrorCode, Limits, Position, ResetReason,
+    ServerMessage, Topic, PROTOCOL_VERSION,
+};
+use studyhall::server::accounts::Caller;
+use studyhall::server::realtime::{log, principal, Outbound};
+use studyhall::server::web::RequestAuth;
+use studyhall::server::{now_ms, sessions, users};
+use studyhall::AppError;
+
+/// Realtime limits and timings (all configurable, see the README).
+#[derive(Debug, Clone, Copy)]
+pub struct WsSettings {
+    pub max_frame_bytes: usize,
+    pub max_subscriptions: usize,
+    pub publishes_per_minute: u32,
+    pub heartbeat: Duration,
+    pub idle_timeout: Duration,
+    pub session_check: Duration,
+    /// Largest ephemeral payload a client may publish.
+    pub max_ephemeral_bytes: usize,
+    /// How long one write may take before the peer counts as a slow consumer.
+    pub write_timeout: Duration,
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 64 * 1024,
+            max_subscriptions: 100,
+            publishes_per_minute: 60,
+            heartbeat: Duration::from_secs(25),
+            idle_timeout: Duration::from_secs(60),
+            session_check: Duration::from_secs(30),
+            max_ephemeral_bytes: 2048,
+            write_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+const REPLAY_PAGE: i64 = 500;
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Extension(auth): Extension<RequestAuth>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    // Browsers always send Origin on a WebSocket upgrade; a foreign one is a hijacking attempt.
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("").trim_end_matches('/');
+        if !state.http.allowed_origins.iter().any(|o| o == origin) {
+            tracing::warn!(%origin, "cross-origin WebSocket upgrade refused");
+            return ApiError(AppError::CrossSite).into_response();
+        }
+    }
+    let Some(caller) = auth.caller else {
+        return ApiError(AppError::Unauthenticated).into_response();
+    };
+    let settings = state.ws;
+    // The library's own cap is a backstop well above ours, so that an oversized frame reaches us and
+    // gets the documented 1009 close instead of a broken connection.
+    let hard_cap = settings.max_frame_bytes.saturating_mul(4).max(64 * 1024);
+    ws.max_message_size(hard_cap)
+        .max_frame_size(hard_cap)
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1024 * 1024)
+        .on_upgrade(move |socket| async move { Connection::run(socket, state, caller).await })
+}
+
+/// Where one subscription stands: the log's epoch and the last offset sent.
+struct Cursor {
+    epoch: String,
+    offset: i64,
+}
+
+/// Publishes allowed per minute, refilled continuously.
+struct TokenBucket {
+    capacity: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    fn new(per_minute: u32) -> Self {
+        Self {
+            capacity: per_minute as f64,
+            tokens: per_minute as f64,
+            last: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.capacity / 60.0;
+        self.tokens = (self.tokens + refill).min(self.capacity);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Why a connection ends.
+enum End {
+    Close(u16, &'static str),
+    Gone,
+}
+
+struct Connection {
+    socket: WebSocket,
+    state: AppState,
+    caller: Caller,
+    id: u64,
+    subs: HashMap<Topic, Cursor>,
+    bucket: TokenBucket,
+}
+
+impl Connection {
+    async fn run(mut socket: WebSocket, state: AppState, caller: Caller) {
+        let hub = state.services.hub.clone();
+        let mut registration = match hub.connect(caller.user.id) {
+            Ok(r) => r,
+            Err(_) => {
+                let _ = socket
+                    .send(close_message(
+                        close::TOO_MANY_CONNECTIONS,
+                        "too many connections",
+                    ))
+                    .await;
+                return;
+            }
+        };
+        let settings = state.ws;
+        let mut conn = Connection {
+            socket,
+            id: registration.id,
+            subs: HashMap::new(),
+            bucket: TokenBucket::new(settings.publishes_per_minute),
+            state,
+            caller,
+        };
+        tracing::debug!(
+            conn = conn.id,
+            user = conn.caller.user.id,
+            "websocket connected"
+        );
+        let end = conn.serve(&mut registration).await;
+        if let End::Close(code, reason) = end {
+            let _ = tokio::time::timeout(
+                Duration::from_secs(2),
+                conn.socket.send(close_message(code, reason)),
+            )
+            .await;
+        }
+        let db = conn.state.services.accounts.db().clone();
+        if hub.disconnect(conn.id) {
+            // The user's last connection: remember when they were last here.
+            let _ = users::touch_last_seen(&db, conn.caller.user.id, now_ms()).await;
+        }
+        tracing::debug!(conn = conn.id, "websocket closed");
+    }
+
+    async fn serve(
+        &mut self,
+        registration: &mut studyhall::server::realtime::hub::Registration,
+    ) -> End {
+        let settings = self.state.ws;
+        let welcome = ServerMessage::Welcome {
+            version: PROTOCOL_VERSION,
+            connection_id: format!("{}", self.id),
+            user_id: self.caller.user.id,
+            heartbeat_ms: settings.heartbeat.as_millis() as u64,
+            limits: Limits {
+                max_frame_bytes: settings.max_frame_bytes,
+                max_subscriptions: settings.max_subscriptions,
+                publishes_per_minute: settings.publishes_per_minute,
+            },
+        };
+        if let Err(end) = self.send(&welcome).await {
+            return end;
+        }
+        let mut shutdown = self.state.shutdown.clone();
+        let expires_in = (self.caller.token_expires_at - now_ms()).max(0) as u64;
+        let session_end = tokio::time::sleep(Duration::from_millis(expires_in));
+        tokio::pin!(session_end);
+        let mut heartbeat = tokio::time::interval(settings.heartbeat);
+        heartbeat.reset();
+        let mut session_check = tokio::time::interval(settings.session_check);
+        session_check.reset();
+        let mut last_heard = Instant::now();
+        loop {
+            tokio::select! {
+                biased;
+                _ = registration.slow.raised() => return End::Close(close::SLOW_CONSUMER, "slow consumer"),
+                _ = stopping(&mut shutdown) => return End::Close(close::GOING_AWAY, "server shutting down"),
+                _ = &mut session_end => return End::Close(close::SESSION_ENDED, "session expired"),
+                _ = session_check.tick() => {
+                    match sessions::find_active(self.state.services.accounts.db(), &self.caller.session_id, now_ms()).await {
+                        Ok(Some(_)) => {}
+                        Ok(None) => return End::Close(close::SESSION_ENDED, "session ended"),
+                        Err(_) => {} // a database hiccup is not the user's fault; check again later
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() > settings.idle_timeout {
+                        return End::Close(close::HEARTBEAT_TIMEOUT, "no heartbeat");
+                    }
+                    if self.send_raw(Message::Ping(Default::default())).await.is_err() {
+                        return End::Gone;
+                    }
+                }
+                incoming = self.socket.recv() => {
+                    last_heard = Instant::now();
+                    match incoming {
+                        None | Some(Err(_)) => return End::Gone,
+                        Some(Ok(Message::Close(_))) => return End::Gone,
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                        Some(Ok(Message::Binary(_))) => {
+                            self.error(None, ErrorCode::Malformed, "Binary frames are not supported; send JSON text.").await;
+                        }
+                        Some(Ok(Message::Text(text))) => {
+                            if text.len() > settings.max_frame_bytes {
+                                return End::Close(close::TOO_BIG, "frame too large");
+                            }
+                            if let Err(end) = self.handle(text.as_str()).await {
+                                return end;
+                            }
+                        }
+                    }
+                }
+                Some(out) = registration.rx.recv() => {
+                    if let Err(end) = self.deliver(out).await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, text: &str) -> Result<(), End> {
+        let message = match decode_client(text) {
+            Ok(m) => m,
+            Err(e) => return self.send(&e.into_message()).await,
+        };
+        match message {
+            ClientMessage::Hello { version } => {
+                if version != PROTOCOL_VERSION {
+                    self.error(
+                        None,
+                        ErrorCode::UnsupportedVersion,
+                        &format!(
+                        "This server speaks protocol version {PROTOCOL_VERSION}, not {version}."
+                    ),
+                    )
+                    .await;
+                    return Err(End::Close(
+                        close::UNSUPPORTED_VERSION,
+                        "unsupported protocol version",
+                    ));
+                }
+                Ok(())
+            }
+            ClientMessage::Ping { id } => self.send(&ServerMessage::Pong { id }).await,
+            ClientMessage::Subscribe { id, topic, since } => self.subscribe(id, topic, since).await,
+            ClientMessage::Unsubscribe { id, topic } => {
+                self.state.services.hub.unsubscribe(self.id, topic);
+                self.subs.remove(&topic);
+                self.send(&ServerMessage::Unsubscribed { id, topic }).await
+            }
+            ClientMessage::Publish {
+                id,
+                topic,
+                event,
+                data,
+            } => self.publish(id, topic, event, data).await,
+        }
+    }
+
+    async fn subscribe(
+        &mut self,
+        id: Option<String>,
+        topic: Topic,
+        since: Option<Position>,
+    ) -> Result<(), End> {
+        let settings = self.state.ws;
+        if !self.subs.contains_key(&topic) && self.subs.len() >= settings.max_subscriptions {
+            self.error(
+                id,
+                ErrorCode::TooManySubscriptions,
+                &format!(
+                    "A connection may hold at most {} subscriptions.",
+                    settings.max_subscriptions
+                ),
+            )
+            .await;
+            return Ok(());
+        }
+        let db = self.state.services.accounts.db().clone();
+        // Rules are checked against what the database says now, not what it said at connect.
+        let user = match users::find(&db, self.caller.user.id).await {
+            Ok(Some(user)) if !user.disabled => user,
+            Ok(_) => return Err(End::Close(close::SESSION_ENDED, "account disabled")),
+            Err(_) => {
+                self.error(
+                    id,
+                    ErrorCode::Internal,
+                    "Could not subscribe right now; try again.",
+                )
+                .await;
+                return Ok(());
+            }
+        };
+        let allowed = match principal::load(&db, &user).await {
+            Ok(p) => can_subscribe(&p, &topic),
+            Err(_) => {
+                self.error(
+                    id,
+                    ErrorCode::Internal,
+                    "Could not subscribe right now; try again.",
+                )
+                .await;
+                return Ok(());
+            }
+        };
+        if !allowed {
+            self.error(
+                id,
+                ErrorCode::Forbidden,
+                &format!("You may not subscribe to {topic}."),
+            )
+            .await;
+            return Ok(());
+        }
+        // Join the hub before reading the log: events committed from here on queue up for us, and the
+        // cursor drops the ones the replay already sent.
+        let present = self.state.services.hub.subscribe(self.id, topic);
+        let head = match log::head(&db, topic).await {
+            Ok(h) => h,
+            Err(_) => {
+                self.state.services.hub.unsubscribe(self.id, topic);
+                self.error(
+                    id,
+                    ErrorCode::Internal,
+                    "Could not subscribe right now; try again.",
+                )
+                .await;
+                return Ok(());
+            }
+        };
+        let reset = match &since {
+            None => None,
+            Some(p) if p.epoch != head.epoch => Some(ResetReason::EpochChanged),
+            Some(p) if p.offset > head.head || p.offset < 0 => Some(ResetReason::UnknownOffset),
+            Some(p) if p.offset < head.oldest - 1 => Some(ResetReason::BeyondRetention),
+            Some(_) => None,
+        };
+        let start = match (&since, reset) {
+            (Some(p), None) => p.offset,
+            _ => head.head,
+        };
+        self.subs.insert(
+            topic,
+            Cursor {
+                epoch: head.epoch.clone(),
+                offset: start,
+            },
+        );
+        let replayed = self.fill(topic, head.head).await?;
+        let epoch = head.epoch.clone();
+        let offset = self.subs.get(&topic).map_or(head.head, |c| c.offset);
+        match reset {
+            Some(reason) => {
+                self.send(&ServerMessage::Reset {
+                    id,
+                    topic,
+                    epoch,
+                    offset,
+                    reason,
+                })
+                .await?;
+            }
+            None => {
+                self.send(&ServerMessage::Subscribed {
+                    id,
+                    topic,
+                    epoch,
+                    offset,
+                    replayed,
+                })
+                .await?;
+            }
+        }
+        if let Some(present) = present {
+            self.send(&ServerMessage::Presence { topic, present })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Sends stored events after the cursor up to `until`, from the log. Returns how many.
+    async fn fill(&mut self, topic: Topic, until: i64) -> Result<u64, End> {
+        let db = self.state.services.accounts.db().clone();
+        let mut sent = 0;
+        loop {
+            let Some(cursor) = self.subs.get(&topic) else {
+                return Ok(sent);
+            };
+            if cursor.offset >= until {
+                return Ok(sent);
+            }
+            let (epoch, after) = (cursor.epoch.clone(), cursor.offset);
+            let page = match log::read(&db, topic, &epoch, after, until, REPLAY_PAGE).await {
+                Ok(p) => p,
+                Err(_) => return Err(End::Close(close::GOING_AWAY, "log unavailable")),
+            };
+            if page.is_empty() {
+                // Retention removed what we needed: say so rather than skip silently.
+                if let Some(c) = self.subs.get_mut(&topic) {
+                    c.offset = until;
+                }
+                self.send(&ServerMessage::Reset {
+                    id: None,
+                    topic,
+                    epoch,
+                    offset: until,
+                    reason: ResetReason::BeyondRetention,
+                })
+                .await?;
+                return Ok(sent);
+            }
+            for event in page {
+                let offset = event.offset;
+                self.send(&event.to_message()).await?;
+                if let Some(c) = self.subs.get_mut(&topic) {
+                    c.offset = offset;
+                }
+                sent += 1;
+            }
+        }
+    }
+
+    async fn deliver(&mut self, out: Outbound) -> Result<(), End> {
+        match out {
+            Outbound::Frame(topic, frame) => {
+                if self.subs.contains_key(&topic) {
+                    self.send_frame(frame).await?;
+                }
+                Ok(())
+            }
+            Outbound::Event(event) => {
+                let Some(cursor) = self.subs.get_mut(&event.topic) else {
+                    return Ok(());
+                };
+                if *event.epoch != *cursor.epoch {
+                    // The log was reset while we listened: start over from this event.
+                    cursor.epoch = event.epoch.to_string();
+                    cursor.offset = event.offset - 1;
+                    let (topic, epoch, offset) = (event.topic, cursor.epoch.clone(), cursor.offset);
+                    self.send(&ServerMessage::Reset {
+                        id: None,
+                        topic,
+                        epoch,
+                        offset,
+                        reason: ResetReason::EpochChanged,
+                    })
+                    .await?;
+                }
+                let behind = self.subs.get(&event.topic).map_or(i64::MAX, |c| c.offset);
+                if event.offset <= behind {
+                    return Ok(()); // already sent (replay, or a gap fill)
+                }
+                if event.offset > behind + 1 {
+                    self.fill(event.topic, event.offset - 1).await?;
+                }
+                self.send_frame(event.frame.clone()).await?;
+                if let Some(c) = self.subs.get_mut(&event.topic) {
+                    c.offset = c.offset.max(event.offset);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn publish(
+        &mut self,
+        id: Option<String>,
+        topic: Topic,
+        event: String,
+        data: serde_json::Value,
+    ) -> Result<(), End> {
+        if !self.bucket.take() {
+            let per_minute = self.state.ws.publishes_per_minute;
+            self.error(
+                id,
+                ErrorCode::RateLimited,
+                &format!("At most {per_minute} publishes per minute."),
+            )
+            .await;
+            return Ok(());
+        }
+        if data.to_string().len() > self.state.ws.max_ephemeral_bytes {
+            self.error(id, ErrorCode::NotAllowed, "The event's data is too large.")
+                .await;
+            return Ok(());
+        }
+        let db = self.state.services.accounts.db().clone();
+        let allowed = match principal::load(&db, &self.caller.user).await {
+            Ok(p) => can_publish(&p, &topic, &event),
+            Err(_) => false,
+        };
+        if !allowed {
+            let code = if topic.accepts_client_events() {
+                ErrorCode::Forbidden
+            } else {
+                ErrorCode::NotAllowed
+            };
+            self.error(
+                id,
+                code,
+                &format!("You may not publish {event:?} on {topic}."),
+            )
+            .await;
+            return Ok(());
+        }
+        self.state.services.hub.publish_ephemeral(
+            self.id,
+            self.caller.user.id,
+            topic,
+            &event,
+            data,
+        );
+        self.send(&ServerMessage::Published { id }).await
+    }
+
+    async fn error(&mut self, id: Option<String>, code: ErrorCode, message: &str) {
+        let _ = self
+            .send(&ServerMessage::Error {
+                id,
+                code,
+                message: message.to_string(),
+            })
+            .await;
+    }
+
+    async fn send(&mut self, message: &ServerMessage) -> Result<(), End> {
+        self.send_raw(Message::Text(encode(message).into())).await
+    }
+
+    async fn send_frame(&mut self, frame: bytes::Bytes) -> Result<(), End> {
+        match Utf8Bytes::try_from(frame) {
+            Ok(text) => self.send_raw(Message::Text(text)).await,
+            Err(_) => Ok(()), // frames are encoded from Rust strings; cannot happen
+        }
+    }
+
+    async fn send_raw(&mut self, message: Message) -> Result<(), End> {
+        match tokio::time::timeout(self.state.ws.write_timeout, self.socket.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::Gone),
+            Err(_) => Err(End::Close(close::SLOW_CONSUMER, "slow consumer")),
+        }
+    }
+}
+
+async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+fn close_message(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }))
+}

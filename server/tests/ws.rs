@@ -1,0 +1,658 @@
+//! The realtime layer against the real server on 127.0.0.1:0 with a real WebSocket client, on SQLite
+//! and PostgreSQL. Numbers in the test names follow the list in the realtime issue.
+
+mod common;
+
+use common::ws::{connect, try_connect, Auth, Client};
+use common::{session_cookie_of, TestServer, PASSWORD};
+use serde_json::json;
+use std::time::Duration;
+use studyhall::both_backends;
+use studyhall::model::Role;
+use studyhall::protocol::{close, ErrorCode, ResetReason, ServerMessage, Topic};
+use studyhall::server::realtime::{log, StoredEvent};
+use studyhall::testing::TestDb;
+
+const QUIET: Duration = Duration::from_millis(400);
+
+async fn publish(t: &TestServer, topic: Topic, n: i64) -> StoredEvent {
+    let s = t.services();
+    let event = log::append_now(s.accounts.db(), topic, "test.event", &json!({ "n": n }))
+        .await
+        .unwrap();
+    s.hub.publish(&event);
+    event
+}
+
+fn offset_of(m: &ServerMessage) -> i64 {
+    match m {
+        ServerMessage::Event { offset, .. } => *offset,
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+fn subscribed(m: ServerMessage) -> (String, i64, u64) {
+    match m {
+        ServerMessage::Subscribed {
+            epoch,
+            offset,
+            replayed,
+            ..
+        } => (epoch, offset, replayed),
+        other => panic!("expected subscribed, got {other:?}"),
+    }
+}
+
+async fn student(t: &TestServer, email: &str) -> (i64, String) {
+    let user = t.create_user(email, Role::Student).await;
+    (user.id, t.token(email, PASSWORD).await)
+}
+
+both_backends!(t01_subscribe_receive_unsubscribe, |db: TestDb| async move {
+    let t = TestServer::start(db).await;
+    let (id, token) = student(&t, "s1@example.com").await;
+    let mut c = connect(&t.ws_url(), &token).await;
+    let (_, head, replayed) = subscribed(c.subscribe(&format!("user:{id}"), None).await);
+    assert_eq!((head, replayed), (0, 0));
+    let sent = publish(&t, Topic::User(id), 1).await;
+    match c.recv().await {
+        ServerMessage::Event {
+            topic,
+            offset,
+            event,
+            data,
+            epoch,
+            ..
+        } => {
+            assert_eq!(
+                (topic, offset, event.as_str()),
+                (Topic::User(id), 1, "test.event")
+            );
+            assert_eq!(data, json!({"n": 1}));
+            assert_eq!(epoch, sent.epoch);
+        }
+        other => panic!("{other:?}"),
+    }
+    c.send(json!({"type": "unsubscribe", "id": "u", "topic": format!("user:{id}")}))
+        .await;
+    assert!(matches!(c.recv().await, ServerMessage::Unsubscribed { .. }));
+    publish(&t, Topic::User(id), 2).await;
+    assert_eq!(
+        c.try_recv(QUIET).await,
+        None,
+        "no delivery after unsubscribe"
+    );
+    c.send(json!({"type": "ping", "id": "p"})).await;
+    assert_eq!(
+        c.recv().await,
+        ServerMessage::Pong {
+            id: Some("p".into())
+        }
+    );
+    t.stop().await;
+});
+
+both_backends!(
+    t02_forbidden_topics_get_an_error_and_no_events,
+    |db: TestDb| async move {
+        let t = TestServer::start(db).await;
+        let (ana, ana_token) = student(&t, "ana@example.com").await;
+        let (ben, _) = student(&t, "ben@example.com").await;
+        let mentor = t.create_user("mia@example.com", Role::Mentor).await;
+        let mentor_token = t.token("mia@example.com", PASSWORD).await;
+        t.create_user("root@example.com", Role::Admin).await;
+        let admin_token = t.token("root@example.com", PASSWORD).await;
+        // Every kind of topic Ana may not read.
+        let forbidden = [
+            Topic::User(ben),
+            Topic::Room(1),
+            Topic::Cohort(99),
+            Topic::Role(Role::Mentor),
+            Topic::Role(Role::Admin),
+            Topic::Kpi(studyhall::protocol::KpiModule::Learning),
+            Topic::Leaderboard(
+                studyhall::protocol::Period::Week,
+                studyhall::protocol::Scope::Cohort(99),
+            ),
+        ];
+        let mut c = connect(&t.ws_url(), &ana_token).await;
+        for topic in forbidden {
+            match c.subscribe(&topic.to_string(), None).await {
+                ServerMessage::Error {
+                    code: ErrorCode::Forbidden,
+                    id,
+                    ..
+                } => assert_eq!(id, Some(topic.to_string())),
+                other => panic!("{topic}: expected forbidden, got {other:?}"),
+            }
+            publish(&t, topic, 1).await;
+        }
+        assert_eq!(
+            c.try_recv(QUIET).await,
+            None,
+            "not one byte of a forbidden topic's events"
+        );
+        // What she may read works; an unrelated mentor may not read her stream, an admin may.
+        subscribed(c.subscribe(&format!("user:{ana}"), None).await);
+        subscribed(c.subscribe("role:student", None).await);
+        subscribed(c.subscribe("announcements", None).await);
+        let mut m = connect(&t.ws_url(), &mentor_token).await;
+        assert!(matches!(
+            m.subscribe(&format!("user:{ana}"), None).await,
+            ServerMessage::Error {
+                code: ErrorCode::Forbidden,
+                ..
+            }
+        ));
+        let root = t
+            .services()
+            .accounts
+            .authenticate(&admin_token)
+            .await
+            .unwrap()
+            .caller;
+        studyhall::server::admin::set_mentors(t.services().accounts.db(), &root, ana, &[mentor.id])
+            .await
+            .unwrap();
+        subscribed(m.subscribe(&format!("user:{ana}"), None).await);
+        let mut a = connect(&t.ws_url(), &admin_token).await;
+        subscribed(a.subscribe(&format!("user:{ben}"), None).await);
+        t.stop().await;
+    }
+);
+
+both_backends!(
+    t03_resume_replays_exactly_what_was_missed,
+    |db: TestDb| async move {
+        let t = TestServer::start(db).await;
+        let (id, token) = student(&t, "cy@example.com").await;
+        let topic = Topic::User(id);
+        let mut c = connect(&t.ws_url(), &token).await;
+        let (epoch, _, _) = subscribed(c.subscribe(&topic.to_string(), None).await);
+        for n in 1..=3 {
+            publish(&t, topic, n).await;
+            assert_eq!(offset_of(&c.recv().await), n);
+        }
+        drop(c);
+        // While away: 20 events.
+        for n in 4..=23 {
+            publish(&t, topic, n).await;
+        }
+        // Another writer keeps publishing while the client resumes.
+        let writer = {
+            let services = t.services().clone();
+            tokio::spawn(async move {
+                for n in 24..=60 {
+                    let e = log::append_now(
+                        services.accounts.db(),
+                        topic,
+                        "test.event",
+                        &json!({ "n": n }),
+                    )
+                    .await
+                    .unwrap();
+                    services.hub.publish(&e);
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        let mut c = connect(&t.ws_url(), &token).await;
+        c.send(json!({"type": "subscribe", "id": "r", "topic": topic.to_string(), "since": {"epoch": epoch, "offset": 3}})).await;
+        let mut seen = Vec::new();
+        let mut subscribed_at = None;
+        while seen.len() < 57 {
+            match c.recv().await {
+                ServerMessage::Event { offset, .. } => seen.push(offset),
+                ServerMessage::Subscribed {
+                    replayed, offset, ..
+                } => subscribed_at = Some((replayed, offset)),
+                other => panic!("{other:?}"),
+            }
+        }
+        writer.await.unwrap();
+        assert_eq!(
+            seen,
+            (4..=60).collect::<Vec<_>>(),
+            "every missed and live event, in order, once"
+        );
+        let (replayed, at) = subscribed_at.expect("subscribed arrives");
+        assert!(replayed >= 20 && at >= 23, "replayed {replayed} up to {at}");
+        assert_eq!(c.try_recv(QUIET).await, None, "nothing twice");
+        t.stop().await;
+    }
+);
+
+both_backends!(
+    t04_concurrent_writers_give_gapless_increasing_offsets,
+    |db: TestDb| async move {
+        let t = TestServer::start(db).await;
+        let (id, token) = student(&t, "di@example.com").await;
+        let topic = Topic::User(id);
+        let mut readers = Vec::new();
+        for _ in 0..3 {
+            let mut c = connect(&t.ws_url(), &token).await;
+            subscribed(c.subscribe(&topic.to_string(), None).await);
+            readers.push(c);
+        }
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let services = t.services().clone();
+                tokio::spawn(async move {
+                    for n in 0..25 {
+                        let e = log::append_now(
+                            services.accounts.db(),
+                            topic,
+                            "test.event",
+                            &json!({ "w": w, "n": n }),
+                        )
+                        .await
+                        .unwrap();
+                        services.hub.publish(&e);
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await.unwrap();
+        }
+        for c in &mut readers {
+            let offsets: Vec<i64> = {
+                let mut v = Vec::new();
+                for _ in 0..100 {
+                    v.push(offset_of(&c.recv().await));
+                }
+                v
+            };
+            assert_eq!(offsets, (1..=100).collect::<Vec<_>>());
+            assert_eq!(c.try_recv(QUIET).await, None);
+        }
+        t.stop().await;
+    }
+);
+
+both_backends!(
+    t05_resume_survives_a_server_restart,
+    |db: TestDb| async move {
+        let mut t = TestServer::start(db).await;
+        let (id, token) = student(&t, "ed@example.com").await;
+        let topic = Topic::User(id);
+        let mut c = connect(&t.ws_url(), &token).await;
+        let (epoch, _, _) = subscribed(c.subscribe(&topic.to_string(), None).await);
+        publish(&t, topic, 1).await;
+        assert_eq!(offset_of(&c.recv().await), 1);
+        t.restart().await;
+        assert_eq!(
+            c.closed(Duration::from_secs(5)).await,
+            close::GOING_AWAY,
+            "shutdown says going away"
+        );
+        for n in 2..=5 {
+            publish(&t, topic, n).await;
+        }
+        let mut c = connect(&t.ws_url(), &token).await;
+        let m = c.subscribe(&topic.to_string(), Some((&epoch, 1))).await;
+        let mut offsets = vec![offset_of(&m)];
+        for _ in 0..3 {
+            offsets.push(offset_of(&c.recv().await));
+        }
+        assert_eq!(offsets, vec![2, 3, 4, 5]);
+        let (same_epoch, at, replayed) = subscribed(c.recv().await);
+        assert_eq!((same_epoch, at, replayed), (epoch, 5, 4));
+        t.stop().await;
+    }
+);
+
+both_backends!(
+    t06_gaps_beyond_retention_and_unknown_epochs_are_said,
+    |db: TestDb| async move {
+        let t = TestServer::start(db).await;
+        let (id, token) = student(&t, "fi@example.com").await;
+        let topic = Topic::User(id);
+        for n in 1..=10 {
+            publish(&t, topic, n).await;
+        }
+        let db = t.services().accounts.db().clone();
+        // Keep only the newest 3 events.
+        log::apply_retention(&db, 3, i64::MAX / 4, studyhall::server::now_ms())
+            .await
+            .unwrap();
+        let head = log::head(&db, topic).await.unwrap();
+        assert_eq!((head.head, head.oldest), (10, 8));
+        let mut c = connect(&t.ws_url(), &token).await;
+        match c
+            .subscribe(&topic.to_string(), Some((&head.epoch, 2)))
+            .await
+        {
+            ServerMessage::Reset {
+                reason,
+                offset,
+                epoch,
+                ..
+            } => {
+                assert_eq!((reason, offset), (ResetReason::BeyondRetention, 10));
+                assert_eq!(epoch, head.epoch);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Live events still flow after a reset.
+        publish(&t, topic, 11).await;
+        assert_eq!(offset_of(&c.recv().await), 11);
+        // From offset 7 is still recoverable (8, 9, 10 are kept).
+        let mut d = connect(&t.ws_url(), &token).await;
+        let first = d
+            .subscribe(&topic.to_string(), Some((&head.epoch, 7)))
+            .await;
+        assert_eq!(offset_of(&first), 8);
+        // A position from another epoch.
+        let mut e = connect(&t.ws_url(), &token).await;
+        match e
+            .subscribe(&topic.to_string(), Some(("not-this-log", 4)))
+            .await
+        {
+            ServerMessage::Reset { reason, offset, .. } => {
+                assert_eq!((reason, offset), (ResetReason::EpochChanged, 11))
+            }
+            other => panic!("{other:?}"),
+        }
+        // A position ahead of the log.
+        let mut f = connect(&t.ws_url(), &token).await;
+        match f
+            .subscribe(&topic.to_string(), Some((&head.epoch, 500)))
+            .await
+        {
+            ServerMessage::Reset { reason, .. } => assert_eq!(reason, ResetReason::UnknownOffset),
+            other => panic!("{other:?}"),
+        }
+        t.stop().await;
+    }
+);
+
+both_backends!(
+    t07_bad_frames_get_documented_answers,
+    |db: TestDb| async move {
+        let t = TestServer::start_with(
+            db,
+            &[
+                ("STUDYHALL_WS_PUBLISHES_PER_MINUTE", "5"),
+                ("STUDYHALL_WS_MAX_FRAME_BYTES", "4096"),
+            ],
+        )
+        .await;
+        let cohort = {
+            let root = t.create_user("root@example.com", Role::Admin).await;
+            let token = t.token(&root.email, PASSWORD).await;
+            let caller = t
+                .services()
+                .accounts
+                .authenticate(&token)
+                .await
+                .unwrap()
+                .caller;
+            studyhall::server::admin::create_cohort(t.services().accounts.db(), &caller, "Lab")
+                .await
+                .unwrap()
+        };
+        let (id, token) = student(&t, "gu@example.com").await;
+        {
+            let root_token = t.token("root@example.com", PASSWORD).await;
+            let root = t
+                .services()
+                .accounts
+                .authenticate(&root_token)
+                .await
+                .unwrap()
+                .caller;
+            studyhall::server::admin::set_cohort(
+                t.services().accounts.db(),
+                &root,
+                id,
+                Some(cohort.id),
+            )
+            .await
+            .unwrap();
+        }
+        let (other_id, other_token) = student(&t, "ha@example.com").await;
+        let mut bystander = connect(&t.ws_url(), &other_token).await;
+        subscribed(bystander.subscribe(&format!("user:{other_id}"), None).await);
+
+        let mut c = connect(&t.ws_url(), &token).await;
+        let code = |m: ServerMessage| match m {
+            ServerMessage::Error { code, .. } => code,
+            other => panic!("expected an error, got {other:?}"),
+        };
+        c.send_text("{definitely not json".into()).await;
+        assert_eq!(code(c.recv().await), ErrorCode::Malformed);
+        c.send_text("\u{0}\u{1}garbage".into()).await;
+        assert_eq!(code(c.recv().await), ErrorCode::Malformed);
+        c.send(json!({"type": "teleport"})).await;
+        assert_eq!(code(c.recv().await), ErrorCode::UnknownType);
+        c.send(json!({"type": "subscribe", "topic": "user:banana"}))
+            .await;
+        assert_eq!(code(c.recv().await), ErrorCode::InvalidTopic);
+        // Publishing: typing on her cohort is allowed five times a minute (test setting), then refused.
+        let cohort_topic = format!("cohort:{}", cohort.id);
+        subscribed(c.subscribe(&cohort_topic, None).await);
+        let _presence = c.recv().await;
+        for _ in 0..5 {
+            c.send(json!({"type": "publish", "id": "p", "topic": cohort_topic, "event": "typing", "data": {}})).await;
+            assert_eq!(
+                c.recv().await,
+                ServerMessage::Published {
+                    id: Some("p".into())
+                }
+            );
+        }
+        c.send(json!({"type": "publish", "topic": cohort_topic, "event": "typing", "data": {}}))
+            .await;
+        assert_eq!(code(c.recv().await), ErrorCode::RateLimited);
+        // The connection survived all of it.
+        c.send(json!({"type": "ping"})).await;
+        assert_eq!(c.recv().await, ServerMessage::Pong { id: None });
+        // An oversized frame closes with 1009.
+        c.send_text(format!(
+            "{{\"type\":\"ping\",\"id\":\"{}\"}}",
+            "x".repeat(5000)
+        ))
+        .await;
+        assert_eq!(c.closed(Duration::from_secs(5)).await, close::TOO_BIG);
+        // Others on the server are unaffected.
+        publish(&t, Topic::User(other_id), 1).await;
+        assert_eq!(offset_of(&bystander.recv().await), 1);
+        t.stop().await;
+    }
+);
+
+both_backends!(
+    t08_a_client_that_stops_reading_is_cut_off,
+    |db: TestDb| async move {
+        let t = TestServer::start_with(db, &[("STUDYHALL_WS_QUEUE", "32")]).await;
+        t.create_user("root@example.com", Role::Admin).await;
+        let token = t.token("root@example.com", PASSWORD).await;
+        let mut slow = connect(&t.ws_url(), &token).await;
+        subscribed(slow.subscribe("announcements", None).await);
+        let mut healthy = connect(&t.ws_url(), &token).await;
+        subscribed(healthy.subscribe("announcements", None).await);
+        // The slow client never reads again. Publish ~40 MB of events.
+        let payload = "x".repeat(16 * 1024);
+        let mut received = 0;
+        let mut worst = Duration::ZERO;
+        for n in 0..2500 {
+            let s = t.services();
+            let e = log::append_now(
+                s.accounts.db(),
+                Topic::Announcements,
+                "bulk",
+                &json!({"n": n, "p": payload}),
+            )
+            .await
+            .unwrap();
+            let sent_at = std::time::Instant::now();
+            s.hub.publish(&e);
+            // The healthy client keeps up and keeps its latency.
+            match healthy.recv().await {
+                ServerMessage::Event { offset, .. } => assert_eq!(offset, e.offset),
+                other => panic!("{other:?}"),
+            }
+            worst = worst.max(sent_at.elapsed());
+            received += 1;
+            if n % 100 == 0 && t.services().hub.stats().slow_consumers > 0 {
+                break;
+            }
+        }
+        println!("healthy client: {received} events, worst publish-to-receive {worst:?}");
+        assert!(
+            t.services().hub.stats().slow_consumers >= 1,
+            "the reader that stopped was flagged"
+        );
+        assert_eq!(
+            slow.closed(Duration::from_secs(15)).await,
+            close::SLOW_CONSUMER
+        );
+        // Its connection is gone from the hub: its memory is released.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(t.services().hub.stats().connections, 1);
+        t.stop().await;
+    }
+);
+
+both_backends!(
+    t09_expired_or_revoked_sessions_close_and_foreign_origins_are_refused,
+    |db: TestDb| async move {
+        let t = TestServer::start_with(
+            db,
+            &[
+                ("STUDYHALL_API_TOKEN_TTL", "2s"),
+                ("STUDYHALL_WS_SESSION_CHECK", "1s"),
+            ],
+        )
+        .await;
+        let (_, token) = student(&t, "io@example.com").await;
+        let mut c = connect(&t.ws_url(), &token).await;
+        assert_eq!(
+            c.closed(Duration::from_secs(6)).await,
+            close::SESSION_ENDED,
+            "token expiry closes the socket"
+        );
+
+        let fresh = t.token("io@example.com", PASSWORD).await;
+        let mut d = connect(&t.ws_url(), &fresh).await;
+        let res = t
+            .api()
+            .delete(t.url("/api/v1/auth/token"))
+            .bearer_auth(&fresh)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 204);
+        assert_eq!(
+            d.closed(Duration::from_secs(5)).await,
+            close::SESSION_ENDED,
+            "revocation closes the socket"
+        );
+        assert_eq!(
+            try_connect(&t.ws_url(), Auth::Bearer(&fresh)).await.err(),
+            Some(401)
+        );
+
+        // A browser session from a foreign page: refused before the upgrade.
+        let browser = t.browser();
+        let login = t.login(&browser, "io@example.com", PASSWORD).await;
+        let cookie = session_cookie_of(&login)
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let evil = try_connect(
+            &t.ws_url(),
+            Auth::Cookie {
+                cookie: &cookie,
+                origin: "https://evil.example",
+            },
+        )
+        .await;
+        assert_eq!(evil.err(), Some(403));
+        let own = try_connect(
+            &t.ws_url(),
+            Auth::Cookie {
+                cookie: &cookie,
+                origin: &t.base,
+            },
+        )
+        .await;
+        assert!(own.is_ok(), "the site's own origin is accepted");
+        t.stop().await;
+    }
+);
+
+both_backends!(t10_presence_counts_tabs, |db: TestDb| async move {
+    let t = TestServer::start(db).await;
+    t.create_user("root@example.com", Role::Admin).await;
+    let root_token = t.token("root@example.com", PASSWORD).await;
+    let root = t
+        .services()
+        .accounts
+        .authenticate(&root_token)
+        .await
+        .unwrap()
+        .caller;
+    let db = t.services().accounts.db().clone();
+    let cohort = studyhall::server::admin::create_cohort(&db, &root, "Night")
+        .await
+        .unwrap();
+    let (ana, ana_token) = student(&t, "jo@example.com").await;
+    studyhall::server::admin::set_cohort(&db, &root, ana, Some(cohort.id))
+        .await
+        .unwrap();
+    let topic = format!("cohort:{}", cohort.id);
+
+    let mut watcher = connect(&t.ws_url(), &root_token).await;
+    subscribed(watcher.subscribe(&topic, None).await);
+    assert_eq!(
+        watcher.recv().await,
+        ServerMessage::Presence {
+            topic: topic.parse().unwrap(),
+            present: vec![root.user.id]
+        }
+    );
+
+    let mut tab1 = connect(&t.ws_url(), &ana_token).await;
+    subscribed(tab1.subscribe(&topic, None).await);
+    match tab1.recv().await {
+        ServerMessage::Presence { present, .. } => assert_eq!(present.len(), 2),
+        other => panic!("{other:?}"),
+    }
+    let joined = ServerMessage::PresenceDiff {
+        topic: topic.parse().unwrap(),
+        joined: vec![ana],
+        left: vec![],
+    };
+    assert_eq!(watcher.recv().await, joined);
+    let mut tab2 = connect(&t.ws_url(), &ana_token).await;
+    subscribed(tab2.subscribe(&topic, None).await);
+    let _ = tab2.recv().await;
+    assert_eq!(
+        watcher.try_recv(QUIET).await,
+        None,
+        "a second tab is not a second arrival"
+    );
+    drop(tab1);
+    assert_eq!(
+        watcher.try_recv(QUIET).await,
+        None,
+        "closing one tab keeps the user present"
+    );
+    drop(tab2);
+    let left = ServerMessage::PresenceDiff {
+        topic: topic.parse().unwrap(),
+        joined: vec![],
+        left: vec![ana],
+    };
+    assert_eq!(watcher.recv().await, left);
+    // Last seen is kept when the last connection goes.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let user = studyhall::server::users::get(&db, ana).await.unwrap();
+    assert!(user.last_seen_at.is_some());
+    let _unused: Option<Client> = None;
+    t.stop().await;
+});
