@@ -7,6 +7,7 @@ pub mod access;
 pub mod error;
 pub mod model;
 pub mod protocol;
+pub mod server_events;
 pub mod validate;
 
 #[cfg(feature = "server")]

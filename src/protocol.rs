@@ -109,7 +109,8 @@ impl fmt::Display for InvalidTopic {
 
 fn positive_id(s: &str) -> Option<i64> {
     // Digits only: no sign, no spaces, no leading "+".
-    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 18 || s.starts_with('0') || !s.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     s.parse().ok().filter(|n| *n > 0)
@@ -449,6 +450,7 @@ mod tests {
             "user:",
             "user:-1",
             "user:0",
+            "user:007",
             "user:+4",
             "user:1:2",
             "room:x",

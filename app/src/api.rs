@@ -6,7 +6,8 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use studyhall::model::{
-    AccountOverview, AdminUserRow, Cohort, CohortId, Page, Role, SessionSummary, User, UserId,
+    AccountOverview, AdminUserRow, Announcement, AnnouncementsSnapshot, Cohort, CohortId, Page,
+    Role, SessionSummary, User, UserId,
 };
 use studyhall::AppError;
 
@@ -383,6 +384,36 @@ pub async fn admin_create_cohort(name: String) -> Result<Cohort, AppError> {
             let services = ssr::services()?;
             studyhall::server::admin::create_cohort(services.accounts.db(), &ssr::caller()?, &name)
                 .await
+        }
+        .await,
+    )
+}
+
+/// The latest announcements and the log position they are current to.
+#[server(endpoint = "announcements/latest")]
+pub async fn latest_announcements() -> Result<AnnouncementsSnapshot, AppError> {
+    ssr::with_status(
+        async move {
+            ssr::caller()?;
+            studyhall::server::announcements::snapshot(ssr::services()?.accounts.db(), 10).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "announcements/post")]
+pub async fn post_announcement(title: String, body: String) -> Result<Announcement, AppError> {
+    ssr::with_status(
+        async move {
+            let services = ssr::services()?;
+            studyhall::server::announcements::post(
+                services.accounts.db(),
+                &services.hub,
+                &ssr::caller()?,
+                &title,
+                &body,
+            )
+            .await
         }
         .await,
     )

@@ -8,6 +8,7 @@ mod browser;
 mod components;
 mod format;
 mod pages;
+pub mod realtime;
 mod session;
 
 use components::layout::SignedInLayout;
@@ -80,6 +81,7 @@ fn set_content_security_policy(options: &LeptosOptions) {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     session::provide_session();
+    realtime::Realtime::provide();
     view! {
         <Title formatter=|page: String| if page.is_empty() { "Studyhall".to_string() } else { format!("{page} · Studyhall") } />
         <Router>

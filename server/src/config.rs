@@ -341,6 +341,15 @@ impl Config {
             session_check: src.duration("STUDYHALL_WS_SESSION_CHECK", ws_defaults.session_check)?,
             ..ws_defaults
         };
+        let at_least = |name: &'static str, value: usize, min: usize| {
+            if value < min {
+                Err(invalid(name, format!("must be at least {min}")))
+            } else {
+                Ok(())
+            }
+        };
+        at_least("STUDYHALL_WS_MAX_FRAME_BYTES", ws.max_frame_bytes, 1024)?;
+        at_least("STUDYHALL_WS_MAX_SUBSCRIPTIONS", ws.max_subscriptions, 1)?;
         let hub = HubSettings {
             queue_capacity: src.parse("STUDYHALL_WS_QUEUE", hub_defaults.queue_capacity)?,
             max_connections_per_user: src.parse(
@@ -348,10 +357,24 @@ impl Config {
                 hub_defaults.max_connections_per_user,
             )?,
         };
+        at_least("STUDYHALL_WS_QUEUE", hub.queue_capacity, 1)?;
+        at_least(
+            "STUDYHALL_WS_MAX_CONNECTIONS_PER_USER",
+            hub.max_connections_per_user,
+            1,
+        )?;
+        let retention_events_per_topic: i64 =
+            src.parse("STUDYHALL_EVENT_RETENTION_COUNT", 10_000)?;
+        if retention_events_per_topic < 1 {
+            return Err(invalid(
+                "STUDYHALL_EVENT_RETENTION_COUNT",
+                "must be at least 1",
+            ));
+        }
         Ok(Config {
             ws,
             hub,
-            retention_events_per_topic: src.parse("STUDYHALL_EVENT_RETENTION_COUNT", 10_000)?,
+            retention_events_per_topic,
             retention_max_age: src.duration(
                 "STUDYHALL_EVENT_RETENTION_AGE",
                 Duration::from_secs(30 * 86400),

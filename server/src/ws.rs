@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use studyhall::access::{can_publish, can_subscribe};
+use studyhall::access::{can_publish, can_subscribe, Principal, CLIENT_EVENTS};
 use studyhall::protocol::{
     close, decode_client, encode, ClientMessage, ErrorCode, Limits, Position, ResetReason,
     ServerMessage, Topic, PROTOCOL_VERSION,
@@ -216,7 +216,11 @@ impl Connection {
                 _ = &mut session_end => return End::Close(close::SESSION_ENDED, "session expired"),
                 _ = session_check.tick() => {
                     match sessions::find_active(self.state.services.accounts.db(), &self.caller.session_id, now_ms()).await {
-                        Ok(Some(_)) => {}
+                        Ok(Some(_)) => {
+                            if let Err(end) = self.recheck_access().await {
+                                return end;
+                            }
+                        }
                         Ok(None) => return End::Close(close::SESSION_ENDED, "session ended"),
                         Err(_) => {} // a database hiccup is not the user's fault; check again later
                     }
@@ -317,22 +321,9 @@ impl Connection {
         }
         let db = self.state.services.accounts.db().clone();
         // Rules are checked against what the database says now, not what it said at connect.
-        let user = match users::find(&db, self.caller.user.id).await {
-            Ok(Some(user)) if !user.disabled => user,
-            Ok(_) => return Err(End::Close(close::SESSION_ENDED, "account disabled")),
-            Err(_) => {
-                self.error(
-                    id,
-                    ErrorCode::Internal,
-                    "Could not subscribe right now; try again.",
-                )
-                .await;
-                return Ok(());
-            }
-        };
-        let allowed = match principal::load(&db, &user).await {
-            Ok(p) => can_subscribe(&p, &topic),
-            Err(_) => {
+        let allowed = match self.principal().await? {
+            Some(p) => can_subscribe(&p, &topic),
+            None => {
                 self.error(
                     id,
                     ErrorCode::Internal,
@@ -358,6 +349,7 @@ impl Connection {
             Ok(h) => h,
             Err(_) => {
                 self.state.services.hub.unsubscribe(self.id, topic);
+                self.subs.remove(&topic);
                 self.error(
                     id,
                     ErrorCode::Internal,
@@ -433,8 +425,9 @@ impl Connection {
                 Ok(p) => p,
                 Err(_) => return Err(End::Close(close::GOING_AWAY, "log unavailable")),
             };
-            if page.is_empty() {
-                // Retention removed what we needed: say so rather than skip silently.
+            // Retention removed what we needed (nothing left, or the first event is past the cursor):
+            // say so rather than skip silently.
+            if page.first().is_none_or(|e| e.offset != after + 1) {
                 if let Some(c) = self.subs.get_mut(&topic) {
                     c.offset = until;
                 }
@@ -523,23 +516,27 @@ impl Connection {
                 .await;
             return Ok(());
         }
-        let db = self.state.services.accounts.db().clone();
-        let allowed = match principal::load(&db, &self.caller.user).await {
-            Ok(p) => can_publish(&p, &topic, &event),
-            Err(_) => false,
+        if !topic.accepts_client_events() || !CLIENT_EVENTS.contains(&event.as_str()) {
+            let message =
+                format!("Clients may publish only {CLIENT_EVENTS:?}, on rooms and cohorts.");
+            self.error(id, ErrorCode::NotAllowed, &message).await;
+            return Ok(());
+        }
+        let allowed = match self.principal().await? {
+            Some(p) => can_publish(&p, &topic, &event),
+            None => {
+                self.error(
+                    id,
+                    ErrorCode::Internal,
+                    "Could not publish right now; try again.",
+                )
+                .await;
+                return Ok(());
+            }
         };
         if !allowed {
-            let code = if topic.accepts_client_events() {
-                ErrorCode::Forbidden
-            } else {
-                ErrorCode::NotAllowed
-            };
-            self.error(
-                id,
-                code,
-                &format!("You may not publish {event:?} on {topic}."),
-            )
-            .await;
+            let message = format!("You may not publish on {topic}.");
+            self.error(id, ErrorCode::Forbidden, &message).await;
             return Ok(());
         }
         self.state.services.hub.publish_ephemeral(
@@ -550,6 +547,46 @@ impl Connection {
             data,
         );
         self.send(&ServerMessage::Published { id }).await
+    }
+
+    /// The caller as the database knows them now. `Ok(None)` on a database error (the caller may try
+    /// again); `Err` ends the connection when the account is gone or disabled.
+    fn principal(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Option<Principal>, End>> + Send + 'static {
+        current_principal(
+            self.state.services.accounts.db().clone(),
+            self.caller.user.id,
+        )
+    }
+
+    /// Drops subscriptions the caller may no longer read (an assignment or cohort changed).
+    async fn recheck_access(&mut self) -> Result<(), End> {
+        if self.subs.is_empty() {
+            return Ok(());
+        }
+        let Some(principal) = self.principal().await? else {
+            return Ok(());
+        };
+        let lost: Vec<Topic> = self
+            .subs
+            .keys()
+            .filter(|t| !can_subscribe(&principal, t))
+            .copied()
+            .collect();
+        for topic in lost {
+            self.state.services.hub.unsubscribe(self.id, topic);
+            self.subs.remove(&topic);
+            self.error(
+                None,
+                ErrorCode::Forbidden,
+                &format!("You may no longer read {topic}."),
+            )
+            .await;
+            self.send(&ServerMessage::Unsubscribed { id: None, topic })
+                .await?;
+        }
+        Ok(())
     }
 
     async fn error(&mut self, id: Option<String>, code: ErrorCode, message: &str) {
@@ -579,6 +616,19 @@ impl Connection {
             Ok(Err(_)) => Err(End::Gone),
             Err(_) => Err(End::Close(close::SLOW_CONSUMER, "slow consumer")),
         }
+    }
+}
+
+/// Owned arguments: the connection (with its socket) is not `Sync`, so nothing borrowed from it may
+/// be held across these awaits.
+async fn current_principal(
+    db: studyhall::server::db::Db,
+    user_id: i64,
+) -> Result<Option<Principal>, End> {
+    match users::find(&db, user_id).await {
+        Ok(Some(user)) if !user.disabled => Ok(principal::load(&db, &user).await.ok()),
+        Ok(_) => Err(End::Close(close::SESSION_ENDED, "account disabled")),
+        Err(_) => Ok(None),
     }
 }
 

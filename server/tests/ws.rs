@@ -656,3 +656,221 @@ both_backends!(t10_presence_counts_tabs, |db: TestDb| async move {
     let _unused: Option<Client> = None;
     t.stop().await;
 });
+
+both_backends!(
+    t11_ephemeral_events_limits_and_lost_access,
+    |db: TestDb| async move {
+        let t = TestServer::start_with(
+            db,
+            &[
+                ("STUDYHALL_WS_MAX_SUBSCRIPTIONS", "3"),
+                ("STUDYHALL_WS_SESSION_CHECK", "1s"),
+            ],
+        )
+        .await;
+        t.create_user("root@example.com", Role::Admin).await;
+        let root_token = t.token("root@example.com", PASSWORD).await;
+        let root = t
+            .services()
+            .accounts
+            .authenticate(&root_token)
+            .await
+            .unwrap()
+            .caller;
+        let db = t.services().accounts.db().clone();
+        let cohort = studyhall::server::admin::create_cohort(&db, &root, "Dawn")
+            .await
+            .unwrap();
+        let (kim, kim_token) = student(&t, "kim@example.com").await;
+        studyhall::server::admin::set_cohort(&db, &root, kim, Some(cohort.id))
+            .await
+            .unwrap();
+        let topic = format!("cohort:{}", cohort.id);
+
+        // Typing reaches other subscribers (the sender's other tabs too), never the sending connection.
+        let mut tab1 = connect(&t.ws_url(), &kim_token).await;
+        let mut tab2 = connect(&t.ws_url(), &kim_token).await;
+        for tab in [&mut tab1, &mut tab2] {
+            subscribed(tab.subscribe(&topic, None).await);
+            let _presence = tab.recv().await;
+        }
+        tab1.send(json!({"type": "publish", "id": "t", "topic": topic, "event": "typing", "data": {"on": true}})).await;
+        assert_eq!(
+            tab1.recv().await,
+            ServerMessage::Published {
+                id: Some("t".into())
+            }
+        );
+        match tab2.recv().await {
+            ServerMessage::Ephemeral {
+                event,
+                user_id,
+                data,
+                ..
+            } => {
+                assert_eq!(
+                    (event.as_str(), user_id, data),
+                    ("typing", kim, json!({"on": true}))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(tab1.try_recv(QUIET).await, None, "no echo to the sender");
+        // Other event names, and topics that take no client events, are not allowed.
+        tab1.send(
+            json!({"type": "publish", "topic": topic, "event": "announcement.created", "data": {}}),
+        )
+        .await;
+        assert!(matches!(
+            tab1.recv().await,
+            ServerMessage::Error {
+                code: ErrorCode::NotAllowed,
+                ..
+            }
+        ));
+        tab1.send(json!({"type": "publish", "topic": format!("user:{kim}"), "event": "typing", "data": {}})).await;
+        assert!(matches!(
+            tab1.recv().await,
+            ServerMessage::Error {
+                code: ErrorCode::NotAllowed,
+                ..
+            }
+        ));
+
+        // The subscription cap (3 in this test).
+        subscribed(tab1.subscribe(&format!("user:{kim}"), None).await);
+        subscribed(tab1.subscribe("announcements", None).await);
+        assert!(matches!(
+            tab1.subscribe("role:student", None).await,
+            ServerMessage::Error {
+                code: ErrorCode::TooManySubscriptions,
+                ..
+            }
+        ));
+
+        // Moved out of the cohort: the subscription ends at the next check, with an explanation.
+        studyhall::server::admin::set_cohort(&db, &root, kim, None)
+            .await
+            .unwrap();
+        let mut got_forbidden = false;
+        loop {
+            match tab2
+                .try_recv(Duration::from_secs(4))
+                .await
+                .expect("lost access is announced")
+            {
+                ServerMessage::Error {
+                    code: ErrorCode::Forbidden,
+                    ..
+                } => got_forbidden = true,
+                ServerMessage::Unsubscribed { topic: t2, .. } => {
+                    assert_eq!(t2.to_string(), topic);
+                    break;
+                }
+                ServerMessage::PresenceDiff { .. } => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(got_forbidden);
+        publish(&t, topic.parse().unwrap(), 1).await;
+        assert_eq!(
+            tab2.try_recv(QUIET).await,
+            None,
+            "nothing more from the cohort"
+        );
+
+        // A client speaking another protocol version is told and closed.
+        let mut old = connect(&t.ws_url(), &kim_token).await;
+        old.send(json!({"type": "hello", "version": 99})).await;
+        assert!(matches!(
+            old.recv().await,
+            ServerMessage::Error {
+                code: ErrorCode::UnsupportedVersion,
+                ..
+            }
+        ));
+        assert_eq!(
+            old.closed(Duration::from_secs(5)).await,
+            close::UNSUPPORTED_VERSION
+        );
+        t.stop().await;
+    }
+);
+
+both_backends!(
+    t12_announcement_snapshot_then_subscribe_misses_nothing,
+    |db: TestDb| async move {
+        let t = TestServer::start(db).await;
+        t.create_user("root@example.com", Role::Admin).await;
+        let token = t.token("root@example.com", PASSWORD).await;
+        let post = |title: String| {
+            let (api, url, token) = (t.api(), t.url("/api/v1/announcements"), token.clone());
+            async move {
+                let res = api
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({"title": title, "body": "b"}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 201);
+                res.json::<serde_json::Value>().await.unwrap()
+            }
+        };
+        post("first".into()).await;
+        let snapshot: serde_json::Value = t
+            .api()
+            .get(t.url("/api/v1/announcements"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(snapshot["items"][0]["title"], "first");
+        let (epoch, offset) = (
+            snapshot["position"]["epoch"].as_str().unwrap().to_string(),
+            snapshot["position"]["offset"].as_i64().unwrap(),
+        );
+        assert_eq!(offset, 1);
+        // Posted between the snapshot and the subscription: replayed, with the same data as live.
+        let second = post("second".into()).await;
+        let mut c = connect(&t.ws_url(), &token).await;
+        match c.subscribe("announcements", Some((&epoch, offset))).await {
+            ServerMessage::Event {
+                offset,
+                data,
+                event,
+                ..
+            } => {
+                assert_eq!((offset, event.as_str()), (2, "announcement.created"));
+                assert_eq!(
+                    data, second,
+                    "the stored event is the announcement, offset included"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let invalid = t
+            .api()
+            .post(t.url("/api/v1/announcements"))
+            .bearer_auth(&token)
+            .json(&json!({"title": " ", "body": "b"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(invalid.status(), 422);
+        let (_, student_token) = student(&t, "lu@example.com").await;
+        let denied = t
+            .api()
+            .post(t.url("/api/v1/announcements"))
+            .bearer_auth(&student_token)
+            .json(&json!({"title": "x", "body": "y"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(denied.status(), 403);
+        t.stop().await;
+    }
+);

@@ -8,7 +8,7 @@ use crate::model::{Announcement, AnnouncementsSnapshot, Role};
 use crate::protocol::{Position, Topic};
 use crate::{with_db, with_tx, AppError, FieldError};
 
-pub const EVENT: &str = "announcement.created";
+pub const EVENT: &str = crate::server_events::ANNOUNCEMENT_CREATED;
 pub const TITLE_MAX: usize = 120;
 pub const BODY_MAX: usize = 2000;
 
@@ -56,16 +56,16 @@ pub async fn post(
         created_at: now,
         offset: 0,
     };
-    let data = serde_json::to_value(&announcement).map_err(|_| AppError::Internal)?;
-    let event = log::append(&mut tx, Topic::Announcements, EVENT, &data, now).await?;
+    // The stored event names its own offset, as the row does.
+    let event = log::append_with(&mut tx, Topic::Announcements, EVENT, now, |offset| {
+        announcement.offset = offset;
+        serde_json::to_value(&announcement).map_err(|_| AppError::Internal)
+    })
+    .await?;
     with_tx!(&mut tx, conn => sqlx::query("UPDATE announcements SET log_offset = $2 WHERE id = $1")
         .bind(id).bind(event.offset).execute(&mut *conn).await.map(|_| ()).map_err(internal)?);
     tx.commit().await?;
-    announcement.offset = event.offset;
-    // The event carries the offset it got, like the row.
-    let mut published = event;
-    published.data = serde_json::to_value(&announcement).map_err(|_| AppError::Internal)?;
-    hub.publish(&published);
+    hub.publish(&event);
     Ok(announcement)
 }
 

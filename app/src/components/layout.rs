@@ -2,6 +2,7 @@
 //! bell and connection status, theme toggle, user menu) and the sign-in guard.
 
 use super::theme::ThemeToggle;
+use crate::realtime::status::ConnectionStatus;
 use crate::session::{use_session, CurrentUser};
 use crate::{api, browser};
 use leptos::prelude::*;
@@ -129,7 +130,7 @@ fn Header(user: User) -> impl IntoView {
                     {is_admin.then(|| view! { <NavLink href="/admin/users" label="Users" /> })}
                 </nav>
                 <div class="ml-auto flex items-center gap-2">
-                    <div data-slot="connection-status" id="connection-status"></div>
+                    <ConnectionStatus />
                     <div data-slot="notification-bell" id="notification-bell"></div>
                     <ThemeToggle />
                     <UserMenu user />

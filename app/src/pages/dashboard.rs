@@ -1,5 +1,6 @@
 //! The signed-in home: who you are, your cohort, and the people you work with.
 
+use super::announcements::AnnouncementsPanel;
 use crate::api;
 use crate::format;
 use crate::session::use_current_user;
@@ -15,6 +16,9 @@ pub fn DashboardPage() -> impl IntoView {
         <Title text="Dashboard" />
         <h1 class="text-2xl font-bold">"Welcome, " {user.display_name.clone()}</h1>
         <p class="mt-1 text-slate-600 dark:text-slate-400">{user.role.label()} " · " {user.time_zone.clone()}</p>
+        <div class="mt-6">
+            <AnnouncementsPanel role=user.role />
+        </div>
         <Suspense fallback=|| view! { <p class="mt-6">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {

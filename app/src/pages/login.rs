@@ -26,9 +26,11 @@ pub fn LoginPage() -> impl IntoView {
     let signed_in = move || matches!(session.get(), Some(Ok(Some(_))));
     view! {
         <Title text="Sign in" />
-        <Show when=signed_in>
-            <Redirect path="/" />
-        </Show>
+        <Suspense fallback=|| ()>
+            <Show when=signed_in>
+                <Redirect path="/" />
+            </Show>
+        </Suspense>
         <main id="main" class="auth-page">
             <div class="auth-card">
                 <h1 class="text-2xl font-bold">"Sign in to Studyhall"</h1>

@@ -58,26 +58,36 @@ pub async fn append(
     data: &Value,
     now: Millis,
 ) -> Result<StoredEvent, AppError> {
+    append_with(tx, topic, event, now, |_| Ok(data.clone())).await
+}
+
+/// Like [`append`], for data that must name its own offset: `data` is called with the offset.
+pub async fn append_with(
+    tx: &mut Tx,
+    topic: Topic,
+    event: &str,
+    now: Millis,
+    data: impl FnOnce(i64) -> Result<Value, AppError>,
+) -> Result<StoredEvent, AppError> {
     let key = topic.to_string();
     let epoch_if_new = new_epoch();
+    let (epoch, offset): (String, i64) = with_tx!(&mut *tx, conn => sqlx::query_as(
+        "INSERT INTO topic_logs (topic, epoch, head, created_at) VALUES ($1, $2, 1, $3) \
+         ON CONFLICT (topic) DO UPDATE SET head = topic_logs.head + 1 RETURNING epoch, head")
+        .bind(&key).bind(&epoch_if_new).bind(now)
+        .fetch_one(&mut *conn).await.map_err(internal)?);
+    let data = data(offset)?;
     let payload = data.to_string();
-    let (epoch, offset): (String, i64) = with_tx!(tx, conn => {
-        let row: (String, i64) = sqlx::query_as(
-            "INSERT INTO topic_logs (topic, epoch, head, created_at) VALUES ($1, $2, 1, $3) \
-             ON CONFLICT (topic) DO UPDATE SET head = topic_logs.head + 1 RETURNING epoch, head")
-            .bind(&key).bind(&epoch_if_new).bind(now)
-            .fetch_one(&mut *conn).await.map_err(internal)?;
-        sqlx::query("INSERT INTO events (topic, seq, event, data, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&key).bind(row.1).bind(event).bind(&payload).bind(now)
-            .execute(&mut *conn).await.map_err(internal)?;
-        row
-    });
+    with_tx!(&mut *tx, conn => sqlx::query(
+        "INSERT INTO events (topic, seq, event, data, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&key).bind(offset).bind(event).bind(&payload).bind(now)
+        .execute(&mut *conn).await.map(|_| ()).map_err(internal)?);
     Ok(StoredEvent {
         topic,
         epoch,
         offset,
         event: event.to_string(),
-        data: data.clone(),
+        data,
         at: now,
     })
 }
@@ -159,7 +169,11 @@ pub async fn apply_retention(
     now: Millis,
 ) -> Result<u64, AppError> {
     with_db!(db, pool => {
-        let by_age = sqlx::query("DELETE FROM events WHERE created_at < $1")
+        // Only a prefix of each log goes (up to its newest too-old event), so a log never gets a
+        // hole in the middle even where write times and offsets are not in the same order.
+        let by_age = sqlx::query(
+            "DELETE FROM events WHERE seq <= (SELECT MAX(old.seq) FROM events old \
+             WHERE old.topic = events.topic AND old.created_at < $1)")
             .bind(now - max_age_ms).execute(pool).await.map_err(internal)?.rows_affected();
         let by_count = sqlx::query(
             "DELETE FROM events WHERE seq <= (SELECT l.head FROM topic_logs l WHERE l.topic = events.topic) - $1")
