@@ -48,6 +48,37 @@ async fn student(t: &TestServer, email: &str) -> (i64, String) {
     (user.id, t.token(email, PASSWORD).await)
 }
 
+/// A signed-in admin, for setting things up.
+struct Admin {
+    caller: studyhall::server::accounts::Caller,
+    token: String,
+}
+
+async fn admin(t: &TestServer) -> Admin {
+    t.create_user("root@example.com", Role::Admin).await;
+    let token = t.token("root@example.com", PASSWORD).await;
+    let caller = t
+        .services()
+        .accounts
+        .authenticate(&token)
+        .await
+        .unwrap()
+        .caller;
+    Admin { caller, token }
+}
+
+/// A new cohort with `student` in it; returns the cohort's topic.
+async fn cohort_with(t: &TestServer, admin: &Admin, name: &str, student: i64) -> String {
+    let db = t.services().accounts.db();
+    let cohort = studyhall::server::admin::create_cohort(db, &admin.caller, name)
+        .await
+        .unwrap();
+    studyhall::server::admin::set_cohort(db, &admin.caller, student, Some(cohort.id))
+        .await
+        .unwrap();
+    format!("cohort:{}", cohort.id)
+}
+
 both_backends!(t01_subscribe_receive_unsubscribe, |db: TestDb| async move {
     let t = TestServer::start(db).await;
     let (id, token) = student(&t, "s1@example.com").await;
@@ -378,39 +409,9 @@ both_backends!(
             ],
         )
         .await;
-        let cohort = {
-            let root = t.create_user("root@example.com", Role::Admin).await;
-            let token = t.token(&root.email, PASSWORD).await;
-            let caller = t
-                .services()
-                .accounts
-                .authenticate(&token)
-                .await
-                .unwrap()
-                .caller;
-            studyhall::server::admin::create_cohort(t.services().accounts.db(), &caller, "Lab")
-                .await
-                .unwrap()
-        };
+        let root = admin(&t).await;
         let (id, token) = student(&t, "gu@example.com").await;
-        {
-            let root_token = t.token("root@example.com", PASSWORD).await;
-            let root = t
-                .services()
-                .accounts
-                .authenticate(&root_token)
-                .await
-                .unwrap()
-                .caller;
-            studyhall::server::admin::set_cohort(
-                t.services().accounts.db(),
-                &root,
-                id,
-                Some(cohort.id),
-            )
-            .await
-            .unwrap();
-        }
+        let cohort_topic = cohort_with(&t, &root, "Lab", id).await;
         let (other_id, other_token) = student(&t, "ha@example.com").await;
         let mut bystander = connect(&t.ws_url(), &other_token).await;
         subscribed(bystander.subscribe(&format!("user:{other_id}"), None).await);
@@ -430,7 +431,6 @@ both_backends!(
             .await;
         assert_eq!(code(c.recv().await), ErrorCode::InvalidTopic);
         // Publishing: typing on her cohort is allowed five times a minute (test setting), then refused.
-        let cohort_topic = format!("cohort:{}", cohort.id);
         subscribed(c.subscribe(&cohort_topic, None).await);
         let _presence = c.recv().await;
         for _ in 0..5 {
@@ -587,32 +587,18 @@ both_backends!(
 
 both_backends!(t10_presence_counts_tabs, |db: TestDb| async move {
     let t = TestServer::start(db).await;
-    t.create_user("root@example.com", Role::Admin).await;
-    let root_token = t.token("root@example.com", PASSWORD).await;
-    let root = t
-        .services()
-        .accounts
-        .authenticate(&root_token)
-        .await
-        .unwrap()
-        .caller;
-    let db = t.services().accounts.db().clone();
-    let cohort = studyhall::server::admin::create_cohort(&db, &root, "Night")
-        .await
-        .unwrap();
+    let root = admin(&t).await;
     let (ana, ana_token) = student(&t, "jo@example.com").await;
-    studyhall::server::admin::set_cohort(&db, &root, ana, Some(cohort.id))
-        .await
-        .unwrap();
-    let topic = format!("cohort:{}", cohort.id);
+    let topic = cohort_with(&t, &root, "Night", ana).await;
+    let db = t.services().accounts.db().clone();
 
-    let mut watcher = connect(&t.ws_url(), &root_token).await;
+    let mut watcher = connect(&t.ws_url(), &root.token).await;
     subscribed(watcher.subscribe(&topic, None).await);
     assert_eq!(
         watcher.recv().await,
         ServerMessage::Presence {
             topic: topic.parse().unwrap(),
-            present: vec![root.user.id]
+            present: vec![root.caller.user.id]
         }
     );
 
@@ -668,24 +654,10 @@ both_backends!(
             ],
         )
         .await;
-        t.create_user("root@example.com", Role::Admin).await;
-        let root_token = t.token("root@example.com", PASSWORD).await;
-        let root = t
-            .services()
-            .accounts
-            .authenticate(&root_token)
-            .await
-            .unwrap()
-            .caller;
+        let root = admin(&t).await;
         let db = t.services().accounts.db().clone();
-        let cohort = studyhall::server::admin::create_cohort(&db, &root, "Dawn")
-            .await
-            .unwrap();
         let (kim, kim_token) = student(&t, "kim@example.com").await;
-        studyhall::server::admin::set_cohort(&db, &root, kim, Some(cohort.id))
-            .await
-            .unwrap();
-        let topic = format!("cohort:{}", cohort.id);
+        let topic = cohort_with(&t, &root, "Dawn", kim).await;
 
         // Typing reaches other subscribers (the sender's other tabs too), never the sending connection.
         let mut tab1 = connect(&t.ws_url(), &kim_token).await;
@@ -749,7 +721,7 @@ both_backends!(
         ));
 
         // Moved out of the cohort: the subscription ends at the next check, with an explanation.
-        studyhall::server::admin::set_cohort(&db, &root, kim, None)
+        studyhall::server::admin::set_cohort(&db, &root.caller, kim, None)
             .await
             .unwrap();
         let mut got_forbidden = false;
