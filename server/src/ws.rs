@@ -324,12 +324,7 @@ impl Connection {
         let allowed = match self.principal().await? {
             Some(p) => can_subscribe(&p, &topic),
             None => {
-                self.error(
-                    id,
-                    ErrorCode::Internal,
-                    "Could not subscribe right now; try again.",
-                )
-                .await;
+                self.retry_later(id).await;
                 return Ok(());
             }
         };
@@ -350,12 +345,7 @@ impl Connection {
             Err(_) => {
                 self.state.services.hub.unsubscribe(self.id, topic);
                 self.subs.remove(&topic);
-                self.error(
-                    id,
-                    ErrorCode::Internal,
-                    "Could not subscribe right now; try again.",
-                )
-                .await;
+                self.retry_later(id).await;
                 return Ok(());
             }
         };
@@ -587,6 +577,16 @@ impl Connection {
                 .await?;
         }
         Ok(())
+    }
+
+    /// A database hiccup during a subscribe: the client may simply try again.
+    async fn retry_later(&mut self, id: Option<String>) {
+        self.error(
+            id,
+            ErrorCode::Internal,
+            "Could not subscribe right now; try again.",
+        )
+        .await;
     }
 
     async fn error(&mut self, id: Option<String>, code: ErrorCode, message: &str) {
