@@ -1,7 +1,7 @@
 // Starts the release server on 127.0.0.1:0 with a fresh SQLite database and demo data, waits until it
 // answers /healthz, and hands its address to the tests. The returned function stops it.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -58,6 +58,10 @@ export default async function globalSetup() {
   return async () => {
     server.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 500));
+    // The server's log, for looking into a failure after the fact.
+    const results = path.join(__dirname, "test-results");
+    mkdirSync(results, { recursive: true });
+    writeFileSync(path.join(results, "server.log"), log);
     rmSync(dataDir, { recursive: true, force: true });
   };
 }

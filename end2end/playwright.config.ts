@@ -10,7 +10,8 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,
-  retries: 0,
+  // In CI a failed test runs once more; Playwright then reports it as "flaky" rather than hiding it.
+  retries: process.env.CI ? 1 : 0,
   reporter: [["list"]],
   use: {
     trace: "retain-on-failure",
