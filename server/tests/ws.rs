@@ -846,3 +846,35 @@ both_backends!(
         t.stop().await;
     }
 );
+
+both_backends!(
+    t13_connection_cap_and_silent_peers,
+    |db: TestDb| async move {
+        let t = TestServer::start_with(
+            db,
+            &[
+                ("STUDYHALL_WS_MAX_CONNECTIONS_PER_USER", "2"),
+                ("STUDYHALL_WS_HEARTBEAT", "1s"),
+                ("STUDYHALL_WS_IDLE_TIMEOUT", "2s"),
+            ],
+        )
+        .await;
+        let (_, token) = student(&t, "mo@example.com").await;
+        let mut first = connect(&t.ws_url(), &token).await;
+        let _second = connect(&t.ws_url(), &token).await;
+        let mut third = try_connect(&t.ws_url(), Auth::Bearer(&token))
+            .await
+            .expect("upgrade accepted");
+        assert_eq!(
+            third.closed(Duration::from_secs(5)).await,
+            close::TOO_MANY_CONNECTIONS
+        );
+        // A peer that sends nothing (not even pongs: this client does not read) is dropped.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert_eq!(
+            first.closed(Duration::from_secs(5)).await,
+            close::HEARTBEAT_TIMEOUT
+        );
+        t.stop().await;
+    }
+);
