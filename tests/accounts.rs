@@ -504,3 +504,27 @@ both_backends!(demo_data_seeds_once, |t: TestDb| async move {
         .unwrap();
     assert_eq!(signed.user.role, Role::Admin);
 });
+
+both_backends!(
+    guessing_the_current_password_is_throttled,
+    |t: TestDb| async move {
+        let a = accounts(&t, AuthSettings::default());
+        a.register(&reg("gia@example.com", "Gia")).await.unwrap();
+        let me = caller(&a, "gia@example.com").await;
+        for _ in 0..5 {
+            let e = a
+                .change_password(&me, "a wrong guess!!", "a brand new password")
+                .await
+                .unwrap_err();
+            assert!(e.field_message("current_password").is_some());
+        }
+        let limited = a
+            .change_password(&me, PW, "a brand new password")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(limited, AppError::RateLimited { .. }),
+            "{limited:?}"
+        );
+    }
+);

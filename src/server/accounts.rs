@@ -199,6 +199,9 @@ impl Accounts {
         }
         let now = now_ms();
         throttle::check(&self.db, &self.settings.throttle, &account, &ip, now).await?;
+        // Count the attempt before the (slow) password check, so parallel guesses cannot all slip
+        // under the limit; a success below forgives it.
+        throttle::record_failure(&self.db, &account, &ip, now).await?;
         let found = users::find_with_hash(&self.db, &account).await?;
         let (user, hash) = match found {
             Some((user, hash)) => (Some(user), Some(hash)),
@@ -208,7 +211,6 @@ impl Accounts {
         let user = match (ok, user) {
             (true, Some(user)) => user,
             _ => {
-                throttle::record_failure(&self.db, &account, &ip, now).await?;
                 tracing::info!(%ip, "failed sign-in");
                 return Err(AppError::InvalidCredentials);
             }
@@ -333,8 +335,14 @@ impl Accounts {
         new: &str,
     ) -> Result<u64, AppError> {
         validate::collect([validate::password("new_password", new).err()])?;
+        // Guessing the current password from a stolen session is throttled like signing in.
+        let account = caller.user.email.clone();
+        let key = format!("password-change:{}", caller.user.id);
+        let now = now_ms();
+        throttle::check(&self.db, &self.settings.throttle, &account, &key, now).await?;
         let hash = users::password_hash(&self.db, caller.user.id).await?;
         if !password::verify(current.to_string(), Some(hash)).await {
+            throttle::record_failure(&self.db, &account, &key, now).await?;
             return Err(AppError::validation(
                 "current_password",
                 "Your current password is not correct.",
@@ -346,7 +354,6 @@ impl Accounts {
                 "Choose a password different from the current one.",
             ));
         }
-        let now = now_ms();
         let new_hash = password::hash(new.to_string()).await?;
         users::set_password_hash(&self.db, caller.user.id, &new_hash, now).await?;
         let revoked =

@@ -3,8 +3,9 @@
 
 use super::accounts::Caller;
 use super::db::{internal, Db};
+use super::realtime::StoredEvent;
 use super::realtime::{log, Hub};
-use crate::model::{Announcement, AnnouncementsSnapshot, Role};
+use crate::model::{Announcement, AnnouncementsSnapshot, Role, User};
 use crate::protocol::{Position, Topic};
 use crate::{with_db, with_tx, AppError, FieldError};
 
@@ -36,6 +37,19 @@ pub async fn post(
     if !actor.is(Role::Admin) {
         return Err(AppError::Forbidden);
     }
+    let (announcement, event) = store(db, &actor.user, title, body).await?;
+    hub.publish(&event);
+    Ok(announcement)
+}
+
+/// Validates and writes an announcement and its event in one transaction. The caller publishes the
+/// event (demo seeding has no one to publish to).
+pub async fn store(
+    db: &Db,
+    author: &User,
+    title: &str,
+    body: &str,
+) -> Result<(Announcement, StoredEvent), AppError> {
     let (title, body) = (
         text("title", title, TITLE_MAX),
         text("body", body, BODY_MAX),
@@ -46,13 +60,13 @@ pub async fn post(
     let mut tx = db.begin().await?;
     let id: i64 = with_tx!(&mut tx, conn => sqlx::query_scalar(
         "INSERT INTO announcements (author_id, title, body, created_at, log_offset) VALUES ($1, $2, $3, $4, 0) RETURNING id")
-        .bind(actor.user.id).bind(&title).bind(&body).bind(now)
+        .bind(author.id).bind(&title).bind(&body).bind(now)
         .fetch_one(&mut *conn).await.map_err(internal)?);
     let mut announcement = Announcement {
         id,
         title,
         body,
-        author_name: Some(actor.user.display_name.clone()),
+        author_name: Some(author.display_name.clone()),
         created_at: now,
         offset: 0,
     };
@@ -65,8 +79,7 @@ pub async fn post(
     with_tx!(&mut tx, conn => sqlx::query("UPDATE announcements SET log_offset = $2 WHERE id = $1")
         .bind(id).bind(event.offset).execute(&mut *conn).await.map(|_| ()).map_err(internal)?);
     tx.commit().await?;
-    hub.publish(&event);
-    Ok(announcement)
+    Ok((announcement, event))
 }
 
 /// The newest announcements and the position they are current to. Reading the head first makes the

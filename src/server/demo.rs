@@ -65,6 +65,13 @@ pub async fn seed_if_empty(db: &Db) -> Result<Vec<DemoLogin>, AppError> {
         now,
     )
     .await?;
+    super::announcements::store(
+        db,
+        &admin,
+        "Welcome to Studyhall",
+        "Log what you learn, keep your streak, and ask your mentor when you are stuck.",
+    )
+    .await?;
     add(admin.email, Role::Admin);
     let mentor_a = users::insert(
         db,

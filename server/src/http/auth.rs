@@ -93,7 +93,8 @@ fn client_info(req: &Request, trust_proxy: bool) -> ClientInfo {
                 .get("x-forwarded-for")?
                 .to_str()
                 .ok()?
-                .split(',')
+                // The last entry is the one our proxy added; earlier ones are the client's to forge.
+                .rsplit(',')
                 .next()
                 .map(|s| s.trim().to_string())
         })
