@@ -51,6 +51,17 @@ pub fn can_subscribe(who: &Principal, topic: &Topic) -> bool {
     }
 }
 
+/// Whether a signed-in user keeps access to `topic` whatever happens to their role, cohort or
+/// assignments (their own stream, announcements, global leaderboards). Open subscriptions to such
+/// topics need no periodic re-check; losing the account itself ends the session instead.
+pub fn always_readable(user_id: UserId, topic: &Topic) -> bool {
+    match topic {
+        Topic::User(id) => *id == user_id,
+        Topic::Announcements | Topic::Leaderboard(_, Scope::Global) => true,
+        _ => false,
+    }
+}
+
 /// Whether `who` may publish the ephemeral `event` on `topic`.
 pub fn can_publish(who: &Principal, topic: &Topic, event: &str) -> bool {
     topic.accepts_client_events() && CLIENT_EVENTS.contains(&event) && can_subscribe(who, topic)
@@ -131,6 +142,30 @@ mod tests {
                 !can_subscribe(&nobody, &topic),
                 "no role, no access to {topic}"
             );
+        }
+    }
+
+    #[test]
+    fn only_unconditional_topics_skip_the_recheck() {
+        let p = principal(1, Role::Student);
+        for topic in [
+            Topic::User(1),
+            Topic::Announcements,
+            Topic::Leaderboard(Period::Week, Scope::Global),
+        ] {
+            assert!(always_readable(1, &topic), "{topic}");
+            assert!(
+                can_subscribe(&p, &topic),
+                "{topic} must also pass the full rule"
+            );
+        }
+        for topic in [
+            Topic::User(2),
+            Topic::Cohort(1),
+            Topic::Room(1),
+            Topic::Role(Role::Student),
+        ] {
+            assert!(!always_readable(1, &topic), "{topic}");
         }
     }
 
