@@ -36,10 +36,14 @@ pub fn can_subscribe(who: &Principal, topic: &Topic) -> bool {
     if who.role.is_none() {
         return false;
     }
+    if let Topic::Inbox(id) = topic {
+        return *id == who.user_id;
+    }
     if who.is(Role::Admin) {
         return true;
     }
     match topic {
+        Topic::Inbox(_) => false,
         Topic::User(id) => *id == who.user_id || who.students.contains(id),
         Topic::Room(id) => who.rooms.contains(id),
         Topic::Cohort(id) => who.in_cohort(*id),
@@ -56,7 +60,7 @@ pub fn can_subscribe(who: &Principal, topic: &Topic) -> bool {
 /// topics need no periodic re-check; losing the account itself ends the session instead.
 pub fn always_readable(user_id: UserId, topic: &Topic) -> bool {
     match topic {
-        Topic::User(id) => *id == user_id,
+        Topic::User(id) | Topic::Inbox(id) => *id == user_id,
         Topic::Announcements | Topic::Leaderboard(_, Scope::Global) => true,
         _ => false,
     }
@@ -110,6 +114,8 @@ mod tests {
             //                                          student other  mentor stranger admin
             (User(1), [true, false, true, false, true]),
             (User(2), [false, true, false, false, true]),
+            (Topic::Inbox(1), [true, false, false, false, false]),
+            (Topic::Inbox(5), [false, false, false, false, true]),
             (Room(100), [true, false, false, false, true]),
             (Cohort(10), [true, false, true, false, true]),
             (Cohort(20), [false, true, false, false, true]),
@@ -150,6 +156,7 @@ mod tests {
         let p = principal(1, Role::Student);
         for topic in [
             Topic::User(1),
+            Topic::Inbox(1),
             Topic::Announcements,
             Topic::Leaderboard(Period::Week, Scope::Global),
         ] {
@@ -161,6 +168,7 @@ mod tests {
         }
         for topic in [
             Topic::User(2),
+            Topic::Inbox(2),
             Topic::Cohort(1),
             Topic::Room(1),
             Topic::Role(Role::Student),

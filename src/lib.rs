@@ -5,7 +5,10 @@
 
 pub mod access;
 pub mod error;
+pub mod feed;
+pub mod learning;
 pub mod model;
+pub mod notify;
 pub mod protocol;
 pub mod server_events;
 pub mod validate;

@@ -227,3 +227,68 @@ pub struct AnnouncementsSnapshot {
     pub items: Vec<Announcement>,
     pub position: crate::protocol::Position,
 }
+
+/// What an API token may do. A token acts for the admin who created it, limited to its scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+pub enum ApiScope {
+    #[serde(rename = "notifications:write")]
+    NotificationsWrite,
+    #[serde(rename = "notifications:read")]
+    NotificationsRead,
+    #[serde(rename = "activities:write")]
+    ActivitiesWrite,
+    #[serde(rename = "analytics:read")]
+    AnalyticsRead,
+}
+
+impl ApiScope {
+    pub const ALL: [ApiScope; 4] = [
+        ApiScope::NotificationsWrite,
+        ApiScope::NotificationsRead,
+        ApiScope::ActivitiesWrite,
+        ApiScope::AnalyticsRead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiScope::NotificationsWrite => "notifications:write",
+            ApiScope::NotificationsRead => "notifications:read",
+            ApiScope::ActivitiesWrite => "activities:write",
+            ApiScope::AnalyticsRead => "analytics:read",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ApiScope> {
+        ApiScope::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ApiScope::NotificationsWrite => "Send notifications to users and audiences",
+            ApiScope::NotificationsRead => "List and mark the token owner's notifications",
+            ApiScope::ActivitiesWrite => "Record activities for users",
+            ApiScope::AnalyticsRead => "Read any student's learning analytics",
+        }
+    }
+}
+
+/// An API token as its list shows it. The secret is shown once, at creation, and never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenSummary {
+    pub id: i64,
+    pub name: String,
+    /// The first characters of the token, to recognise it.
+    pub prefix: String,
+    pub owner_name: String,
+    pub scopes: Vec<ApiScope>,
+    pub created_at: Millis,
+    pub last_used_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+}
+
+/// A newly created token: the only time its secret is available.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiToken {
+    pub token: String,
+    pub summary: ApiTokenSummary,
+}

@@ -39,12 +39,14 @@ pub enum KpiModule {
 }
 
 /// Where events are published and subscribed. On the wire a topic is a string such as `user:42`,
-/// `room:7`, `cohort:3`, `role:mentor`, `leaderboard:week:global`, `leaderboard:month:cohort:3`,
+/// `inbox:42`, `room:7`, `cohort:3`, `role:mentor`, `leaderboard:week:global`, `leaderboard:month:cohort:3`,
 /// `kpi:learning` or `announcements`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Topic {
-    /// One user's own stream (their notifications, their activity).
+    /// One user's learning stream (their activity and analytics): the user, their mentors, admins.
     User(UserId),
+    /// One user's notifications: that user only (not even admins read someone else's inbox).
+    Inbox(UserId),
     Room(RoomId),
     Cohort(CohortId),
     Role(Role),
@@ -70,6 +72,7 @@ impl fmt::Display for Topic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Topic::User(id) => write!(f, "user:{id}"),
+            Topic::Inbox(id) => write!(f, "inbox:{id}"),
             Topic::Room(id) => write!(f, "room:{id}"),
             Topic::Cohort(id) => write!(f, "cohort:{id}"),
             Topic::Role(role) => write!(f, "role:{}", role.as_str()),
@@ -124,6 +127,7 @@ impl FromStr for Topic {
         let parts: Vec<&str> = s.split(':').collect();
         let topic = match parts.as_slice() {
             ["user", id] => Topic::User(positive_id(id).ok_or_else(bad)?),
+            ["inbox", id] => Topic::Inbox(positive_id(id).ok_or_else(bad)?),
             ["room", id] => Topic::Room(positive_id(id).ok_or_else(bad)?),
             ["cohort", id] => Topic::Cohort(positive_id(id).ok_or_else(bad)?),
             ["role", role] => Topic::Role(Role::parse(role).ok_or_else(bad)?),
@@ -433,6 +437,7 @@ mod tests {
     fn topics_round_trip_through_their_string_form() {
         let topics = [
             Topic::User(42),
+            Topic::Inbox(42),
             Topic::Room(7),
             Topic::Cohort(3),
             Topic::Role(Role::Mentor),
@@ -453,6 +458,7 @@ mod tests {
             "user:007",
             "user:+4",
             "user:1:2",
+            "inbox:0",
             "room:x",
             "role:root",
             "leaderboard:week",

@@ -7,7 +7,8 @@ use super::throttle::{self, ThrottleSettings};
 use super::tokens::{Claims, TokenSigner};
 use super::{now_ms, password, users, ClientInfo};
 use crate::model::{
-    CohortId, Millis, ProfileInput, RegisterInput, Role, SessionKind, SessionSummary, User,
+    ApiScope, CohortId, Millis, ProfileInput, RegisterInput, Role, SessionKind, SessionSummary,
+    User,
 };
 use crate::validate;
 use crate::{AppError, FieldError};
@@ -62,11 +63,22 @@ pub struct Caller {
     pub kind: SessionKind,
     /// When the presented token expires.
     pub token_expires_at: Millis,
+    /// For an API token: what it may do. `None` for a signed-in session, which may do anything its
+    /// user may.
+    pub scopes: Option<Vec<ApiScope>>,
 }
 
 impl Caller {
     pub fn is(&self, role: Role) -> bool {
         self.user.role == role
+    }
+
+    /// Refuses an API token without `scope`; sessions pass.
+    pub fn require_scope(&self, scope: ApiScope) -> Result<(), AppError> {
+        match &self.scopes {
+            Some(scopes) if !scopes.contains(&scope) => Err(AppError::Forbidden),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -316,6 +328,7 @@ impl Accounts {
                 session_handle: session.handle,
                 kind: session.kind,
                 token_expires_at,
+                scopes: None,
             },
             renewed,
         })

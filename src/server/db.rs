@@ -184,3 +184,61 @@ impl Tx {
         .map_err(internal)
     }
 }
+
+/// A connection on either backend: from a transaction ([`Tx::conn`]) or the pool ([`Db::acquire`]), so
+/// one query function serves both a write transaction and a plain read.
+pub enum Conn<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+/// Runs `$body` with `$c` bound to the connection behind a [`Conn`]; compiled for each backend.
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::server::db::Conn::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::server::db::Conn::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// A connection checked out of the pool.
+pub enum Pooled {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl Pooled {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Sqlite(c) => Conn::Sqlite(&mut **c),
+            Pooled::Postgres(c) => Conn::Postgres(&mut **c),
+        }
+    }
+}
+
+impl Db {
+    pub async fn acquire(&self) -> Result<Pooled, AppError> {
+        match self {
+            Db::Sqlite(pool) => pool.acquire().await.map(Pooled::Sqlite),
+            Db::Postgres(pool) => pool.acquire().await.map(Pooled::Postgres),
+        }
+        .map_err(internal)
+    }
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(&mut **t),
+            Tx::Postgres(t) => Conn::Postgres(&mut **t),
+        }
+    }
+}

@@ -2,11 +2,16 @@
 //! (server functions, REST handlers and background jobs).
 
 pub mod accounts;
+pub mod activity;
 pub mod admin;
+pub mod analytics;
 pub mod announcements;
+pub mod api_tokens;
 pub mod cohorts;
 pub mod db;
 pub mod demo;
+pub mod learning;
+pub mod notifications;
 pub mod overview;
 pub mod password;
 pub mod realtime;

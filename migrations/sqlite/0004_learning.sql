@@ -1,0 +1,99 @@
+-- Learning: what students log (sessions, goals, skills), the activity feed, notifications with
+-- per-user preferences, and admins' API tokens. Analytics are computed from these tables with indexed
+-- queries, never stored, so they cannot drift from the log.
+
+CREATE TABLE learning_sessions (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    day         TEXT    NOT NULL,  -- the student's local date, YYYY-MM-DD
+    minutes     INTEGER NOT NULL CHECK (minutes BETWEEN 1 AND 1440),
+    topic       TEXT    NOT NULL,
+    note        TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX learning_sessions_user_day_idx ON learning_sessions (user_id, day);
+
+CREATE TABLE goals (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title         TEXT    NOT NULL,
+    target_day    TEXT,
+    completed_at  INTEGER,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX goals_user_idx ON goals (user_id);
+
+CREATE TABLE skills (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name        TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX skills_user_name_key ON skills (user_id, lower(name));
+
+-- user_id is whose activity it is (the actor); day is the actor's local date, for grouping.
+CREATE TABLE activities (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind        TEXT    NOT NULL,
+    subject     TEXT,
+    title       TEXT    NOT NULL,
+    details     TEXT,
+    day         TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX activities_user_idx ON activities (user_id, id);
+CREATE INDEX activities_created_idx ON activities (created_at);
+
+-- Read state of the feed, per viewer: everything up to read_through is read, except where a row in
+-- activity_reads says otherwise for one activity.
+CREATE TABLE activity_reads (
+    viewer_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    activity_id  INTEGER NOT NULL REFERENCES activities (id) ON DELETE CASCADE,
+    is_read      INTEGER NOT NULL,
+    PRIMARY KEY (viewer_id, activity_id)
+);
+CREATE TABLE feed_marks (
+    viewer_id     INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    read_through  INTEGER NOT NULL
+);
+
+CREATE TABLE notifications (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind        TEXT    NOT NULL CHECK (kind IN ('achievement', 'milestone', 'reminder', 'system', 'social')),
+    priority    TEXT    NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
+    title       TEXT    NOT NULL,
+    message     TEXT    NOT NULL,
+    link        TEXT,
+    sender_id   INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    dedupe_key  TEXT,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER,
+    seen_at     INTEGER,
+    read_at     INTEGER
+);
+CREATE INDEX notifications_user_idx ON notifications (user_id, id);
+CREATE INDEX notifications_expires_idx ON notifications (expires_at);
+CREATE INDEX notifications_created_idx ON notifications (created_at);
+CREATE UNIQUE INDEX notifications_dedupe_key ON notifications (user_id, dedupe_key);
+
+CREATE TABLE notification_preferences (
+    user_id      INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    muted_kinds  TEXT    NOT NULL DEFAULT '',  -- space-separated kinds
+    sound        INTEGER NOT NULL DEFAULT 0,
+    desktop      INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE api_tokens (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT    NOT NULL,
+    token_hash    TEXT    NOT NULL UNIQUE,  -- SHA-256 of the secret, hex
+    prefix        TEXT    NOT NULL,         -- the first characters, to recognise a token in a list
+    owner_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    scopes        TEXT    NOT NULL,         -- space-separated
+    created_at    INTEGER NOT NULL,
+    last_used_at  INTEGER,
+    revoked_at    INTEGER
+);

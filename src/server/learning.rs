@@ -1,0 +1,651 @@
+//! A student's learning log: sessions, goals and skills. Each change is written with everything it
+//! causes in one transaction (the feed entry, the new figures on the student's stream, milestone
+//! notifications, mentors told about completed goals), then published.
+
+use super::accounts::Caller;
+use super::activity::{self, Record};
+use super::analytics::{self, format_day, local_day, parse_day};
+use super::db::{internal, unique_or_internal, Db, Tx};
+use super::notifications::{self, Item};
+use super::realtime::{log, Hub, StoredEvent};
+use super::users;
+use crate::feed::kinds;
+use crate::learning::{
+    self as model, Analytics, Goal, GoalInput, LearningChange, LearningChanged, LearningSession,
+    LearningSnapshot, SessionInput, Skill, StudentRow,
+};
+use crate::model::{Millis, Role, User, UserId};
+use crate::notify::{Kind, Priority};
+use crate::protocol::{Position, Topic};
+use crate::server_events::LEARNING_CHANGED;
+use crate::{with_db, with_tx, AppError, FieldError};
+use chrono::Duration;
+
+/// Streak lengths (days) and total hours that earn a notification.
+pub const STREAK_MILESTONES: [i64; 3] = [3, 7, 30];
+pub const HOUR_MILESTONES: [i64; 3] = [10, 50, 100];
+/// How many sessions the learning page lists.
+pub const RECENT_SESSIONS: i64 = 100;
+
+fn student(caller: &Caller) -> Result<&User, AppError> {
+    if caller.scopes.is_none() && caller.is(Role::Student) {
+        Ok(&caller.user)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        Err(FieldError::new(field, "This cannot be empty."))
+    } else if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n') {
+        Err(FieldError::new(
+            field,
+            format!("Use up to {max} printable characters."),
+        ))
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+fn optional(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, max).map(Some),
+    }
+}
+
+/// A session's day: a real date, not in the future (in the student's zone) and not absurdly old.
+fn session_day(raw: &str, user: &User, now: Millis) -> Result<String, FieldError> {
+    let today = local_day(&user.time_zone, now);
+    match parse_day(raw.trim()) {
+        None => Err(FieldError::new("day", "Enter a date as YYYY-MM-DD.")),
+        Some(d) if d > today => Err(FieldError::new("day", "That date is in the future.")),
+        Some(d) if d < today - Duration::days(3650) => Err(FieldError::new(
+            "day",
+            "That date is more than ten years ago.",
+        )),
+        Some(d) => Ok(format_day(d)),
+    }
+}
+
+fn validate_session(
+    input: &SessionInput,
+    user: &User,
+    now: Millis,
+) -> Result<SessionInput, AppError> {
+    let day = session_day(&input.day, user, now);
+    let minutes = if (1..=model::MINUTES_MAX).contains(&input.minutes) {
+        Ok(input.minutes)
+    } else {
+        Err(FieldError::new(
+            "minutes",
+            "Enter between 1 minute and 24 hours.",
+        ))
+    };
+    let topic = text("topic", &input.topic, model::TOPIC_MAX);
+    let note = optional("note", input.note.as_deref(), model::NOTE_MAX);
+    crate::validate::collect([
+        day.as_ref().err().cloned(),
+        minutes.as_ref().err().cloned(),
+        topic.as_ref().err().cloned(),
+        note.as_ref().err().cloned(),
+    ])?;
+    Ok(SessionInput {
+        day: day.unwrap(),
+        minutes: minutes.unwrap(),
+        topic: topic.unwrap(),
+        note: note.unwrap(),
+    })
+}
+
+/// Events a change produced, to publish after the commit.
+#[derive(Default)]
+struct Outbox(Vec<StoredEvent>);
+
+impl Outbox {
+    fn publish(self, hub: &Hub) {
+        self.0.iter().for_each(|e| hub.publish(e));
+    }
+}
+
+/// Appends the student's new figures with the change, and delivers any milestone it reached.
+async fn changed(
+    tx: &mut Tx,
+    out: &mut Outbox,
+    user: &User,
+    change: LearningChange,
+    now: Millis,
+) -> Result<Analytics, AppError> {
+    let figures = analytics::compute(&mut tx.conn(), user.id, &user.time_zone, now).await?;
+    let data = serde_json::to_value(LearningChanged {
+        change,
+        analytics: figures.clone(),
+    })
+    .map_err(|_| AppError::Internal)?;
+    out.0
+        .push(log::append(tx, Topic::User(user.id), LEARNING_CHANGED, &data, now).await?);
+    for item in milestones(&figures) {
+        if let Some((_, event)) = notifications::deliver(tx, user.id, &item, now).await? {
+            out.0.push(event);
+        }
+    }
+    Ok(figures)
+}
+
+/// The milestone notifications the figures earn. Each has a dedupe key, so it arrives once: a streak
+/// milestone once per streak (keyed by the day it started), an hours milestone once ever.
+pub fn milestones(figures: &Analytics) -> Vec<Item> {
+    let mut items = Vec::new();
+    if let (true, Some(last)) = (
+        figures.current_streak > 0,
+        figures.last_session_day.as_deref().and_then(parse_day),
+    ) {
+        let start = format_day(last - Duration::days(figures.current_streak - 1));
+        for days in STREAK_MILESTONES
+            .into_iter()
+            .filter(|d| figures.current_streak >= *d)
+        {
+            items.push(notifications::rule(
+                Kind::Achievement,
+                if days >= 30 {
+                    Priority::High
+                } else {
+                    Priority::Normal
+                },
+                format!("{days}-day streak!"),
+                format!("You have learned {days} days in a row. Keep it going."),
+                "/learning",
+                format!("streak:{days}:{start}"),
+            ));
+        }
+    }
+    for hours in HOUR_MILESTONES
+        .into_iter()
+        .filter(|h| figures.total_minutes >= h * 60)
+    {
+        items.push(notifications::rule(
+            Kind::Milestone,
+            if hours >= 100 {
+                Priority::High
+            } else {
+                Priority::Normal
+            },
+            format!("{hours} hours of learning"),
+            format!("You have logged {hours} hours in total."),
+            "/",
+            format!("hours:{hours}"),
+        ));
+    }
+    items
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: i64,
+    user_id: i64,
+    day: String,
+    minutes: i64,
+    topic: String,
+    note: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<SessionRow> for LearningSession {
+    fn from(r: SessionRow) -> Self {
+        LearningSession {
+            id: r.id,
+            user_id: r.user_id,
+            day: r.day,
+            minutes: r.minutes,
+            topic: r.topic,
+            note: r.note,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+const SESSION_COLUMNS: &str = "id, user_id, day, minutes, topic, note, created_at, updated_at";
+
+pub async fn log_session(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    input: &SessionInput,
+) -> Result<LearningSession, AppError> {
+    let user = student(caller)?;
+    let now = super::now_ms();
+    let input = validate_session(input, user, now)?;
+    let mut tx = db.begin().await?;
+    let sql = format!(
+        "INSERT INTO learning_sessions (user_id, day, minutes, topic, note, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {SESSION_COLUMNS}"
+    );
+    let session: LearningSession = with_tx!(&mut tx, c => sqlx::query_as::<_, SessionRow>(&sql)
+        .bind(user.id).bind(&input.day).bind(input.minutes).bind(&input.topic).bind(&input.note).bind(now)
+        .fetch_one(&mut *c).await.map_err(internal)?)
+    .into();
+    let mut out = Outbox::default();
+    let (_, events) = activity::record(
+        &mut tx,
+        user,
+        Record {
+            kind: kinds::SESSION_LOGGED,
+            subject: Some(format!("session:{}", session.id)),
+            title: format!(
+                "{} logged {} of {}",
+                user.display_name,
+                model::format_minutes(session.minutes),
+                session.topic
+            ),
+            details: session.note.clone(),
+        },
+        now,
+    )
+    .await?;
+    out.0.extend(events);
+    changed(
+        &mut tx,
+        &mut out,
+        user,
+        LearningChange::SessionSaved {
+            session: session.clone(),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    out.publish(hub);
+    Ok(session)
+}
+
+pub async fn update_session(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    id: i64,
+    input: &SessionInput,
+) -> Result<LearningSession, AppError> {
+    let user = student(caller)?;
+    let now = super::now_ms();
+    let input = validate_session(input, user, now)?;
+    let mut tx = db.begin().await?;
+    let sql = format!(
+        "UPDATE learning_sessions SET day = $3, minutes = $4, topic = $5, note = $6, updated_at = $7 \
+         WHERE id = $1 AND user_id = $2 RETURNING {SESSION_COLUMNS}"
+    );
+    let session: LearningSession = with_tx!(&mut tx, c => sqlx::query_as::<_, SessionRow>(&sql)
+        .bind(id).bind(user.id).bind(&input.day).bind(input.minutes).bind(&input.topic)
+        .bind(&input.note).bind(now)
+        .fetch_optional(&mut *c).await.map_err(internal)?)
+    .ok_or_else(|| AppError::not_found("That session"))?
+    .into();
+    let mut out = Outbox::default();
+    changed(
+        &mut tx,
+        &mut out,
+        user,
+        LearningChange::SessionSaved {
+            session: session.clone(),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    out.publish(hub);
+    Ok(session)
+}
+
+/// Runs a delete of one of the caller's rows and publishes the change; 404 if it is not theirs.
+async fn delete_owned(
+    db: &Db,
+    hub: &Hub,
+    user: &User,
+    sql: &str,
+    id: i64,
+    what: &str,
+    change: LearningChange,
+) -> Result<(), AppError> {
+    let now = super::now_ms();
+    let mut tx = db.begin().await?;
+    let deleted = with_tx!(&mut tx, c => sqlx::query(sql).bind(id).bind(user.id)
+        .execute(&mut *c).await.map_err(internal)?.rows_affected());
+    if deleted == 0 {
+        return Err(AppError::not_found(what));
+    }
+    let mut out = Outbox::default();
+    changed(&mut tx, &mut out, user, change, now).await?;
+    tx.commit().await?;
+    out.publish(hub);
+    Ok(())
+}
+
+pub async fn delete_session(db: &Db, hub: &Hub, caller: &Caller, id: i64) -> Result<(), AppError> {
+    let user = student(caller)?;
+    delete_owned(
+        db,
+        hub,
+        user,
+        "DELETE FROM learning_sessions WHERE id = $1 AND user_id = $2",
+        id,
+        "That session",
+        LearningChange::SessionDeleted { id },
+    )
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct GoalRow {
+    id: i64,
+    user_id: i64,
+    title: String,
+    target_day: Option<String>,
+    completed_at: Option<i64>,
+    created_at: i64,
+}
+
+impl From<GoalRow> for Goal {
+    fn from(r: GoalRow) -> Self {
+        Goal {
+            id: r.id,
+            user_id: r.user_id,
+            title: r.title,
+            target_day: r.target_day,
+            completed_at: r.completed_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
+const GOAL_COLUMNS: &str = "id, user_id, title, target_day, completed_at, created_at";
+
+pub async fn set_goal(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    input: &GoalInput,
+) -> Result<Goal, AppError> {
+    let user = student(caller)?;
+    let title = text("title", &input.title, model::GOAL_TITLE_MAX);
+    let target = match input.target_day.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(raw) => parse_day(raw)
+            .map(|d| Some(format_day(d)))
+            .ok_or_else(|| FieldError::new("target_day", "Enter a date as YYYY-MM-DD.")),
+    };
+    crate::validate::collect([
+        title.as_ref().err().cloned(),
+        target.as_ref().err().cloned(),
+    ])?;
+    let (title, target) = (title.unwrap(), target.unwrap());
+    let now = super::now_ms();
+    let mut tx = db.begin().await?;
+    let sql = format!(
+        "INSERT INTO goals (user_id, title, target_day, created_at) VALUES ($1, $2, $3, $4) RETURNING {GOAL_COLUMNS}"
+    );
+    let goal: Goal = with_tx!(&mut tx, c => sqlx::query_as::<_, GoalRow>(&sql)
+        .bind(user.id).bind(&title).bind(&target).bind(now)
+        .fetch_one(&mut *c).await.map_err(internal)?)
+    .into();
+    let mut out = Outbox::default();
+    let (_, events) = activity::record(
+        &mut tx,
+        user,
+        Record {
+            kind: kinds::GOAL_SET,
+            subject: Some(format!("goal:{}", goal.id)),
+            title: format!("{} set a goal: {}", user.display_name, goal.title),
+            details: goal.target_day.as_ref().map(|d| format!("Target: {d}")),
+        },
+        now,
+    )
+    .await?;
+    out.0.extend(events);
+    changed(
+        &mut tx,
+        &mut out,
+        user,
+        LearningChange::GoalSaved { goal: goal.clone() },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    out.publish(hub);
+    Ok(goal)
+}
+
+/// Marks a goal completed (or open again). Completing records an activity and tells the student's
+/// mentors, once per goal.
+pub async fn complete_goal(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    id: i64,
+    completed: bool,
+) -> Result<Goal, AppError> {
+    let user = student(caller)?;
+    let now = super::now_ms();
+    let mentors = users::mentors_of(db, user.id).await?;
+    let mut tx = db.begin().await?;
+    let sql = format!(
+        "UPDATE goals SET completed_at = CASE WHEN $3 THEN COALESCE(completed_at, $4) ELSE NULL END \
+         WHERE id = $1 AND user_id = $2 RETURNING {GOAL_COLUMNS}"
+    );
+    let goal: Goal = with_tx!(&mut tx, c => sqlx::query_as::<_, GoalRow>(&sql)
+        .bind(id).bind(user.id).bind(completed).bind(now)
+        .fetch_optional(&mut *c).await.map_err(internal)?)
+    .ok_or_else(|| AppError::not_found("That goal"))?
+    .into();
+    let mut out = Outbox::default();
+    if completed && goal.completed_at == Some(now) {
+        let (_, events) = activity::record(
+            &mut tx,
+            user,
+            Record {
+                kind: kinds::GOAL_COMPLETED,
+                subject: Some(format!("goal:{}", goal.id)),
+                title: format!("{} completed a goal: {}", user.display_name, goal.title),
+                details: None,
+            },
+            now,
+        )
+        .await?;
+        out.0.extend(events);
+        let item = Item {
+            kind: Kind::Social,
+            priority: Priority::Normal,
+            title: format!("{} completed a goal", user.display_name),
+            message: goal.title.clone(),
+            link: Some(format!("/activity?student={}", user.id)),
+            expires_at: None,
+            sender_id: Some(user.id),
+            dedupe_key: Some(format!("goal-completed:{}", goal.id)),
+        };
+        for mentor in &mentors {
+            if let Some((_, event)) = notifications::deliver(&mut tx, *mentor, &item, now).await? {
+                out.0.push(event);
+            }
+        }
+    }
+    changed(
+        &mut tx,
+        &mut out,
+        user,
+        LearningChange::GoalSaved { goal: goal.clone() },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    out.publish(hub);
+    Ok(goal)
+}
+
+pub async fn delete_goal(db: &Db, hub: &Hub, caller: &Caller, id: i64) -> Result<(), AppError> {
+    let user = student(caller)?;
+    delete_owned(
+        db,
+        hub,
+        user,
+        "DELETE FROM goals WHERE id = $1 AND user_id = $2",
+        id,
+        "That goal",
+        LearningChange::GoalDeleted { id },
+    )
+    .await
+}
+
+pub async fn add_skill(db: &Db, hub: &Hub, caller: &Caller, name: &str) -> Result<Skill, AppError> {
+    let user = student(caller)?;
+    let name = text("name", name, model::SKILL_NAME_MAX)
+        .map_err(|e| AppError::Validation { fields: vec![e] })?;
+    let now = super::now_ms();
+    let mut tx = db.begin().await?;
+    let (id, created_at): (i64, i64) = with_tx!(&mut tx, c => sqlx::query_as(
+        "INSERT INTO skills (user_id, name, created_at) VALUES ($1, $2, $3) RETURNING id, created_at")
+        .bind(user.id).bind(&name).bind(now)
+        .fetch_one(&mut *c).await
+        .map_err(|e| unique_or_internal(e, "name", "You have already added that skill."))?);
+    let skill = Skill {
+        id,
+        user_id: user.id,
+        name,
+        created_at,
+    };
+    let mut out = Outbox::default();
+    let (_, events) = activity::record(
+        &mut tx,
+        user,
+        Record {
+            kind: kinds::SKILL_ADDED,
+            subject: Some(format!("skill:{}", skill.id)),
+            title: format!("{} added a skill: {}", user.display_name, skill.name),
+            details: None,
+        },
+        now,
+    )
+    .await?;
+    out.0.extend(events);
+    changed(
+        &mut tx,
+        &mut out,
+        user,
+        LearningChange::SkillAdded {
+            skill: skill.clone(),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    out.publish(hub);
+    Ok(skill)
+}
+
+pub async fn delete_skill(db: &Db, hub: &Hub, caller: &Caller, id: i64) -> Result<(), AppError> {
+    let user = student(caller)?;
+    delete_owned(
+        db,
+        hub,
+        user,
+        "DELETE FROM skills WHERE id = $1 AND user_id = $2",
+        id,
+        "That skill",
+        LearningChange::SkillDeleted { id },
+    )
+    .await
+}
+
+fn position(head: &log::Head) -> Position {
+    Position {
+        epoch: head.epoch.clone(),
+        offset: head.head,
+    }
+}
+
+/// The caller's own learning page. The stream's head is read first, so anything after it arrives live.
+pub async fn snapshot(db: &Db, caller: &Caller) -> Result<LearningSnapshot, AppError> {
+    let user = student(caller)?;
+    let head = log::head(db, Topic::User(user.id)).await?;
+    let now = super::now_ms();
+    let session_sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM learning_sessions WHERE user_id = $1 ORDER BY day DESC, id DESC LIMIT $2"
+    );
+    let goal_sql = format!(
+        "SELECT {GOAL_COLUMNS} FROM goals WHERE user_id = $1 ORDER BY completed_at IS NOT NULL, id DESC"
+    );
+    let (sessions, goals, skills) = with_db!(db, pool => {
+        let sessions = sqlx::query_as::<_, SessionRow>(&session_sql).bind(user.id).bind(RECENT_SESSIONS)
+            .fetch_all(pool).await.map_err(internal)?;
+        let goals = sqlx::query_as::<_, GoalRow>(&goal_sql).bind(user.id)
+            .fetch_all(pool).await.map_err(internal)?;
+        let skills: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT id, name, created_at FROM skills WHERE user_id = $1 ORDER BY lower(name)")
+            .bind(user.id).fetch_all(pool).await.map_err(internal)?;
+        (sessions, goals, skills)
+    });
+    Ok(LearningSnapshot {
+        sessions: sessions.into_iter().map(Into::into).collect(),
+        goals: goals.into_iter().map(Into::into).collect(),
+        skills: skills
+            .into_iter()
+            .map(|(id, name, created_at)| Skill {
+                id,
+                user_id: user.id,
+                name,
+                created_at,
+            })
+            .collect(),
+        analytics: analytics::for_user(db, user.id, &user.time_zone, now).await?,
+        position: position(&head),
+    })
+}
+
+/// A student's figures with the position of their stream, for anyone who may see them: the student,
+/// their mentors, admins, and admin tokens with `analytics:read`.
+pub async fn analytics_of(
+    db: &Db,
+    caller: &Caller,
+    student_id: UserId,
+) -> Result<(Analytics, Position), AppError> {
+    caller.require_scope(crate::model::ApiScope::AnalyticsRead)?;
+    if !activity::may_see(db, &caller.user, student_id).await? {
+        return Err(AppError::Forbidden);
+    }
+    let student = users::find(db, student_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("That user"))?;
+    let head = log::head(db, Topic::User(student.id)).await?;
+    let figures = analytics::for_user(db, student.id, &student.time_zone, super::now_ms()).await?;
+    Ok((figures, position(&head)))
+}
+
+/// A mentor's table: each of their students with this week's hours, streak and last activity.
+pub async fn mentor_rows(db: &Db, caller: &Caller) -> Result<Vec<StudentRow>, AppError> {
+    if caller.scopes.is_some() || !caller.is(Role::Mentor) {
+        return Err(AppError::Forbidden);
+    }
+    let now = super::now_ms();
+    let mut rows = Vec::new();
+    for id in users::students_of(db, caller.user.id).await? {
+        let Some(student) = users::find(db, id).await? else {
+            continue;
+        };
+        let head = log::head(db, Topic::User(id)).await?;
+        let mut pooled = db.acquire().await?;
+        let mut conn = pooled.conn();
+        let figures = analytics::compute(&mut conn, id, &student.time_zone, now).await?;
+        let last_activity_at = activity::last_activity_at(&mut conn, id).await?;
+        rows.push(StudentRow {
+            user_id: id,
+            display_name: student.display_name,
+            this_week_minutes: figures.this_week_minutes,
+            current_streak: figures.current_streak,
+            total_minutes: figures.total_minutes,
+            last_activity_at,
+            position: position(&head),
+        });
+    }
+    Ok(rows)
+}

@@ -1,0 +1,617 @@
+//! Notifications: delivering them (respecting mutes, once per dedupe key), the owner's inbox (snapshot,
+//! pages, seen/read/delete/clear), preferences, and expiry. Every change to an inbox appends an event
+//! with the new counts on `inbox:{id}`, in the change's own transaction, so every open tab follows.
+//!
+//! Only the owner reads or changes an inbox; admins and mentors may only send.
+
+use super::accounts::Caller;
+use super::db::{internal, Conn, Db, Tx};
+use super::realtime::{log, Hub, StoredEvent};
+use super::users;
+use crate::model::{ApiScope, Millis, Role, UserId};
+use crate::notify::{
+    self, Audience, InboxChange, InboxCounts, InboxEvent, InboxSnapshot, Kind, NewNotification,
+    Notification, NotificationFilter, NotificationPage, Preferences, Priority,
+};
+use crate::protocol::{Position, Topic};
+use crate::{with_conn, with_db, with_tx, AppError, FieldError};
+
+/// A notification to deliver to one user.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub kind: Kind,
+    pub priority: Priority,
+    pub title: String,
+    pub message: String,
+    pub link: Option<String>,
+    pub expires_at: Option<Millis>,
+    pub sender_id: Option<UserId>,
+    /// Delivered at most once per user and key (milestones, rules).
+    pub dedupe_key: Option<String>,
+}
+
+/// How many recipients a send reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SendReport {
+    pub recipients: usize,
+    /// Those who had not muted the kind.
+    pub delivered: usize,
+}
+
+const SELECT: &str =
+    "SELECT n.id, n.kind, n.priority, n.title, n.message, n.link, s.display_name AS sender_name, \
+     n.created_at, n.expires_at, n.seen_at, n.read_at FROM notifications n \
+     LEFT JOIN users s ON s.id = n.sender_id";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    kind: String,
+    priority: String,
+    title: String,
+    message: String,
+    link: Option<String>,
+    sender_name: Option<String>,
+    created_at: i64,
+    expires_at: Option<i64>,
+    seen_at: Option<i64>,
+    read_at: Option<i64>,
+}
+
+impl Row {
+    fn into_notification(self) -> Notification {
+        Notification {
+            id: self.id,
+            kind: Kind::parse(&self.kind).unwrap_or(Kind::System),
+            priority: Priority::parse(&self.priority).unwrap_or(Priority::Normal),
+            title: self.title,
+            message: self.message,
+            link: self.link,
+            sender_name: self.sender_name,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            seen_at: self.seen_at,
+            read_at: self.read_at,
+        }
+    }
+}
+
+pub async fn counts(
+    conn: &mut Conn<'_>,
+    user: UserId,
+    now: Millis,
+) -> Result<InboxCounts, AppError> {
+    let (total, unseen, unread): (i64, i64, i64) = with_conn!(conn, c => sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN seen_at IS NULL THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN read_at IS NULL THEN 1 ELSE 0 END), 0) FROM notifications \
+         WHERE user_id = $1 AND (expires_at IS NULL OR expires_at > $2)")
+        .bind(user).bind(now).fetch_one(&mut *c).await.map_err(internal)?);
+    Ok(InboxCounts {
+        unseen,
+        unread,
+        total,
+    })
+}
+
+/// Appends an inbox event for `user` carrying the counts after the change.
+async fn inbox_event(
+    tx: &mut Tx,
+    user: UserId,
+    change: InboxChange,
+    now: Millis,
+) -> Result<StoredEvent, AppError> {
+    let counts = counts(&mut tx.conn(), user, now).await?;
+    let name = change.event_name();
+    let data =
+        serde_json::to_value(InboxEvent { change, counts }).map_err(|_| AppError::Internal)?;
+    log::append(tx, Topic::Inbox(user), name, &data, now).await
+}
+
+pub async fn preferences(conn: &mut Conn<'_>, user: UserId) -> Result<Preferences, AppError> {
+    let row: Option<(String, bool, bool)> = with_conn!(conn, c => sqlx::query_as(
+        "SELECT muted_kinds, sound, desktop FROM notification_preferences WHERE user_id = $1")
+        .bind(user).fetch_optional(&mut *c).await.map_err(internal)?);
+    Ok(match row {
+        None => Preferences::default(),
+        Some((muted, sound, desktop)) => Preferences {
+            muted: muted
+                .split_whitespace()
+                .filter_map(Kind::parse)
+                .filter(|k| k.can_mute())
+                .collect(),
+            sound,
+            desktop,
+        },
+    })
+}
+
+/// Delivers one notification in `tx` unless the user muted its kind or already has its dedupe key.
+pub async fn deliver(
+    tx: &mut Tx,
+    user: UserId,
+    item: &Item,
+    now: Millis,
+) -> Result<Option<(Notification, StoredEvent)>, AppError> {
+    let prefs = preferences(&mut tx.conn(), user).await?;
+    if prefs.muted.contains(&item.kind) {
+        return Ok(None);
+    }
+    let id: Option<i64> = with_tx!(&mut *tx, c => sqlx::query_scalar(
+        "INSERT INTO notifications (user_id, kind, priority, title, message, link, sender_id, dedupe_key, \
+         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT DO NOTHING RETURNING id")
+        .bind(user).bind(item.kind.as_str()).bind(item.priority.as_str()).bind(&item.title)
+        .bind(&item.message).bind(&item.link).bind(item.sender_id).bind(&item.dedupe_key)
+        .bind(now).bind(item.expires_at)
+        .fetch_optional(&mut *c).await.map_err(internal)?);
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let sql = format!("{SELECT} WHERE n.id = $1");
+    let notification = with_tx!(&mut *tx, c => sqlx::query_as::<_, Row>(&sql).bind(id)
+        .fetch_one(&mut *c).await.map_err(internal)?)
+    .into_notification();
+    let event = inbox_event(
+        tx,
+        user,
+        InboxChange::Created {
+            notification: notification.clone(),
+        },
+        now,
+    )
+    .await?;
+    Ok(Some((notification, event)))
+}
+
+fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        Err(FieldError::new(field, "This cannot be empty."))
+    } else if value.chars().count() > max {
+        Err(FieldError::new(
+            field,
+            format!("Keep it under {max} characters."),
+        ))
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+/// Validates a send request into the item to deliver.
+fn item_from(input: &NewNotification, sender: UserId, now: Millis) -> Result<Item, AppError> {
+    let title = text("title", &input.title, notify::TITLE_MAX);
+    let message = text("message", &input.message, notify::MESSAGE_MAX);
+    let link = notify::link(input.link.as_deref());
+    let ttl = match input.ttl_secs {
+        Some(s) if !(1..=notify::TTL_MAX_SECS).contains(&s) => Err(FieldError::new(
+            "ttl_secs",
+            "Choose an expiry between one second and one year.",
+        )),
+        other => Ok(other),
+    };
+    crate::validate::collect([
+        title.as_ref().err().cloned(),
+        message.as_ref().err().cloned(),
+        link.as_ref().err().cloned(),
+        ttl.as_ref().err().cloned(),
+    ])?;
+    Ok(Item {
+        kind: input.kind,
+        priority: input.priority,
+        title: title.unwrap(),
+        message: message.unwrap(),
+        link: link.unwrap(),
+        expires_at: ttl.unwrap().map(|s| now + s * 1000),
+        sender_id: Some(sender),
+        dedupe_key: None,
+    })
+}
+
+/// Who an audience names, after checking that the caller may address it: admins anyone; mentors
+/// their own students (never as `system`); nobody else.
+async fn recipients(
+    db: &Db,
+    caller: &Caller,
+    input: &NewNotification,
+) -> Result<Vec<UserId>, AppError> {
+    let mentor_target = |ids: Vec<UserId>| -> Result<Vec<UserId>, AppError> {
+        if input.kind == Kind::System {
+            return Err(AppError::validation(
+                "kind",
+                "Only administrators send system notifications.",
+            ));
+        }
+        Ok(ids)
+    };
+    match (caller.user.role, &input.audience) {
+        (Role::Admin, audience) => {
+            let active = "disabled_at IS NULL";
+            let ids: Vec<i64> = match audience {
+                Audience::User { id } => with_db!(db, pool => sqlx::query_scalar(
+                    &format!("SELECT id FROM users WHERE id = $1 AND {active}"))
+                    .bind(id).fetch_all(pool).await),
+                Audience::Cohort { id } => with_db!(db, pool => sqlx::query_scalar(
+                    &format!("SELECT id FROM users WHERE cohort_id = $1 AND {active} ORDER BY id"))
+                    .bind(id).fetch_all(pool).await),
+                Audience::Role { role } => with_db!(db, pool => sqlx::query_scalar(
+                    &format!("SELECT id FROM users WHERE role = $1 AND {active} ORDER BY id"))
+                    .bind(role.as_str()).fetch_all(pool).await),
+                Audience::Everyone => with_db!(db, pool => sqlx::query_scalar(
+                    &format!("SELECT id FROM users WHERE {active} ORDER BY id"))
+                    .fetch_all(pool).await),
+                Audience::MyStudents => with_db!(db, pool => sqlx::query_scalar(
+                    "SELECT student_id FROM mentor_assignments WHERE mentor_id = $1 ORDER BY student_id")
+                    .bind(caller.user.id).fetch_all(pool).await),
+            }
+            .map_err(internal)?;
+            if ids.is_empty() {
+                if let Audience::User { .. } = audience {
+                    return Err(AppError::validation(
+                        "audience",
+                        "There is no such active user.",
+                    ));
+                }
+            }
+            Ok(ids)
+        }
+        (Role::Mentor, Audience::MyStudents) => {
+            mentor_target(users::students_of(db, caller.user.id).await?)
+        }
+        (Role::Mentor, Audience::User { id }) => {
+            if users::students_of(db, caller.user.id).await?.contains(id) {
+                mentor_target(vec![*id])
+            } else {
+                Err(AppError::Forbidden)
+            }
+        }
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// Sends a notification to an audience: one row and one inbox event per recipient, in one transaction.
+pub async fn send(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    input: &NewNotification,
+) -> Result<SendReport, AppError> {
+    caller.require_scope(ApiScope::NotificationsWrite)?;
+    if caller.is(Role::Student) {
+        return Err(AppError::Forbidden);
+    }
+    let now = super::now_ms();
+    let item = item_from(input, caller.user.id, now)?;
+    let ids = recipients(db, caller, input).await?;
+    let mut tx = db.begin().await?;
+    let mut events = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some((_, event)) = deliver(&mut tx, *id, &item, now).await? {
+            events.push(event);
+        }
+    }
+    tx.commit().await?;
+    events.iter().for_each(|e| hub.publish(e));
+    Ok(SendReport {
+        recipients: ids.len(),
+        delivered: events.len(),
+    })
+}
+
+fn owner(caller: &Caller) -> Result<UserId, AppError> {
+    caller.require_scope(ApiScope::NotificationsRead)?;
+    Ok(caller.user.id)
+}
+
+/// The bell: the newest unexpired notifications, counts, preferences, and the inbox position.
+pub async fn snapshot(db: &Db, caller: &Caller) -> Result<InboxSnapshot, AppError> {
+    let user = owner(caller)?;
+    let head = log::head(db, Topic::Inbox(user)).await?;
+    let now = super::now_ms();
+    let page = list(
+        db,
+        caller,
+        &NotificationFilter {
+            limit: Some(notify::BELL_SIZE as i64),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut pooled = db.acquire().await?;
+    let mut conn = pooled.conn();
+    Ok(InboxSnapshot {
+        items: page.items,
+        counts: counts(&mut conn, user, now).await?,
+        preferences: preferences(&mut conn, user).await?,
+        position: Position {
+            epoch: head.epoch,
+            offset: head.head,
+        },
+    })
+}
+
+/// A page of the caller's unexpired notifications, newest first.
+pub async fn list(
+    db: &Db,
+    caller: &Caller,
+    filter: &NotificationFilter,
+) -> Result<NotificationPage, AppError> {
+    let user = owner(caller)?;
+    let limit = filter.limit.unwrap_or(20).clamp(1, 100);
+    let sql = format!(
+        "{SELECT} WHERE n.user_id = $1 AND (n.expires_at IS NULL OR n.expires_at > $2) AND n.id < $3 \
+         AND ($4 = 0 OR n.read_at IS NULL) AND ($5 = '' OR n.kind = $5) AND ($6 = '' OR n.priority = $6) \
+         ORDER BY n.id DESC LIMIT $7"
+    );
+    let rows = with_db!(db, pool => sqlx::query_as::<_, Row>(&sql)
+        .bind(user).bind(super::now_ms()).bind(filter.before.unwrap_or(i64::MAX))
+        .bind(i64::from(filter.unread)).bind(filter.kind.map_or("", Kind::as_str))
+        .bind(filter.priority.map_or("", Priority::as_str)).bind(limit + 1)
+        .fetch_all(pool).await)
+    .map_err(internal)?;
+    let more = rows.len() as i64 > limit;
+    let items: Vec<Notification> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(Row::into_notification)
+        .collect();
+    let next = if more {
+        items.last().map(|n| n.id)
+    } else {
+        None
+    };
+    Ok(NotificationPage { items, next })
+}
+
+/// Which notifications a change applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    All,
+    Ids(Vec<i64>),
+}
+
+impl Target {
+    fn checked(self) -> Result<Target, AppError> {
+        match &self {
+            Target::Ids(ids) if ids.is_empty() => Err(AppError::validation(
+                "ids",
+                "Choose at least one notification.",
+            )),
+            Target::Ids(ids) if ids.len() > 200 => {
+                Err(AppError::validation("ids", "Change at most 200 at a time."))
+            }
+            _ => Ok(self),
+        }
+    }
+
+    /// The SQL condition and the ids to bind one by one.
+    fn ids(&self) -> Option<&[i64]> {
+        match self {
+            Target::All => None,
+            Target::Ids(ids) => Some(ids),
+        }
+    }
+}
+
+/// Runs `sql` (with $1 = owner, $2 = now, $3 = id when per id) for the target; returns rows changed.
+async fn apply(
+    tx: &mut Tx,
+    sql_all: &str,
+    sql_one: &str,
+    user: UserId,
+    now: Millis,
+    target: &Target,
+) -> Result<u64, AppError> {
+    let mut changed = 0;
+    match target.ids() {
+        None => {
+            changed += with_tx!(&mut *tx, c => sqlx::query(sql_all).bind(user).bind(now)
+                .execute(&mut *c).await.map_err(internal)?.rows_affected());
+        }
+        Some(ids) => {
+            for id in ids {
+                changed += with_tx!(&mut *tx, c => sqlx::query(sql_one).bind(user).bind(now).bind(id)
+                    .execute(&mut *c).await.map_err(internal)?.rows_affected());
+            }
+        }
+    }
+    Ok(changed)
+}
+
+async fn commit_change(
+    db: &Db,
+    hub: &Hub,
+    mut tx: Tx,
+    user: UserId,
+    change: InboxChange,
+    now: Millis,
+) -> Result<InboxCounts, AppError> {
+    let event = inbox_event(&mut tx, user, change, now).await?;
+    tx.commit().await?;
+    hub.publish(&event);
+    let _ = db;
+    serde_json::from_value::<InboxEvent>(event.data)
+        .map(|e| e.counts)
+        .map_err(|_| AppError::Internal)
+}
+
+/// Marks every unseen notification seen (the bell was opened). No event if nothing changed.
+pub async fn mark_seen(db: &Db, hub: &Hub, caller: &Caller) -> Result<InboxCounts, AppError> {
+    let user = owner(caller)?;
+    let now = super::now_ms();
+    let mut tx = db.begin().await?;
+    let changed = apply(
+        &mut tx,
+        "UPDATE notifications SET seen_at = $2 WHERE user_id = $1 AND seen_at IS NULL",
+        "",
+        user,
+        now,
+        &Target::All,
+    )
+    .await?;
+    if changed == 0 {
+        let c = counts(&mut tx.conn(), user, now).await?;
+        tx.commit().await?;
+        return Ok(c);
+    }
+    let change = InboxChange::Marked {
+        ids: vec![],
+        all: true,
+        seen_at: Some(now),
+        read: None,
+        at: now,
+    };
+    commit_change(db, hub, tx, user, change, now).await
+}
+
+/// Marks notifications read or unread (reading also marks them seen).
+pub async fn mark_read(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    target: Target,
+    read: bool,
+) -> Result<InboxCounts, AppError> {
+    let user = owner(caller)?;
+    let target = target.checked()?;
+    let now = super::now_ms();
+    let mut tx = db.begin().await?;
+    let (all, one) = if read {
+        (
+            "UPDATE notifications SET read_at = $2, seen_at = COALESCE(seen_at, $2) WHERE user_id = $1 AND read_at IS NULL",
+            "UPDATE notifications SET read_at = $2, seen_at = COALESCE(seen_at, $2) WHERE user_id = $1 AND id = $3 AND read_at IS NULL",
+        )
+    } else {
+        (
+            "UPDATE notifications SET read_at = NULL WHERE user_id = $1 AND read_at IS NOT NULL AND $2 = $2",
+            "UPDATE notifications SET read_at = NULL WHERE user_id = $1 AND id = $3 AND read_at IS NOT NULL AND $2 = $2",
+        )
+    };
+    apply(&mut tx, all, one, user, now, &target).await?;
+    let (ids, all) = match target {
+        Target::All => (vec![], true),
+        Target::Ids(ids) => (ids, false),
+    };
+    let change = InboxChange::Marked {
+        ids,
+        all,
+        seen_at: read.then_some(now),
+        read: Some(read),
+        at: now,
+    };
+    commit_change(db, hub, tx, user, change, now).await
+}
+
+/// Deletes notifications (all of them: "clear all").
+pub async fn delete(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    target: Target,
+) -> Result<InboxCounts, AppError> {
+    let user = owner(caller)?;
+    let target = target.checked()?;
+    let now = super::now_ms();
+    let mut tx = db.begin().await?;
+    apply(
+        &mut tx,
+        "DELETE FROM notifications WHERE user_id = $1 AND $2 = $2",
+        "DELETE FROM notifications WHERE user_id = $1 AND id = $3 AND $2 = $2",
+        user,
+        now,
+        &target,
+    )
+    .await?;
+    let change = match target {
+        Target::All => InboxChange::Cleared,
+        Target::Ids(ids) => InboxChange::Deleted { ids },
+    };
+    commit_change(db, hub, tx, user, change, now).await
+}
+
+/// Saves the caller's preferences (system notifications cannot be muted).
+pub async fn set_preferences(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    prefs: &Preferences,
+) -> Result<Preferences, AppError> {
+    let user = owner(caller)?;
+    if prefs.muted.contains(&Kind::System) {
+        return Err(AppError::validation(
+            "muted",
+            "System notifications cannot be muted.",
+        ));
+    }
+    let mut muted = prefs.muted.clone();
+    muted.sort();
+    muted.dedup();
+    let saved = Preferences {
+        muted,
+        sound: prefs.sound,
+        desktop: prefs.desktop,
+    };
+    let text = saved
+        .muted
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let now = super::now_ms();
+    let mut tx = db.begin().await?;
+    with_tx!(&mut tx, c => sqlx::query(
+        "INSERT INTO notification_preferences (user_id, muted_kinds, sound, desktop) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id) DO UPDATE SET muted_kinds = excluded.muted_kinds, sound = excluded.sound, \
+         desktop = excluded.desktop")
+        .bind(user).bind(&text).bind(saved.sound).bind(saved.desktop)
+        .execute(&mut *c).await.map(|_| ()).map_err(internal)?);
+    let change = InboxChange::Preferences {
+        preferences: saved.clone(),
+    };
+    commit_change(db, hub, tx, user, change, now).await?;
+    Ok(saved)
+}
+
+/// Deletes expired notifications and tells each owner's tabs (with fresh counts). Returns how many.
+pub async fn purge_expired(db: &Db, hub: &Hub, now: Millis) -> Result<usize, AppError> {
+    let expired: Vec<(i64, i64)> = with_db!(db, pool => sqlx::query_as(
+        "SELECT user_id, id FROM notifications WHERE expires_at IS NOT NULL AND expires_at <= $1 \
+         ORDER BY user_id, id LIMIT 5000")
+        .bind(now).fetch_all(pool).await)
+    .map_err(internal)?;
+    let mut by_user: std::collections::BTreeMap<UserId, Vec<i64>> = Default::default();
+    for (user, id) in &expired {
+        by_user.entry(*user).or_default().push(*id);
+    }
+    for (user, ids) in by_user {
+        let mut tx = db.begin().await?;
+        for id in &ids {
+            with_tx!(&mut tx, c => sqlx::query("DELETE FROM notifications WHERE id = $1")
+                .bind(id).execute(&mut *c).await.map(|_| ()).map_err(internal)?);
+        }
+        let event = inbox_event(&mut tx, user, InboxChange::Expired { ids }, now).await?;
+        tx.commit().await?;
+        hub.publish(&event);
+    }
+    Ok(expired.len())
+}
+
+/// Notifications sent by rules to a user, e.g. milestones (no sender).
+pub fn rule(
+    kind: Kind,
+    priority: Priority,
+    title: String,
+    message: String,
+    link: &str,
+    key: String,
+) -> Item {
+    Item {
+        kind,
+        priority,
+        title,
+        message,
+        link: Some(link.to_string()),
+        expires_at: None,
+        sender_id: None,
+        dedupe_key: Some(key),
+    }
+}

@@ -1,0 +1,599 @@
+//! Service tests for the learning log, analytics, the activity feed and notifications, run on SQLite
+//! and on PostgreSQL.
+
+use std::sync::Arc;
+use studyhall::both_backends;
+use studyhall::feed::FeedFilter;
+use studyhall::learning::{GoalInput, SessionInput};
+use studyhall::model::{ApiScope, Role, SessionKind, User};
+use studyhall::notify::{
+    Audience, Kind, NewNotification, NotificationFilter, Preferences, Priority,
+};
+use studyhall::protocol::Topic;
+use studyhall::server::accounts::Caller;
+use studyhall::server::analytics::{format_day, local_day};
+use studyhall::server::db::Db;
+use studyhall::server::notifications::Target;
+use studyhall::server::realtime::{log, Hub, HubSettings, InProcessBus};
+use studyhall::server::{activity, learning, notifications, now_ms, users};
+use studyhall::testing::TestDb;
+use studyhall::AppError;
+
+fn hub() -> Hub {
+    Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()))
+}
+
+async fn user(db: &Db, email: &str, name: &str, role: Role, tz: &str) -> Caller {
+    let user = users::insert(
+        db,
+        users::NewUser {
+            email,
+            display_name: name,
+            role,
+            time_zone: tz,
+            password_hash: "not-a-hash",
+            cohort_id: None,
+        },
+        now_ms(),
+    )
+    .await
+    .unwrap();
+    as_caller(user)
+}
+
+fn as_caller(user: User) -> Caller {
+    Caller {
+        user,
+        session_id: "s".into(),
+        session_handle: "h".into(),
+        kind: SessionKind::Browser,
+        token_expires_at: i64::MAX,
+        scopes: None,
+    }
+}
+
+fn days_ago(tz: &str, n: i64) -> String {
+    format_day(local_day(tz, now_ms()) - chrono::Duration::days(n))
+}
+
+fn session(day: String, minutes: i64, topic: &str) -> SessionInput {
+    SessionInput {
+        day,
+        minutes,
+        topic: topic.into(),
+        note: None,
+    }
+}
+
+/// Recomputes the headline figures by brute force from the listed sessions.
+async fn brute_force(db: &Db, caller: &Caller) -> (i64, i64) {
+    let snap = learning::snapshot(db, caller).await.unwrap();
+    (
+        snap.sessions.iter().map(|s| s.minutes).sum(),
+        snap.sessions.len() as i64,
+    )
+}
+
+both_backends!(
+    analytics_follow_every_edit_and_delete,
+    |t: TestDb| async move {
+        let db = &t.db;
+        let hub = hub();
+        let tz = "Pacific/Auckland";
+        let ana = user(db, "ana@example.com", "Ana", Role::Student, tz).await;
+        let mut ids = Vec::new();
+        for (n, minutes) in [(0, 30), (1, 45), (2, 60), (4, 20)] {
+            let s =
+                learning::log_session(db, &hub, &ana, &session(days_ago(tz, n), minutes, "Rust"))
+                    .await
+                    .unwrap();
+            ids.push(s.id);
+        }
+        let a = learning::analytics_of(db, &ana, ana.user.id)
+            .await
+            .unwrap()
+            .0;
+        assert_eq!((a.total_minutes, a.sessions), brute_force(db, &ana).await);
+        assert_eq!(a.total_minutes, 155);
+        assert_eq!((a.current_streak, a.longest_streak), (3, 3));
+        assert_eq!(a.weekly.iter().map(|w| w.minutes).sum::<i64>(), 155);
+        assert_eq!(a.monthly.iter().map(|m| m.minutes).sum::<i64>(), 155);
+        assert_eq!(a.today, days_ago(tz, 0));
+
+        // Moving yesterday's session three days back breaks the current streak at today.
+        learning::update_session(db, &hub, &ana, ids[1], &session(days_ago(tz, 3), 90, "Go"))
+            .await
+            .unwrap();
+        let a = learning::analytics_of(db, &ana, ana.user.id)
+            .await
+            .unwrap()
+            .0;
+        assert_eq!((a.total_minutes, a.sessions), brute_force(db, &ana).await);
+        assert_eq!(a.total_minutes, 200);
+        assert_eq!(
+            (a.current_streak, a.longest_streak),
+            (1, 3),
+            "days 0 | 2,3,4"
+        );
+
+        learning::delete_session(db, &hub, &ana, ids[0])
+            .await
+            .unwrap();
+        let a = learning::analytics_of(db, &ana, ana.user.id)
+            .await
+            .unwrap()
+            .0;
+        assert_eq!((a.total_minutes, a.sessions), brute_force(db, &ana).await);
+        assert_eq!(a.total_minutes, 170);
+        assert_eq!(a.current_streak, 0, "nothing today or yesterday");
+
+        // The last event on the stream carries the same figures as a fresh read.
+        let head = log::head(db, Topic::User(ana.user.id)).await.unwrap();
+        let events = log::read(db, Topic::User(ana.user.id), &head.epoch, 0, head.head, 100)
+            .await
+            .unwrap();
+        let last = events
+            .iter()
+            .rev()
+            .find(|e| e.event == "learning.changed")
+            .unwrap();
+        assert_eq!(last.data["analytics"]["total_minutes"], 170);
+
+        // Someone else's session cannot be changed, and bad input names its fields.
+        let ben = user(db, "ben@example.com", "Ben", Role::Student, "UTC").await;
+        let err = learning::delete_session(db, &hub, &ben, ids[2])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+        let err = learning::log_session(db, &hub, &ben, &session("2999-01-01".into(), 0, " "))
+            .await
+            .unwrap_err();
+        for field in ["day", "minutes", "topic"] {
+            assert!(err.field_message(field).is_some(), "{field}: {err:?}");
+        }
+        let mentor = user(db, "m@example.com", "Maya", Role::Mentor, "UTC").await;
+        assert_eq!(
+            learning::log_session(db, &hub, &mentor, &session(days_ago("UTC", 0), 10, "x")).await,
+            Err(AppError::Forbidden)
+        );
+    }
+);
+
+both_backends!(
+    milestones_arrive_once_and_goals_tell_mentors,
+    |t: TestDb| async move {
+        let db = &t.db;
+        let hub = hub();
+        let ana = user(db, "ana@example.com", "Ana", Role::Student, "UTC").await;
+        let maya = user(db, "maya@example.com", "Maya", Role::Mentor, "UTC").await;
+        users::replace_mentors(db, ana.user.id, &[maya.user.id], now_ms())
+            .await
+            .unwrap();
+        for n in [2, 1, 0] {
+            learning::log_session(db, &hub, &ana, &session(days_ago("UTC", n), 200, "Rust"))
+                .await
+                .unwrap();
+        }
+        // A second session today changes nothing about the milestones reached.
+        learning::log_session(db, &hub, &ana, &session(days_ago("UTC", 0), 5, "Rust"))
+            .await
+            .unwrap();
+        let inbox = notifications::list(db, &ana, &NotificationFilter::default())
+            .await
+            .unwrap();
+        let titles: Vec<&str> = inbox.items.iter().map(|n| n.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            ["10 hours of learning", "3-day streak!"],
+            "newest first"
+        );
+        assert_eq!(inbox.items[1].kind, Kind::Achievement);
+
+        let goal = learning::set_goal(
+            db,
+            &hub,
+            &ana,
+            &GoalInput {
+                title: "Ship it".into(),
+                target_day: None,
+            },
+        )
+        .await
+        .unwrap();
+        learning::complete_goal(db, &hub, &ana, goal.id, true)
+            .await
+            .unwrap();
+        learning::complete_goal(db, &hub, &ana, goal.id, false)
+            .await
+            .unwrap();
+        learning::complete_goal(db, &hub, &ana, goal.id, true)
+            .await
+            .unwrap();
+        let mentor_inbox = notifications::list(db, &maya, &NotificationFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(mentor_inbox.items.len(), 1, "told once per goal");
+        assert_eq!(mentor_inbox.items[0].title, "Ana completed a goal");
+        assert_eq!(
+            mentor_inbox.items[0].link.as_deref(),
+            Some(&*format!("/activity?student={}", ana.user.id))
+        );
+        let a = learning::analytics_of(db, &maya, ana.user.id)
+            .await
+            .unwrap()
+            .0;
+        assert_eq!((a.goals_set, a.goals_completed), (1, 1));
+    }
+);
+
+both_backends!(
+    the_feed_shows_each_viewer_what_they_may_see,
+    |t: TestDb| async move {
+        let db = &t.db;
+        let hub = hub();
+        let ana = user(db, "ana@example.com", "Ana", Role::Student, "UTC").await;
+        let ben = user(db, "ben@example.com", "Ben", Role::Student, "UTC").await;
+        let maya = user(db, "maya@example.com", "Maya", Role::Mentor, "UTC").await;
+        let omar = user(db, "omar@example.com", "Omar", Role::Mentor, "UTC").await;
+        let root = user(db, "root@example.com", "Root", Role::Admin, "UTC").await;
+        users::replace_mentors(db, ana.user.id, &[maya.user.id], now_ms())
+            .await
+            .unwrap();
+        for i in 0..5 {
+            learning::log_session(db, &hub, &ana, &session(days_ago("UTC", 0), 10 + i, "Rust"))
+                .await
+                .unwrap();
+        }
+        learning::add_skill(db, &hub, &ben, "SQL").await.unwrap();
+        let err = learning::add_skill(db, &hub, &ben, "sql")
+            .await
+            .unwrap_err();
+        assert!(
+            err.field_message("name").is_some(),
+            "duplicate skill: {err:?}"
+        );
+
+        let page = |who: &Caller, f: FeedFilter| {
+            let (db, who) = (db.clone(), who.clone());
+            async move { activity::list(&db, &who, &f).await }
+        };
+        let of =
+            |p: &studyhall::feed::FeedPage| p.items.iter().map(|a| a.user_id).collect::<Vec<_>>();
+        assert!(of(&page(&ana, FeedFilter::default()).await.unwrap())
+            .iter()
+            .all(|id| *id == ana.user.id));
+        assert_eq!(
+            page(&ben, FeedFilter::default()).await.unwrap().items.len(),
+            1
+        );
+        assert_eq!(
+            page(&maya, FeedFilter::default())
+                .await
+                .unwrap()
+                .items
+                .len(),
+            5
+        );
+        assert_eq!(
+            page(&omar, FeedFilter::default())
+                .await
+                .unwrap()
+                .items
+                .len(),
+            0
+        );
+        assert_eq!(
+            page(&root, FeedFilter::default())
+                .await
+                .unwrap()
+                .items
+                .len(),
+            6
+        );
+        let filter_ana = FeedFilter {
+            user_id: Some(ana.user.id),
+            ..Default::default()
+        };
+        assert_eq!(
+            page(&omar, filter_ana.clone()).await,
+            Err(AppError::Forbidden)
+        );
+        assert_eq!(
+            page(&ben, filter_ana.clone()).await,
+            Err(AppError::Forbidden)
+        );
+
+        // Cursor pagination: pages of two, newest first, no overlap, nothing skipped.
+        let mut seen = Vec::new();
+        let mut before = None;
+        loop {
+            let p = page(
+                &maya,
+                FeedFilter {
+                    limit: Some(2),
+                    before,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            seen.extend(p.items.iter().map(|a| a.id));
+            match p.next {
+                Some(n) => before = Some(n),
+                None => break,
+            }
+        }
+        let mut sorted = seen.clone();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        sorted.dedup();
+        assert_eq!(seen, sorted);
+        assert_eq!(seen.len(), 5);
+
+        // Read state is per viewer; own activity is never unread.
+        assert_eq!(page(&maya, FeedFilter::default()).await.unwrap().unread, 5);
+        assert_eq!(page(&ana, FeedFilter::default()).await.unwrap().unread, 0);
+        activity::mark(db, &maya, &seen[..2], true).await.unwrap();
+        assert_eq!(page(&maya, FeedFilter::default()).await.unwrap().unread, 3);
+        activity::mark_all_read(db, &maya).await.unwrap();
+        assert_eq!(page(&maya, FeedFilter::default()).await.unwrap().unread, 0);
+        activity::mark(db, &maya, &seen[4..], false).await.unwrap();
+        let unread = page(
+            &maya,
+            FeedFilter {
+                unread: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            unread.items.iter().map(|a| a.id).collect::<Vec<_>>(),
+            [seen[4]]
+        );
+        assert_eq!(
+            page(&root, FeedFilter::default()).await.unwrap().unread,
+            6,
+            "admin's own marks"
+        );
+        // Ben cannot mark what he cannot see (silently ignored: it changes nothing for anyone).
+        activity::mark(db, &ben, &seen, true).await.unwrap();
+        assert_eq!(
+            page(
+                &ben,
+                FeedFilter {
+                    unread: true,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .items
+            .len(),
+            0
+        );
+    }
+);
+
+both_backends!(
+    notifications_are_private_muted_and_expire,
+    |t: TestDb| async move {
+        let db = &t.db;
+        let hub = hub();
+        let ana = user(db, "ana@example.com", "Ana", Role::Student, "UTC").await;
+        let ben = user(db, "ben@example.com", "Ben", Role::Student, "UTC").await;
+        let maya = user(db, "maya@example.com", "Maya", Role::Mentor, "UTC").await;
+        let root = user(db, "root@example.com", "Root", Role::Admin, "UTC").await;
+        users::replace_mentors(db, ana.user.id, &[maya.user.id], now_ms())
+            .await
+            .unwrap();
+        let note = |audience: Audience, kind: Kind, ttl: Option<i64>| NewNotification {
+            audience,
+            kind,
+            priority: Priority::High,
+            title: "Heads up".into(),
+            message: "Read this".into(),
+            link: Some("/learning".into()),
+            ttl_secs: ttl,
+        };
+        // Mentors reach their own students only, and never as "system"; students send nothing.
+        let r = notifications::send(
+            db,
+            &hub,
+            &maya,
+            &note(Audience::MyStudents, Kind::Social, None),
+        )
+        .await
+        .unwrap();
+        assert_eq!((r.recipients, r.delivered), (1, 1));
+        assert_eq!(
+            notifications::send(
+                db,
+                &hub,
+                &maya,
+                &note(Audience::User { id: ben.user.id }, Kind::Social, None)
+            )
+            .await,
+            Err(AppError::Forbidden)
+        );
+        assert!(notifications::send(
+            db,
+            &hub,
+            &maya,
+            &note(Audience::MyStudents, Kind::System, None)
+        )
+        .await
+        .is_err());
+        assert_eq!(
+            notifications::send(
+                db,
+                &hub,
+                &maya,
+                &note(Audience::Everyone, Kind::Social, None)
+            )
+            .await,
+            Err(AppError::Forbidden)
+        );
+        assert_eq!(
+            notifications::send(
+                db,
+                &hub,
+                &ana,
+                &note(Audience::User { id: ben.user.id }, Kind::Social, None)
+            )
+            .await,
+            Err(AppError::Forbidden)
+        );
+        let mut bad = note(Audience::Everyone, Kind::Social, Some(0));
+        bad.link = Some("https://evil.example".into());
+        bad.title = " ".into();
+        let err = notifications::send(db, &hub, &root, &bad)
+            .await
+            .unwrap_err();
+        for field in ["title", "link", "ttl_secs"] {
+            assert!(err.field_message(field).is_some(), "{field}: {err:?}");
+        }
+
+        // Ben mutes social: an announcement to everyone skips him; system cannot be muted.
+        let prefs = Preferences {
+            muted: vec![Kind::Social],
+            sound: true,
+            desktop: false,
+        };
+        notifications::set_preferences(db, &hub, &ben, &prefs)
+            .await
+            .unwrap();
+        let mut system = prefs.clone();
+        system.muted.push(Kind::System);
+        assert!(notifications::set_preferences(db, &hub, &ben, &system)
+            .await
+            .is_err());
+        let r = notifications::send(
+            db,
+            &hub,
+            &root,
+            &note(
+                Audience::Role {
+                    role: Role::Student,
+                },
+                Kind::Social,
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!((r.recipients, r.delivered), (2, 1));
+
+        // Counts, seen, read, unread, delete — and only ever on the caller's own inbox.
+        let snap = notifications::snapshot(db, &ana).await.unwrap();
+        assert_eq!(
+            (snap.counts.unseen, snap.counts.unread, snap.counts.total),
+            (2, 2, 2)
+        );
+        let ids: Vec<i64> = snap.items.iter().map(|n| n.id).collect();
+        let c = notifications::mark_seen(db, &hub, &ana).await.unwrap();
+        assert_eq!((c.unseen, c.unread), (0, 2));
+        let c = notifications::mark_read(db, &hub, &ben, Target::Ids(ids.clone()), true)
+            .await
+            .unwrap();
+        assert_eq!(c.unread, 0, "Ben's own (empty) inbox");
+        assert_eq!(
+            notifications::snapshot(db, &ana)
+                .await
+                .unwrap()
+                .counts
+                .unread,
+            2,
+            "Ana's untouched"
+        );
+        let c = notifications::mark_read(db, &hub, &ana, Target::Ids(vec![ids[0]]), true)
+            .await
+            .unwrap();
+        assert_eq!(c.unread, 1);
+        let c = notifications::mark_read(db, &hub, &ana, Target::Ids(vec![ids[0]]), false)
+            .await
+            .unwrap();
+        assert_eq!(c.unread, 2);
+        let c = notifications::mark_read(db, &hub, &ana, Target::All, true)
+            .await
+            .unwrap();
+        assert_eq!(c.unread, 0);
+        notifications::delete(db, &hub, &root, Target::Ids(ids.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            notifications::snapshot(db, &ana)
+                .await
+                .unwrap()
+                .counts
+                .total,
+            2,
+            "not root's to delete"
+        );
+        let c = notifications::delete(db, &hub, &ana, Target::Ids(vec![ids[1]]))
+            .await
+            .unwrap();
+        assert_eq!(c.total, 1);
+
+        // Expiry: gone from every view at once, then purged with an event carrying fresh counts.
+        notifications::send(
+            db,
+            &hub,
+            &root,
+            &note(Audience::User { id: ana.user.id }, Kind::Reminder, Some(1)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            notifications::snapshot(db, &ana)
+                .await
+                .unwrap()
+                .counts
+                .total,
+            2
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let snap = notifications::snapshot(db, &ana).await.unwrap();
+        assert_eq!((snap.counts.total, snap.items.len()), (1, 1));
+        assert_eq!(
+            notifications::purge_expired(db, &hub, now_ms())
+                .await
+                .unwrap(),
+            1
+        );
+        let head = log::head(db, Topic::Inbox(ana.user.id)).await.unwrap();
+        let last = log::read(
+            db,
+            Topic::Inbox(ana.user.id),
+            &head.epoch,
+            head.head - 1,
+            head.head,
+            1,
+        )
+        .await
+        .unwrap();
+        assert_eq!(last[0].event, "notifications.expired");
+        assert_eq!(last[0].data["counts"]["total"], 1);
+
+        // A token acts within its scopes only.
+        let mut token = root.clone();
+        token.scopes = Some(vec![ApiScope::NotificationsWrite]);
+        assert!(notifications::send(
+            db,
+            &hub,
+            &token,
+            &note(Audience::Everyone, Kind::System, None)
+        )
+        .await
+        .is_ok());
+        assert_eq!(
+            notifications::snapshot(db, &token).await,
+            Err(AppError::Forbidden)
+        );
+        assert_eq!(
+            learning::analytics_of(db, &token, ana.user.id)
+                .await
+                .map(|_| ()),
+            Err(AppError::Forbidden)
+        );
+    }
+);
