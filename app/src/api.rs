@@ -11,6 +11,15 @@ use studyhall::model::{
 };
 use studyhall::AppError;
 
+pub mod inbox;
+pub mod learning;
+
+/// What the submodules' server functions use on the server.
+mod ssr_prelude {
+    #[cfg(feature = "ssr")]
+    pub use super::ssr::{caller, services, with_status};
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     //! Request context for server functions.
@@ -91,6 +100,12 @@ pub async fn login(
                 .accounts
                 .sign_in(&email, &password, SessionKind::Browser, &auth.client)
                 .await?;
+            studyhall::server::activity::record_sign_in(
+                services.accounts.db(),
+                &services.hub,
+                &signed.user,
+            )
+            .await;
             ssr::set_cookie(&studyhall::server::web::session_cookie(
                 &signed.token.token,
                 services.cookie_max_age_secs(),

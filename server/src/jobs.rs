@@ -1,11 +1,15 @@
 //! Background jobs: periodic clean-up of ended sessions, old sign-in failures, and events past
-//! retention (by count per topic and by age).
+//! retention (by count per topic and by age); and a fast loop that purges expired notifications
+//! (telling their owners' tabs) and publishes the admin's live figures when they change.
 
 use crate::config::Config;
 use std::time::Duration;
 use studyhall::server::realtime::log;
 use studyhall::server::web::Services;
-use studyhall::server::{now_ms, sessions, throttle};
+use studyhall::learning::SystemFigures;
+use studyhall::protocol::{KpiModule, Topic};
+use studyhall::server::{analytics, notifications, now_ms, sessions, throttle};
+use studyhall::server_events::FIGURES_UPDATED;
 use tokio::sync::watch;
 
 /// Ended sessions stay listed for a week, for an admin looking into an incident.
@@ -30,7 +34,24 @@ impl From<&Config> for JobSettings {
     }
 }
 
+/// How often expired notifications are purged and the live figures refreshed.
+const LIVE_TICK: Duration = Duration::from_secs(2);
+
 pub fn spawn(services: Services, settings: JobSettings, mut shutdown: watch::Receiver<bool>) {
+    let live = (services.clone(), shutdown.clone());
+    tokio::spawn(async move {
+        let (services, mut shutdown) = live;
+        let mut tick = tokio::time::interval(LIVE_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last = None;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+            live_once(&services, &mut last).await;
+        }
+    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(settings.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -70,5 +91,38 @@ pub async fn run_once(services: &Services, settings: &JobSettings) {
         Ok(n) if n > 0 => tracing::info!(deleted = n, "events past retention deleted"),
         Ok(_) => {}
         Err(_) => tracing::warn!("event retention failed; will retry"),
+    }
+}
+
+/// Purges expired notifications and publishes the system figures if they changed since `last`.
+pub async fn live_once(services: &Services, last: &mut Option<SystemFigures>) {
+    let db = services.accounts.db();
+    let now = now_ms();
+    match notifications::purge_expired(db, &services.hub, now).await {
+        Ok(n) if n > 0 => tracing::debug!(purged = n, "expired notifications purged"),
+        Ok(_) => {}
+        Err(_) => tracing::warn!("expired notification purge failed; will retry"),
+    }
+    let online = services.hub.online_users() as i64;
+    let Ok(figures) = analytics::system_figures(db, online, now).await else {
+        tracing::warn!("system figures failed; will retry");
+        return;
+    };
+    let unchanged = last.as_ref().is_some_and(|l| SystemFigures {
+        computed_at: figures.computed_at,
+        ..l.clone()
+    } == figures);
+    if unchanged {
+        return;
+    }
+    let Ok(data) = serde_json::to_value(&figures) else {
+        return;
+    };
+    match log::append_now(db, Topic::Kpi(KpiModule::System), FIGURES_UPDATED, &data).await {
+        Ok(event) => {
+            services.hub.publish(&event);
+            *last = Some(figures);
+        }
+        Err(_) => tracing::warn!("could not publish system figures; will retry"),
     }
 }

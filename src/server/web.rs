@@ -30,7 +30,11 @@ pub fn find_cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
 /// Set on every request by the server's authentication layer.
 #[derive(Debug, Clone, Default)]
 pub struct RequestAuth {
+    /// A signed-in session (cookie or session bearer token).
     pub caller: Option<Caller>,
+    /// An admin-made API token, limited to its scopes. Kept apart from `caller` so that only the REST
+    /// routes that accept integrations ever see it (server functions and /ws never do).
+    pub integration: Option<Caller>,
     pub client: ClientInfo,
 }
 

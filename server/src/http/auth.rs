@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use studyhall::server::web::{
     clear_session_cookie, find_cookie, session_cookie, RequestAuth, SESSION_COOKIE,
 };
-use studyhall::server::ClientInfo;
+use studyhall::server::{api_tokens, ClientInfo};
 use studyhall::AppError;
 
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -23,6 +23,22 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     } else {
         None
     };
+    if let Some(token) = bearer
+        .as_deref()
+        .filter(|t| t.starts_with(api_tokens::PREFIX))
+    {
+        return match api_tokens::authenticate(state.services.accounts.db(), token).await {
+            Ok(integration) => {
+                req.extensions_mut().insert(RequestAuth {
+                    caller: None,
+                    integration: Some(integration),
+                    client,
+                });
+                next.run(req).await
+            }
+            Err(e) => ApiError(e).into_response(),
+        };
+    }
     let mut renewed = None;
     let mut clear_cookie = false;
     let caller = match bearer.as_deref().or(cookie.as_deref()) {
@@ -43,7 +59,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         // A bearer client learns at once that its token is no good, whatever it asked for.
         return ApiError(AppError::Unauthenticated).into_response();
     }
-    req.extensions_mut().insert(RequestAuth { caller, client });
+    req.extensions_mut().insert(RequestAuth {
+        caller,
+        integration: None,
+        client,
+    });
     let mut res = next.run(req).await;
     let handler_set_cookie = res
         .headers()

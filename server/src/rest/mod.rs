@@ -4,6 +4,8 @@
 mod admin;
 mod announcements;
 mod auth;
+mod learning;
+mod notifications;
 
 use crate::AppState;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -22,6 +24,8 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(admin::router())
         .merge(announcements::router())
+        .merge(learning::router())
+        .merge(notifications::router())
         .method_not_allowed_fallback(|| async {
             ApiError(AppError::BadRequest {
                 message: "This endpoint does not accept that method.".into(),
@@ -138,6 +142,23 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthCaller {
             .get::<RequestAuth>()
             .and_then(|a| a.caller.clone())
             .map(AuthCaller)
+            .ok_or(ApiError(AppError::Unauthenticated))
+    }
+}
+
+/// A signed-in caller or an API token (scopes are checked by the service). Only routes that serve
+/// integrations take this; everything else takes [`AuthCaller`], which never sees a token.
+pub struct ScopedCaller(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for ScopedCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<RequestAuth>()
+            .and_then(|a| a.caller.clone().or_else(|| a.integration.clone()))
+            .map(ScopedCaller)
             .ok_or(ApiError(AppError::Unauthenticated))
     }
 }

@@ -1,0 +1,180 @@
+//! Server functions for the notification bell and page, sending notifications, and API tokens.
+
+use super::ssr_prelude::*;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use studyhall::model::{ApiScope, ApiTokenSummary, CreatedApiToken};
+use studyhall::notify::{
+    InboxCounts, InboxSnapshot, NewNotification, NotificationFilter, NotificationPage, Preferences,
+};
+use studyhall::AppError;
+
+#[server(endpoint = "inbox/snapshot")]
+pub async fn load_inbox() -> Result<InboxSnapshot, AppError> {
+    with_status(
+        async move {
+            studyhall::server::notifications::snapshot(services()?.accounts.db(), &caller()?).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "inbox/page", input = Json)]
+pub async fn notifications_page(filter: NotificationFilter) -> Result<NotificationPage, AppError> {
+    with_status(
+        async move {
+            studyhall::server::notifications::list(services()?.accounts.db(), &caller()?, &filter)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "inbox/seen")]
+pub async fn mark_seen() -> Result<InboxCounts, AppError> {
+    with_status(
+        async move {
+            let services = services()?;
+            studyhall::server::notifications::mark_seen(
+                services.accounts.db(),
+                &services.hub,
+                &caller()?,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// What an inbox action applies to: some ids, or everything.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Which {
+    All,
+    Ids(Vec<i64>),
+}
+
+#[cfg(feature = "ssr")]
+fn target(which: Which) -> studyhall::server::notifications::Target {
+    use studyhall::server::notifications::Target;
+    match which {
+        Which::All => Target::All,
+        Which::Ids(ids) => Target::Ids(ids),
+    }
+}
+
+#[server(endpoint = "inbox/read", input = Json)]
+pub async fn mark_read(which: Which, read: bool) -> Result<InboxCounts, AppError> {
+    with_status(
+        async move {
+            let services = services()?;
+            studyhall::server::notifications::mark_read(
+                services.accounts.db(),
+                &services.hub,
+                &caller()?,
+                target(which),
+                read,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "inbox/delete", input = Json)]
+pub async fn delete_notifications(which: Which) -> Result<InboxCounts, AppError> {
+    with_status(
+        async move {
+            let services = services()?;
+            studyhall::server::notifications::delete(
+                services.accounts.db(),
+                &services.hub,
+                &caller()?,
+                target(which),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "inbox/preferences", input = Json)]
+pub async fn save_preferences(preferences: Preferences) -> Result<Preferences, AppError> {
+    with_status(
+        async move {
+            let services = services()?;
+            studyhall::server::notifications::set_preferences(
+                services.accounts.db(),
+                &services.hub,
+                &caller()?,
+                &preferences,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// How many people a send reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Sent {
+    pub recipients: usize,
+    pub delivered: usize,
+}
+
+#[server(endpoint = "notifications/send", input = Json)]
+pub async fn send_notification(notification: NewNotification) -> Result<Sent, AppError> {
+    with_status(
+        async move {
+            let services = services()?;
+            let report = studyhall::server::notifications::send(
+                services.accounts.db(),
+                &services.hub,
+                &caller()?,
+                &notification,
+            )
+            .await?;
+            Ok(Sent {
+                recipients: report.recipients,
+                delivered: report.delivered,
+            })
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "admin/tokens")]
+pub async fn api_tokens() -> Result<Vec<ApiTokenSummary>, AppError> {
+    with_status(
+        async move { studyhall::server::api_tokens::list(services()?.accounts.db(), &caller()?).await }
+            .await,
+    )
+}
+
+#[server(endpoint = "admin/tokens/create", input = Json)]
+pub async fn create_api_token(
+    name: String,
+    scopes: Vec<ApiScope>,
+) -> Result<CreatedApiToken, AppError> {
+    with_status(
+        async move {
+            studyhall::server::api_tokens::create(
+                services()?.accounts.db(),
+                &caller()?,
+                &name,
+                &scopes,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "admin/tokens/revoke", input = Json)]
+pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
+    with_status(
+        async move {
+            studyhall::server::api_tokens::revoke(services()?.accounts.db(), &caller()?, id).await
+        }
+        .await,
+    )
+}

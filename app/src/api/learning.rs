@@ -1,0 +1,248 @@
+//! Server functions for the learning log, dashboards and the activity feed.
+
+use super::ssr_prelude::*;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use studyhall::feed::{Activity, FeedFilter, FeedPage};
+use studyhall::learning::{
+    Analytics, Goal, LearningSession, LearningSnapshot, Skill, StudentRow, SystemFigures,
+};
+use studyhall::protocol::Position;
+use studyhall::AppError;
+
+/// What the student's dashboard shows, current to one position of their stream.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StudentDashboard {
+    pub analytics: Analytics,
+    pub recent: Vec<Activity>,
+    pub position: Position,
+}
+
+#[server(endpoint = "learning/dashboard")]
+pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
+    with_status(
+        async move {
+            use studyhall::server::{activity, learning};
+            let services = services()?;
+            let caller = caller()?;
+            let db = services.accounts.db();
+            // The position comes first: anything after it arrives live (figures replace, activities
+            // are de-duplicated by id).
+            let (analytics, position) = learning::analytics_of(db, &caller, caller.user.id).await?;
+            let recent = activity::list(
+                db,
+                &caller,
+                &FeedFilter {
+                    user_id: Some(caller.user.id),
+                    limit: Some(6),
+                    ..Default::default()
+                },
+            )
+            .await?
+            .items;
+            Ok(StudentDashboard {
+                analytics,
+                recent,
+                position,
+            })
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "learning/mentor-rows")]
+pub async fn mentor_rows() -> Result<Vec<StudentRow>, AppError> {
+    with_status(
+        async move {
+            studyhall::server::learning::mentor_rows(services()?.accounts.db(), &caller()?).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "learning/system-figures")]
+pub async fn load_system_figures() -> Result<(SystemFigures, Position), AppError> {
+    with_status(
+        async move {
+            use studyhall::model::Role;
+            use studyhall::protocol::{KpiModule, Topic};
+            use studyhall::server::{analytics, now_ms, realtime::log};
+            let services = services()?;
+            if !caller()?.is(Role::Admin) {
+                return Err(AppError::Forbidden);
+            }
+            let db = services.accounts.db();
+            let head = log::head(db, Topic::Kpi(KpiModule::System)).await?;
+            let figures =
+                analytics::system_figures(db, services.hub.online_users() as i64, now_ms()).await?;
+            Ok((
+                figures,
+                Position {
+                    epoch: head.epoch,
+                    offset: head.head,
+                },
+            ))
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "learning/snapshot")]
+pub async fn load_learning() -> Result<LearningSnapshot, AppError> {
+    with_status(
+        async move { studyhall::server::learning::snapshot(services()?.accounts.db(), &caller()?).await }
+            .await,
+    )
+}
+
+fn minutes_of(hours: &str, minutes: &str) -> Result<i64, AppError> {
+    let parse = |raw: &str| -> Option<i64> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            Some(0)
+        } else {
+            raw.parse::<i64>().ok().filter(|n| (0..=1440).contains(n))
+        }
+    };
+    match (parse(hours), parse(minutes)) {
+        (Some(h), Some(m)) => Ok(h * 60 + m),
+        _ => Err(AppError::validation("minutes", "Enter whole hours and minutes.")),
+    }
+}
+
+#[server(endpoint = "learning/sessions/save")]
+pub async fn save_session(
+    id: Option<i64>,
+    day: String,
+    hours: String,
+    minutes: String,
+    topic: String,
+    note: Option<String>,
+) -> Result<LearningSession, AppError> {
+    with_status(
+        async move {
+            use studyhall::learning::SessionInput;
+            use studyhall::server::learning;
+            let services = services()?;
+            let input = SessionInput {
+                day,
+                minutes: minutes_of(&hours, &minutes)?,
+                topic,
+                note,
+            };
+            let (db, hub, caller) = (services.accounts.db(), &services.hub, caller()?);
+            match id {
+                None => learning::log_session(db, hub, &caller, &input).await,
+                Some(id) => learning::update_session(db, hub, &caller, id, &input).await,
+            }
+        }
+        .await,
+    )
+}
+
+/// What a learning-page delete or toggle applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum LearningItem {
+    Session(i64),
+    Goal(i64),
+    Skill(i64),
+}
+
+#[server(endpoint = "learning/delete", input = Json)]
+pub async fn delete_learning_item(item: LearningItem) -> Result<(), AppError> {
+    with_status(
+        async move {
+            use studyhall::server::learning;
+            let services = services()?;
+            let (db, hub, caller) = (services.accounts.db(), &services.hub, caller()?);
+            match item {
+                LearningItem::Session(id) => learning::delete_session(db, hub, &caller, id).await,
+                LearningItem::Goal(id) => learning::delete_goal(db, hub, &caller, id).await,
+                LearningItem::Skill(id) => learning::delete_skill(db, hub, &caller, id).await,
+            }
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "learning/goals/set")]
+pub async fn set_goal(title: String, target_day: Option<String>) -> Result<Goal, AppError> {
+    with_status(
+        async move {
+            use studyhall::learning::GoalInput;
+            let services = services()?;
+            studyhall::server::learning::set_goal(
+                services.accounts.db(),
+                &services.hub,
+                &caller()?,
+                &GoalInput { title, target_day },
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "learning/goals/complete", input = Json)]
+pub async fn complete_goal(id: i64, completed: bool) -> Result<Goal, AppError> {
+    with_status(
+        async move {
+            let services = services()?;
+            studyhall::server::learning::complete_goal(
+                services.accounts.db(),
+                &services.hub,
+                &caller()?,
+                id,
+                completed,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "learning/skills/add")]
+pub async fn add_skill(name: String) -> Result<Skill, AppError> {
+    with_status(
+        async move {
+            let services = services()?;
+            studyhall::server::learning::add_skill(
+                services.accounts.db(),
+                &services.hub,
+                &caller()?,
+                &name,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "activity/page", input = Json)]
+pub async fn load_feed(filter: FeedFilter) -> Result<FeedPage, AppError> {
+    with_status(
+        async move {
+            studyhall::server::activity::list(services()?.accounts.db(), &caller()?, &filter).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "activity/mark", input = Json)]
+pub async fn mark_activities(ids: Vec<i64>, all: bool, read: bool) -> Result<i64, AppError> {
+    with_status(
+        async move {
+            use studyhall::server::activity;
+            let services = services()?;
+            let caller = caller()?;
+            let db = services.accounts.db();
+            if all {
+                activity::mark_all_read(db, &caller).await?;
+            } else {
+                activity::mark(db, &caller, &ids, read).await?;
+            }
+            activity::unread_count(db, &caller.user).await
+        }
+        .await,
+    )
+}
