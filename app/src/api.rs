@@ -15,8 +15,8 @@ pub mod inbox;
 pub mod learning;
 
 /// What the submodules' server functions use on the server.
+#[cfg(feature = "ssr")]
 mod ssr_prelude {
-    #[cfg(feature = "ssr")]
     pub use super::ssr::{caller, services, with_status};
 }
 

@@ -59,3 +59,106 @@ pub fn set_dark(dark: bool) {
     #[cfg(not(feature = "hydrate"))]
     let _ = dark;
 }
+
+/// A short, quiet two-note chime (Web Audio), for users who turned sound on.
+pub fn chime() {
+    #[cfg(feature = "hydrate")]
+    {
+        let Ok(ctx) = web_sys::AudioContext::new() else {
+            return;
+        };
+        let now = ctx.current_time();
+        for (i, freq) in [880.0_f32, 1320.0].into_iter().enumerate() {
+            let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else {
+                return;
+            };
+            let start = now + i as f64 * 0.12;
+            osc.frequency().set_value(freq);
+            let _ = gain.gain().set_value_at_time(0.06, start);
+            let _ = gain
+                .gain()
+                .exponential_ramp_to_value_at_time(0.0001, start + 0.25);
+            let _ = osc.connect_with_audio_node(&gain);
+            let _ = gain.connect_with_audio_node(&ctx.destination());
+            let _ = osc.start_with_when(start);
+            let _ = osc.stop_with_when(start + 0.3);
+        }
+    }
+}
+
+/// Whether the browser's Notification API may show notifications now.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn desktop_permission_granted() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::Notification::permission() == web_sys::NotificationPermission::Granted
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
+}
+
+/// Asks for permission to show desktop notifications (must follow a click).
+pub fn request_desktop_permission() {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = web_sys::Notification::request_permission();
+    }
+}
+
+/// Shows a desktop notification if permission was granted.
+pub fn desktop_notify(title: &str, body: &str) {
+    #[cfg(feature = "hydrate")]
+    if desktop_permission_granted() {
+        let options = web_sys::NotificationOptions::new();
+        options.set_body(body);
+        options.set_tag("studyhall");
+        let _ = web_sys::Notification::new_with_options(title, &options);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (title, body);
+}
+
+/// Milliseconds since the epoch by the browser's clock (0 on the server).
+pub fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    0
+}
+
+/// Calls `tick` every `ms` milliseconds while the current reactive owner lives (browser only).
+pub fn every(ms: u64, tick: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(handle) =
+            leptos::prelude::set_interval_with_handle(tick, std::time::Duration::from_millis(ms))
+        {
+            leptos::prelude::on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ms, tick);
+}
+
+/// Scrolls the window to the top.
+pub fn scroll_to_top() {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        w.scroll_to_with_x_and_y(0.0, 0.0);
+    }
+}
+
+/// How far the window is scrolled down, in pixels (0 on the server).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn scroll_y() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.scroll_y().ok())
+            .unwrap_or(0.0)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    0.0
+}

@@ -17,8 +17,9 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::{
-    admin_users::AdminUsersPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFound,
-    profile::ProfilePage, register::RegisterPage,
+    activity::ActivityPage, admin_tokens::ApiTokensPage, admin_users::AdminUsersPage,
+    dashboard::DashboardPage, learning::LearningPage, login::LoginPage, not_found::NotFound,
+    notifications::NotificationsPage, profile::ProfilePage, register::RegisterPage,
 };
 
 /// Applies the saved theme, or the system's, before first paint (no flash of the wrong theme).
@@ -82,8 +83,22 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     session::provide_session();
     realtime::Realtime::provide();
+    // The unread notification count leads the tab's title, so it shows from any other tab.
+    let unread = RwSignal::new(0i64);
+    provide_context(components::bell::UnreadTitle(unread));
+    let formatter = move |page: String| {
+        let title = if page.is_empty() {
+            "Studyhall".to_string()
+        } else {
+            format!("{page} · Studyhall")
+        };
+        match unread.get() {
+            0 => title,
+            n => format!("({n}) {title}"),
+        }
+    };
     view! {
-        <Title formatter=|page: String| if page.is_empty() { "Studyhall".to_string() } else { format!("{page} · Studyhall") } />
+        <Title formatter />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/login") view=LoginPage />
@@ -94,6 +109,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DashboardPage />
                     <Route path=path!("/profile") view=ProfilePage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
+                    <Route path=path!("/admin/tokens") view=ApiTokensPage />
+                    <Route path=path!("/learning") view=LearningPage />
+                    <Route path=path!("/activity") view=ActivityPage />
+                    <Route path=path!("/notifications") view=NotificationsPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -4,10 +4,10 @@
 
 use crate::config::Config;
 use std::time::Duration;
-use studyhall::server::realtime::log;
-use studyhall::server::web::Services;
 use studyhall::learning::SystemFigures;
 use studyhall::protocol::{KpiModule, Topic};
+use studyhall::server::realtime::log;
+use studyhall::server::web::Services;
 use studyhall::server::{analytics, notifications, now_ms, sessions, throttle};
 use studyhall::server_events::FIGURES_UPDATED;
 use tokio::sync::watch;
@@ -108,10 +108,12 @@ pub async fn live_once(services: &Services, last: &mut Option<SystemFigures>) {
         tracing::warn!("system figures failed; will retry");
         return;
     };
-    let unchanged = last.as_ref().is_some_and(|l| SystemFigures {
-        computed_at: figures.computed_at,
-        ..l.clone()
-    } == figures);
+    let unchanged = last.as_ref().is_some_and(|l| {
+        SystemFigures {
+            computed_at: figures.computed_at,
+            ..l.clone()
+        } == figures
+    });
     if unchanged {
         return;
     }

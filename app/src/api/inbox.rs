@@ -1,5 +1,6 @@
 //! Server functions for the notification bell and page, sending notifications, and API tokens.
 
+#[cfg(feature = "ssr")]
 use super::ssr_prelude::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;

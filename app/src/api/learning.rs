@@ -1,5 +1,6 @@
 //! Server functions for the learning log, dashboards and the activity feed.
 
+#[cfg(feature = "ssr")]
 use super::ssr_prelude::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -90,11 +91,14 @@ pub async fn load_system_figures() -> Result<(SystemFigures, Position), AppError
 #[server(endpoint = "learning/snapshot")]
 pub async fn load_learning() -> Result<LearningSnapshot, AppError> {
     with_status(
-        async move { studyhall::server::learning::snapshot(services()?.accounts.db(), &caller()?).await }
-            .await,
+        async move {
+            studyhall::server::learning::snapshot(services()?.accounts.db(), &caller()?).await
+        }
+        .await,
     )
 }
 
+#[cfg(feature = "ssr")]
 fn minutes_of(hours: &str, minutes: &str) -> Result<i64, AppError> {
     let parse = |raw: &str| -> Option<i64> {
         let raw = raw.trim();
@@ -106,7 +110,10 @@ fn minutes_of(hours: &str, minutes: &str) -> Result<i64, AppError> {
     };
     match (parse(hours), parse(minutes)) {
         (Some(h), Some(m)) => Ok(h * 60 + m),
-        _ => Err(AppError::validation("minutes", "Enter whole hours and minutes.")),
+        _ => Err(AppError::validation(
+            "minutes",
+            "Enter whole hours and minutes.",
+        )),
     }
 }
 
@@ -218,11 +225,47 @@ pub async fn add_skill(name: String) -> Result<Skill, AppError> {
     )
 }
 
+/// A page of the feed, plus (on the first page) where each of the viewer's feed streams stands, so live
+/// arrivals continue exactly after it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FeedView {
+    pub page: FeedPage,
+    pub streams: Vec<(studyhall::protocol::Topic, Position)>,
+}
+
 #[server(endpoint = "activity/page", input = Json)]
-pub async fn load_feed(filter: FeedFilter) -> Result<FeedPage, AppError> {
+pub async fn load_feed(filter: FeedFilter) -> Result<FeedView, AppError> {
     with_status(
         async move {
-            studyhall::server::activity::list(services()?.accounts.db(), &caller()?, &filter).await
+            use studyhall::model::Role;
+            use studyhall::protocol::Topic;
+            use studyhall::server::{activity, realtime::log, users};
+            let services = services()?;
+            let caller = caller()?;
+            let db = services.accounts.db();
+            let mut streams = Vec::new();
+            if filter.before.is_none() {
+                let topics = match caller.user.role {
+                    Role::Admin => vec![Topic::Role(Role::Admin)],
+                    Role::Student => vec![Topic::User(caller.user.id)],
+                    Role::Mentor => std::iter::once(caller.user.id)
+                        .chain(users::students_of(db, caller.user.id).await?)
+                        .map(Topic::User)
+                        .collect(),
+                };
+                for topic in topics {
+                    let head = log::head(db, topic).await?;
+                    streams.push((
+                        topic,
+                        Position {
+                            epoch: head.epoch,
+                            offset: head.head,
+                        },
+                    ));
+                }
+            }
+            let page = activity::list(db, &caller, &filter).await?;
+            Ok(FeedView { page, streams })
         }
         .await,
     )

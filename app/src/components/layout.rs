@@ -1,6 +1,7 @@
 //! The frame of every signed-in page: the header (product name, navigation, slots for the notification
 //! bell and connection status, theme toggle, user menu) and the sign-in guard.
 
+use super::bell::{provide_inbox, NotificationBell};
 use super::theme::ThemeToggle;
 use crate::realtime::status::ConnectionStatus;
 use crate::session::{use_session, CurrentUser};
@@ -28,6 +29,7 @@ pub fn SignedInLayout() -> impl IntoView {
                 match session.await {
                     Ok(Some(user)) => {
                         provide_context(CurrentUser(user.clone()));
+                        provide_inbox(user.id);
                         view! {
                             <Header user />
                             <main id="main" tabindex="-1" class="mx-auto max-w-6xl px-4 py-8 focus:outline-none">
@@ -99,6 +101,7 @@ fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
 fn Header(user: User) -> impl IntoView {
     let nav_open = RwSignal::new(false);
     let is_admin = user.role == Role::Admin;
+    let is_student = user.role == Role::Student;
     view! {
         <a href="#main" class="skip-link">"Skip to content"</a>
         <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
@@ -127,11 +130,17 @@ fn Header(user: User) -> impl IntoView {
                     on:click=move |_| nav_open.set(false)
                 >
                     <NavLink href="/" label="Dashboard" />
-                    {is_admin.then(|| view! { <NavLink href="/admin/users" label="Users" /> })}
+                    {is_student.then(|| view! { <NavLink href="/learning" label="Learning" /> })}
+                    <NavLink href="/activity" label="Activity" />
+                    <NavLink href="/notifications" label="Notifications" />
+                    {is_admin.then(|| view! {
+                        <NavLink href="/admin/users" label="Users" />
+                        <NavLink href="/admin/tokens" label="API tokens" />
+                    })}
                 </nav>
                 <div class="ml-auto flex items-center gap-2">
                     <ConnectionStatus />
-                    <div data-slot="notification-bell" id="notification-bell"></div>
+                    <NotificationBell />
                     <ThemeToggle />
                     <UserMenu user />
                 </div>

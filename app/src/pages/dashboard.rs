@@ -1,12 +1,21 @@
-//! The signed-in home: who you are, your cohort, and the people you work with.
+//! The signed-in home. Students see their figures, weekly chart and recent activity; mentors a live,
+//! sortable table of their students; admins live system figures. Everyone sees announcements, their
+//! cohort and the people they work with. Rendered complete on the server, then live.
 
 use super::announcements::AnnouncementsPanel;
 use crate::api;
+use crate::api::learning::StudentDashboard;
+use crate::components::chart::BarChart;
 use crate::format;
+use crate::realtime::live::use_live_snapshot;
 use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use studyhall::model::{PersonRef, Role};
+use studyhall::feed::Activity;
+use studyhall::learning::{format_minutes, LearningChanged, StudentRow, SystemFigures};
+use studyhall::model::{PersonRef, Role, UserId};
+use studyhall::protocol::{KpiModule, Topic};
+use studyhall::server_events::{ACTIVITY_CREATED, FIGURES_UPDATED, LEARNING_CHANGED};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -16,7 +25,12 @@ pub fn DashboardPage() -> impl IntoView {
         <Title text="Dashboard" />
         <h1 class="text-2xl font-bold">"Welcome, " {user.display_name.clone()}</h1>
         <p class="mt-1 text-slate-600 dark:text-slate-400">{user.role.label()} " · " {user.time_zone.clone()}</p>
-        <div class="mt-6">
+        <div class="mt-6 space-y-6">
+            {match user.role {
+                Role::Student => view! { <StudentPanel me=user.id /> }.into_any(),
+                Role::Mentor => view! { <MentorTable /> }.into_any(),
+                Role::Admin => view! { <AdminFigures /> }.into_any(),
+            }}
             <AnnouncementsPanel role=user.role />
         </div>
         <Suspense fallback=|| view! { <p class="mt-6">"Loading…"</p> }>
@@ -58,6 +72,317 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn Tile(
+    label: &'static str,
+    testid: &'static str,
+    #[prop(into)] value: Signal<String>,
+    #[prop(optional, into)] hint: Option<Signal<String>>,
+) -> impl IntoView {
+    view! {
+        <div class="card p-4">
+            <dt class="text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400">{label}</dt>
+            <dd class="mt-1 text-2xl font-semibold" data-testid=testid>{value}</dd>
+            {hint.map(|h| view! { <dd class="text-xs text-slate-500 dark:text-slate-400">{h}</dd> })}
+        </div>
+    }
+}
+
+/// The student's figures, chart and recent activity, live from `user:{me}`.
+#[component]
+fn StudentPanel(me: UserId) -> impl IntoView {
+    let data = use_live_snapshot(
+        Topic::User(me),
+        || async {
+            api::learning::load_student_dashboard()
+                .await
+                .map(|d| (d.clone(), d.position))
+        },
+        |d: &mut StudentDashboard, event, data| match event {
+            LEARNING_CHANGED => {
+                if let Ok(c) = serde_json::from_value::<LearningChanged>(data.clone()) {
+                    d.analytics = c.analytics;
+                }
+            }
+            ACTIVITY_CREATED => {
+                if let Ok(a) = serde_json::from_value::<Activity>(data.clone()) {
+                    if !d.recent.iter().any(|x| x.id == a.id) {
+                        d.recent.insert(0, a);
+                        d.recent.truncate(6);
+                    }
+                }
+            }
+            _ => {}
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading your figures…"</p> }>
+            {move || data.get().map(|loaded| match loaded {
+                Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(_) => {
+                    let a = move || data.get().and_then(Result::ok).map(|d| d.analytics);
+                    let field = move |f: fn(&studyhall::learning::Analytics) -> String| {
+                        Signal::derive(move || a().map(|a| f(&a)).unwrap_or_default())
+                    };
+                    let recent = move || data.get().and_then(Result::ok).map(|d| d.recent).unwrap_or_default();
+                    view! {
+                        <section aria-labelledby="figures-heading" class="space-y-4">
+                            <div class="flex flex-wrap items-baseline justify-between gap-2">
+                                <h2 id="figures-heading" class="text-lg font-semibold">"Your learning"</h2>
+                                <p class="text-xs text-slate-500 dark:text-slate-400" data-testid="updated-at">
+                                    "Updated " {move || a().map(|a| format::utc(a.computed_at)).unwrap_or_default()}
+                                </p>
+                            </div>
+                            <dl class="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
+                                <Tile label="Hours" testid="kpi-hours" value=field(|a| format!("{:.1}", a.total_hours())) />
+                                <Tile label="Current streak" testid="kpi-streak" value=field(|a| days(a.current_streak)) />
+                                <Tile label="Longest streak" testid="kpi-longest" value=field(|a| days(a.longest_streak)) />
+                                <Tile label="Sessions" testid="kpi-sessions" value=field(|a| a.sessions.to_string()) />
+                                <Tile label="Goals done" testid="kpi-goals" value=field(|a| format!("{} / {}", a.goals_completed, a.goals_set)) />
+                                <Tile label="Skills" testid="kpi-skills" value=field(|a| a.skills.to_string()) />
+                            </dl>
+                            <div class="card">
+                                <h3 class="card-title">"Weekly hours, last 12 weeks"</h3>
+                                <BarChart id="weekly-chart" title="Minutes learned per week, last 12 weeks"
+                                    totals=Signal::derive(move || a().map(|a| a.weekly).unwrap_or_default()) />
+                            </div>
+                            <div class="card">
+                                <div class="flex items-baseline justify-between">
+                                    <h3 class="card-title">"Recent activity"</h3>
+                                    <a class="link text-sm" href="/learning">"Log learning"</a>
+                                </div>
+                                <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="recent-activity">
+                                    {move || {
+                                        let items = recent();
+                                        if items.is_empty() {
+                                            return view! { <li class="py-2 text-slate-600 dark:text-slate-400">"Nothing yet. Log your first session."</li> }.into_any();
+                                        }
+                                        items.into_iter().map(|a| view! {
+                                            <li class="py-2">
+                                                <p class="text-sm">{a.title}</p>
+                                                <p class="text-xs text-slate-500 dark:text-slate-400">{format::utc(a.created_at)}</p>
+                                            </li>
+                                        }).collect_view().into_any()
+                                    }}
+                                </ul>
+                            </div>
+                        </section>
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn days(n: i64) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortBy {
+    Name,
+    Week,
+    Streak,
+    Last,
+}
+
+/// The mentor's students, each row live from that student's stream.
+#[component]
+fn MentorTable() -> impl IntoView {
+    let loaded = Resource::new(|| (), |_| api::learning::mentor_rows());
+    let rows = RwSignal::new(None::<Vec<StudentRow>>);
+    let sort = RwSignal::new((SortBy::Week, true));
+    #[cfg(feature = "hydrate")]
+    follow_rows(loaded, rows);
+    let sorted = move || {
+        let mut list = rows
+            .get()
+            .or_else(|| loaded.get().and_then(Result::ok))
+            .unwrap_or_default();
+        let (by, desc) = sort.get();
+        list.sort_by(|a, b| {
+            let o = match by {
+                SortBy::Name => a
+                    .display_name
+                    .to_lowercase()
+                    .cmp(&b.display_name.to_lowercase()),
+                SortBy::Week => a.this_week_minutes.cmp(&b.this_week_minutes),
+                SortBy::Streak => a.current_streak.cmp(&b.current_streak),
+                SortBy::Last => a.last_activity_at.cmp(&b.last_activity_at),
+            };
+            if desc {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+        list
+    };
+    let header = move |label: &'static str, by: SortBy| {
+        let aria = move || {
+            let (s, desc) = sort.get();
+            if s == by {
+                if desc {
+                    "descending"
+                } else {
+                    "ascending"
+                }
+            } else {
+                "none"
+            }
+        };
+        view! {
+            <th scope="col" aria-sort=aria>
+                <button type="button" class="font-semibold" on:click=move |_| sort.update(|(s, d)| {
+                    if *s == by { *d = !*d } else { *s = by; *d = by != SortBy::Name }
+                })>
+                    {label}
+                    <span aria-hidden="true">{move || { let (s, d) = sort.get(); if s == by { if d { " ↓" } else { " ↑" } } else { "" } }}</span>
+                </button>
+            </th>
+        }
+    };
+    view! {
+        <section class="card overflow-x-auto" aria-labelledby="students-heading">
+            <h2 id="students-heading" class="card-title">"Your students this week"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || loaded.get().map(|r| match r {
+                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="text-slate-600 dark:text-slate-400">"No students assigned yet."</p> }.into_any(),
+                    Ok(_) => view! {
+                        <table class="admin-table" data-testid="mentor-table">
+                            <thead>
+                                <tr>
+                                    {header("Student", SortBy::Name)}
+                                    {header("This week", SortBy::Week)}
+                                    {header("Streak", SortBy::Streak)}
+                                    {header("Last activity", SortBy::Last)}
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {move || sorted().into_iter().map(|r| view! {
+                                    <tr data-testid=format!("student-row-{}", r.user_id)>
+                                        <td><a class="link" href=format!("/activity?student={}", r.user_id)>{r.display_name}</a></td>
+                                        <td data-testid="row-week">{format_minutes(r.this_week_minutes)}</td>
+                                        <td data-testid="row-streak">{days(r.current_streak)}</td>
+                                        <td>{r.last_activity_at.map(format::utc).unwrap_or_else(|| "—".into())}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Browser only: subscribe to every student's stream from the position their row is current to.
+#[cfg(feature = "hydrate")]
+fn follow_rows(
+    loaded: Resource<Result<Vec<StudentRow>, studyhall::AppError>>,
+    rows: RwSignal<Option<Vec<StudentRow>>>,
+) {
+    use crate::realtime::{use_realtime, Delivery, Subscription};
+    let realtime = use_realtime();
+    let subs = StoredValue::new_local(Vec::<Subscription>::new());
+    Effect::new(move |_| {
+        let Some(Ok(list)) = loaded.get() else {
+            return;
+        };
+        rows.set(Some(list.clone()));
+        let mut kept = Vec::new();
+        for row in list {
+            let id = row.user_id;
+            kept.push(
+                realtime.subscribe(Topic::User(id), Some(row.position.clone()), move |d| {
+                    let Delivery::Event { event, data, .. } = d else {
+                        if let Delivery::Reset { .. } = d {
+                            loaded.refetch();
+                        }
+                        return;
+                    };
+                    rows.update(|rows| {
+                        let Some(row) = rows
+                            .as_mut()
+                            .and_then(|r| r.iter_mut().find(|r| r.user_id == id))
+                        else {
+                            return;
+                        };
+                        match event.as_str() {
+                            LEARNING_CHANGED => {
+                                if let Ok(c) = serde_json::from_value::<LearningChanged>(data) {
+                                    row.this_week_minutes = c.analytics.this_week_minutes;
+                                    row.current_streak = c.analytics.current_streak;
+                                    row.total_minutes = c.analytics.total_minutes;
+                                }
+                            }
+                            ACTIVITY_CREATED => {
+                                if let Ok(a) = serde_json::from_value::<Activity>(data) {
+                                    row.last_activity_at =
+                                        row.last_activity_at.max(Some(a.created_at));
+                                }
+                            }
+                            _ => {}
+                        }
+                    });
+                }),
+            );
+        }
+        subs.set_value(kept);
+    });
+    on_cleanup(move || subs.set_value(Vec::new()));
+}
+
+/// Admin's live figures from `kpi:system`.
+#[component]
+fn AdminFigures() -> impl IntoView {
+    let figures = use_live_snapshot(
+        Topic::Kpi(KpiModule::System),
+        || async { api::learning::load_system_figures().await },
+        |f: &mut SystemFigures, event, data| {
+            if event == FIGURES_UPDATED {
+                if let Ok(new) = serde_json::from_value::<SystemFigures>(data.clone()) {
+                    *f = new;
+                }
+            }
+        },
+    );
+    let get = move |f: fn(&SystemFigures) -> String| {
+        Signal::derive(move || {
+            figures
+                .get()
+                .and_then(Result::ok)
+                .map(|x| f(&x))
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <section aria-labelledby="system-heading">
+            <h2 id="system-heading" class="mb-3 text-lg font-semibold">"Right now"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || figures.get().map(|r| match r {
+                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(_) => view! {
+                        <dl class="grid grid-cols-2 gap-3 lg:grid-cols-5">
+                            <Tile label="Users online" testid="kpi-online" value=get(|f| f.users_online.to_string()) />
+                            <Tile label="Sessions today" testid="kpi-sessions-today" value=get(|f| f.sessions_logged_today.to_string()) />
+                            <Tile label="Learned today" testid="kpi-minutes-today" value=get(|f| format_minutes(f.minutes_logged_today)) />
+                            <Tile label="Notifications today" testid="kpi-notifications-today" value=get(|f| f.notifications_sent_today.to_string()) />
+                            <Tile label="Active students (7 days)" testid="kpi-active" value=get(|f| f.active_students_this_week.to_string()) />
+                        </dl>
+                        <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"Updated " {move || figures.get().and_then(Result::ok).map(|f| format::utc(f.computed_at)).unwrap_or_default()} " (UTC day)"</p>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
     }
 }
 

@@ -1,9 +1,13 @@
 //! One module per page.
 
+pub mod activity;
+pub mod admin_tokens;
 pub mod admin_users;
 pub mod announcements;
 pub mod dashboard;
+pub mod learning;
 pub mod login;
 pub mod not_found;
+pub mod notifications;
 pub mod profile;
 pub mod register;

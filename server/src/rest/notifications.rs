@@ -13,8 +13,8 @@ use studyhall::model::{ApiScope, ApiTokenSummary};
 use studyhall::notify::{
     InboxCounts, InboxSnapshot, NewNotification, NotificationFilter, NotificationPage, Preferences,
 };
-use studyhall::server::notifications::{self, Target};
 use studyhall::server::api_tokens;
+use studyhall::server::notifications::{self, Target};
 use studyhall::AppError;
 
 pub fn router() -> Router<AppState> {
@@ -24,10 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/notifications/seen", post(seen))
         .route("/notifications/read", post(read))
         .route("/notifications/delete", post(delete))
-        .route(
-            "/notifications/{id}",
-            axum::routing::delete(delete_one),
-        )
+        .route("/notifications/{id}", axum::routing::delete(delete_one))
         .route(
             "/notifications/preferences",
             get(preferences).put(set_preferences),
@@ -177,8 +174,13 @@ async fn create_token(
     AuthCaller(caller): AuthCaller,
     Json(body): Json<NewToken>,
 ) -> ApiResult<impl IntoResponse> {
-    let created =
-        api_tokens::create(state.services.accounts.db(), &caller, &body.name, &body.scopes).await?;
+    let created = api_tokens::create(
+        state.services.accounts.db(),
+        &caller,
+        &body.name,
+        &body.scopes,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

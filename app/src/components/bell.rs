@@ -1,0 +1,419 @@
+//! The notification bell on every signed-in page, and the inbox state behind it: a snapshot of the
+//! newest notifications kept current from `inbox:{me}`, shared through context with the notifications
+//! page and the document title. High and urgent arrivals also show as toasts; sound and desktop
+//! notifications follow the user's preferences.
+
+use crate::api::inbox::{self as api, Which};
+use crate::browser;
+use crate::format;
+use crate::realtime::live::use_live_snapshot;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use serde::{Deserialize, Serialize};
+use studyhall::model::{Millis, UserId};
+use studyhall::notify::{
+    InboxChange, InboxCounts, InboxEvent, Notification, Preferences, Priority, BELL_SIZE,
+};
+use studyhall::protocol::Topic;
+use studyhall::AppError;
+
+/// The bell's view of the inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxState {
+    pub items: Vec<Notification>,
+    pub counts: InboxCounts,
+    pub preferences: Preferences,
+}
+
+/// A toast for a high or urgent arrival.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub id: i64,
+    pub title: String,
+    pub message: String,
+    pub priority: Priority,
+    pub link: Option<String>,
+}
+
+/// The inbox in context.
+#[derive(Clone, Copy)]
+pub struct Inbox {
+    pub state: Signal<Option<Result<InboxState, AppError>>>,
+    /// Bumps on every live change, for views that refetch (the notifications page).
+    pub version: RwSignal<u64>,
+    /// The browser's clock, ticking once a second (0 on the server), for expiry.
+    pub now: RwSignal<Millis>,
+    pub toasts: RwSignal<Vec<Toast>>,
+}
+
+impl Inbox {
+    /// Unexpired items as of the ticking clock.
+    pub fn visible(&self) -> Vec<Notification> {
+        let now = self.now.get();
+        match self.state.get() {
+            Some(Ok(s)) => s
+                .items
+                .into_iter()
+                .filter(|n| now == 0 || !n.is_expired(now))
+                .collect(),
+            _ => vec![],
+        }
+    }
+
+    /// Counts, less anything that expired here before the server's purge says so.
+    pub fn counts(&self) -> InboxCounts {
+        let now = self.now.get();
+        let Some(Ok(s)) = self.state.get() else {
+            return InboxCounts::default();
+        };
+        let expired: Vec<&Notification> = s
+            .items
+            .iter()
+            .filter(|n| now > 0 && n.is_expired(now))
+            .collect();
+        let less = |n: i64, pred: &dyn Fn(&Notification) -> bool| {
+            (n - expired.iter().filter(|x| pred(x)).count() as i64).max(0)
+        };
+        InboxCounts {
+            unseen: less(s.counts.unseen, &|n| n.seen_at.is_none()),
+            unread: less(s.counts.unread, &|n| n.read_at.is_none()),
+            total: less(s.counts.total, &|_| true),
+        }
+    }
+
+    pub fn preferences(&self) -> Preferences {
+        match self.state.get() {
+            Some(Ok(s)) => s.preferences,
+            _ => Preferences::default(),
+        }
+    }
+}
+
+pub fn use_inbox() -> Option<Inbox> {
+    use_context::<Inbox>()
+}
+
+/// Loads the inbox for `user` and keeps it live; provides [`Inbox`] and the unread count for the title.
+pub fn provide_inbox(user: UserId) -> Inbox {
+    let version = RwSignal::new(0u64);
+    let now = RwSignal::new(0 as Millis);
+    let toasts = RwSignal::new(Vec::<Toast>::new());
+    let state = use_live_snapshot(
+        Topic::Inbox(user),
+        || async {
+            api::load_inbox().await.map(|s| {
+                (
+                    InboxState {
+                        items: s.items,
+                        counts: s.counts,
+                        preferences: s.preferences,
+                    },
+                    s.position,
+                )
+            })
+        },
+        move |state: &mut InboxState, _event, data| {
+            let Ok(event) = serde_json::from_value::<InboxEvent>(data.clone()) else {
+                return;
+            };
+            if let InboxChange::Created { notification } = &event.change {
+                announce(notification, &state.preferences, toasts);
+            }
+            apply(state, event);
+            version.update(|v| *v += 1);
+        },
+    );
+    browser::every(1000, move || now.set(browser::now_ms()));
+    let inbox = Inbox {
+        state,
+        version,
+        now,
+        toasts,
+    };
+    provide_context(inbox);
+    if let Some(unread) = use_context::<UnreadTitle>() {
+        Effect::new(move |_| unread.0.set(inbox.counts().unread));
+    }
+    inbox
+}
+
+/// The unread count shown in the document title; provided by the app shell.
+#[derive(Clone, Copy)]
+pub struct UnreadTitle(pub RwSignal<i64>);
+
+/// Folds one inbox event into the state. Counts always come from the event.
+pub fn apply(state: &mut InboxState, event: InboxEvent) {
+    let matches = |all: bool, ids: &[i64], id: i64| all || ids.contains(&id);
+    match event.change {
+        InboxChange::Created { notification } => {
+            if !state.items.iter().any(|n| n.id == notification.id) {
+                state.items.insert(0, notification);
+                state.items.truncate(BELL_SIZE);
+            }
+        }
+        InboxChange::Marked {
+            ids,
+            all,
+            seen_at,
+            read,
+            at,
+        } => {
+            for n in state.items.iter_mut().filter(|n| matches(all, &ids, n.id)) {
+                if let Some(seen) = seen_at {
+                    n.seen_at.get_or_insert(seen);
+                }
+                match read {
+                    Some(true) => {
+                        n.read_at.get_or_insert(at);
+                    }
+                    Some(false) => n.read_at = None,
+                    None => {}
+                }
+            }
+        }
+        InboxChange::Deleted { ids } | InboxChange::Expired { ids } => {
+            state.items.retain(|n| !ids.contains(&n.id))
+        }
+        InboxChange::Cleared => state.items.clear(),
+        InboxChange::Preferences { preferences } => state.preferences = preferences,
+    }
+    state.counts = event.counts;
+}
+
+fn announce(n: &Notification, prefs: &Preferences, toasts: RwSignal<Vec<Toast>>) {
+    if n.priority.toasts() {
+        let toast = Toast {
+            id: n.id,
+            title: n.title.clone(),
+            message: n.message.clone(),
+            priority: n.priority,
+            link: n.link.clone(),
+        };
+        toasts.update(|t| {
+            t.push(toast);
+            // Never a wall of toasts: the bell has the rest.
+            let excess = t.len().saturating_sub(3);
+            t.drain(..excess);
+        });
+        let id = n.id;
+        set_timeout(
+            move || toasts.update(|t| t.retain(|x| x.id != id)),
+            std::time::Duration::from_secs(8),
+        );
+    }
+    if prefs.sound {
+        browser::chime();
+    }
+    if prefs.desktop {
+        browser::desktop_notify(&n.title, &n.message);
+    }
+}
+
+/// Runs an inbox action in the background; failures are logged (the badge stays as the server has it).
+pub fn run(action: impl std::future::Future<Output = Result<InboxCounts, AppError>> + 'static) {
+    spawn_local(async move {
+        if let Err(e) = action.await {
+            leptos::logging::warn!("notification action failed: {e}");
+        }
+    });
+}
+
+/// Marks a notification read and follows its link.
+pub fn open_notification(
+    n: &Notification,
+    navigate: impl Fn(&str, leptos_router::NavigateOptions),
+) {
+    if n.read_at.is_none() {
+        run(api::mark_read(Which::Ids(vec![n.id]), true));
+    }
+    if let Some(link) = &n.link {
+        navigate(link, Default::default());
+    }
+}
+
+#[component]
+pub fn NotificationBell() -> impl IntoView {
+    let Some(inbox) = use_inbox() else {
+        return ().into_any();
+    };
+    let open = RwSignal::new(false);
+    let unseen = move || inbox.counts().unseen;
+    let toggle = move |_| {
+        let opening = !open.get_untracked();
+        open.set(opening);
+        if opening && inbox.counts().unseen > 0 {
+            run(api::mark_seen());
+        }
+    };
+    view! {
+        <Transition fallback=|| ()>
+        <div
+            class="relative"
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    open.set(false);
+                }
+            }
+        >
+            <button
+                type="button"
+                class="icon-button relative"
+                data-testid="bell"
+                aria-haspopup="true"
+                aria-controls="bell-panel"
+                aria-expanded=move || if open.get() { "true" } else { "false" }
+                aria-label=move || match unseen() {
+                    0 => "Notifications".to_string(),
+                    1 => "Notifications, 1 new".to_string(),
+                    n => format!("Notifications, {n} new"),
+                }
+                on:click=toggle
+            >
+                <span aria-hidden="true">"🔔"</span>
+                <span
+                    data-testid="bell-count"
+                    class="absolute -right-1 -top-1 min-w-[1.25rem] rounded-full bg-red-600 px-1 text-center text-xs font-bold leading-5 text-white"
+                    hidden=move || unseen() == 0
+                >
+                    {move || {
+                        let n = unseen();
+                        if n > 99 { "99+".to_string() } else { n.to_string() }
+                    }}
+                </span>
+            </button>
+            <div
+                id="bell-panel"
+                data-testid="bell-panel"
+                class="absolute right-0 z-30 mt-2 w-[22rem] max-w-[90vw] rounded-lg border border-slate-200 bg-white shadow-xl dark:border-slate-700 dark:bg-slate-900"
+                hidden=move || !open.get()
+            >
+                <BellPanel inbox close=Callback::new(move |_| open.set(false)) />
+            </div>
+        </div>
+        <Toasts inbox />
+        </Transition>
+    }
+    .into_any()
+}
+
+#[component]
+fn BellPanel(inbox: Inbox, close: Callback<()>) -> impl IntoView {
+    let navigate = use_navigate();
+    view! {
+        <div class="flex items-center justify-between border-b border-slate-200 px-3 py-2 dark:border-slate-700">
+            <h2 class="text-sm font-semibold">"Notifications"</h2>
+            <div class="flex gap-2 text-xs">
+                <button type="button" class="link" data-testid="bell-read-all"
+                    disabled=move || inbox.counts().unread == 0
+                    on:click=move |_| run(api::mark_read(Which::All, true))>"Mark all read"</button>
+                <button type="button" class="link" data-testid="bell-clear-all"
+                    disabled=move || inbox.counts().total == 0
+                    on:click=move |_| run(api::delete_notifications(Which::All))>"Clear all"</button>
+            </div>
+        </div>
+        <ul class="max-h-[28rem] divide-y divide-slate-100 overflow-y-auto dark:divide-slate-800" data-testid="bell-items">
+            {move || {
+                let items = inbox.visible();
+                if items.is_empty() {
+                    return view! { <li class="px-3 py-6 text-center text-sm text-slate-500 dark:text-slate-400">"You're all caught up."</li> }.into_any();
+                }
+                let navigate = navigate.clone();
+                items.into_iter().map(move |n| {
+                    let navigate = navigate.clone();
+                    view! { <BellItem n close navigate=Callback::new(move |link: String| navigate(&link, Default::default())) /> }
+                }).collect_view().into_any()
+            }}
+        </ul>
+        <div class="border-t border-slate-200 px-3 py-2 text-center text-sm dark:border-slate-700">
+            <a href="/notifications" class="link" on:click=move |_| close.run(())>"See all notifications"</a>
+        </div>
+    }
+}
+
+#[component]
+fn BellItem(n: Notification, close: Callback<()>, navigate: Callback<String>) -> impl IntoView {
+    let unread = n.read_at.is_none();
+    let id = n.id;
+    let open_it = {
+        let n = n.clone();
+        move |_| {
+            close.run(());
+            open_notification(&n, |link, _| navigate.run(link.to_string()));
+        }
+    };
+    view! {
+        <li class=if unread { "bg-indigo-50/60 dark:bg-indigo-950/40" } else { "" } data-testid="bell-item" data-unread=unread.to_string()>
+            <div class="flex gap-2 px-3 py-2">
+                <button type="button" class="min-w-0 flex-1 text-left" on:click=open_it>
+                    <p class="flex items-center gap-1 text-sm font-medium">
+                        {unread.then(|| view! { <span class="h-2 w-2 shrink-0 rounded-full bg-indigo-600" aria-label="Unread"></span> })}
+                        <span class="truncate">{n.title.clone()}</span>
+                        <PriorityTag priority=n.priority />
+                    </p>
+                    <p class="line-clamp-2 text-sm text-slate-600 dark:text-slate-300">{n.message.clone()}</p>
+                    <p class="text-xs text-slate-500 dark:text-slate-400">
+                        {n.kind.label()} " · " {format::utc(n.created_at)}
+                        {n.sender_name.clone().map(|s| format!(" · from {s}"))}
+                    </p>
+                </button>
+                <div class="flex shrink-0 flex-col gap-1 text-xs">
+                    <button type="button" class="link"
+                        on:click=move |_| run(api::mark_read(Which::Ids(vec![id]), !unread))>
+                        {if unread { "Mark read" } else { "Mark unread" }}
+                    </button>
+                    <button type="button" class="link text-red-700 dark:text-red-400" aria-label="Delete notification"
+                        on:click=move |_| run(api::delete_notifications(Which::Ids(vec![id])))>"Delete"</button>
+                </div>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+pub fn PriorityTag(priority: Priority) -> impl IntoView {
+    match priority {
+        Priority::High => Some(view! { <span class="badge">"High"</span> }.into_any()),
+        Priority::Urgent => {
+            Some(view! { <span class="badge badge-red">"Urgent"</span> }.into_any())
+        }
+        _ => None,
+    }
+}
+
+#[component]
+fn Toasts(inbox: Inbox) -> impl IntoView {
+    let navigate = use_navigate();
+    view! {
+        <div class="pointer-events-none fixed bottom-4 right-4 z-50 flex w-80 max-w-[90vw] flex-col gap-2" aria-live="polite" data-testid="toasts">
+            <For each=move || inbox.toasts.get() key=|t| t.id let:toast>
+                {
+                    let navigate = navigate.clone();
+                    let id = toast.id;
+                    let link = toast.link.clone();
+                    view! {
+                        <div role=if toast.priority == Priority::Urgent { "alert" } else { "status" }
+                            data-testid="toast"
+                            class="pointer-events-auto rounded-lg border border-slate-200 bg-white p-3 shadow-lg dark:border-slate-700 dark:bg-slate-800">
+                            <div class="flex items-start gap-2">
+                                <div class="min-w-0 flex-1">
+                                    <p class="text-sm font-semibold">{toast.title.clone()} " " <PriorityTag priority=toast.priority /></p>
+                                    <p class="text-sm text-slate-600 dark:text-slate-300">{toast.message.clone()}</p>
+                                    {link.map(|link| view! {
+                                        <button type="button" class="link text-sm" on:click=move |_| {
+                                            inbox.toasts.update(|t| t.retain(|x| x.id != id));
+                                            run(api::mark_read(Which::Ids(vec![id]), true));
+                                            navigate(&link, Default::default());
+                                        }>"Open"</button>
+                                    })}
+                                </div>
+                                <button type="button" class="icon-button h-6 w-6 text-sm" aria-label="Dismiss"
+                                    on:click=move |_| inbox.toasts.update(|t| t.retain(|x| x.id != id))>"✕"</button>
+                            </div>
+                        </div>
+                    }
+                }
+            </For>
+        </div>
+    }
+}
