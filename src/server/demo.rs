@@ -1,10 +1,17 @@
 //! Demo data for a fresh database outside production: an admin, two mentors and a dozen students in
-//! two cohorts, with mentor assignments. Later features add their demo data here.
+//! two cohorts, with mentor assignments, and four weeks of learning history (sessions, goals, skills)
+//! written through the same services as real use, so activities, figures and milestone notifications
+//! are what they would have been.
 
+use super::accounts::Caller;
 use super::db::Db;
-use super::{cohorts, now_ms, password, users};
-use crate::model::Role;
+use super::realtime::{Hub, HubSettings, InProcessBus};
+use super::{analytics, cohorts, learning, notifications, now_ms, password, users};
+use crate::learning::{GoalInput, SessionInput};
+use crate::model::{Millis, Role, SessionKind, User};
+use crate::notify::{Audience, Kind, NewNotification, Priority};
 use crate::AppError;
+use std::sync::Arc;
 
 pub const DEMO_PASSWORD: &str = "studyhall-demo";
 
@@ -39,6 +46,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<Vec<DemoLogin>, AppError> {
     // One hash for every demo account: they share the password, and argon2 is slow on purpose.
     let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
     let mut logins = Vec::new();
+    let mut students = Vec::new();
     let mut add = |email: String, role: Role| {
         logins.push(DemoLogin { email, role });
     };
@@ -65,6 +73,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<Vec<DemoLogin>, AppError> {
         now,
     )
     .await?;
+    let admin_user = admin.clone();
     super::announcements::store(
         db,
         &admin,
@@ -122,8 +131,148 @@ pub async fn seed_if_empty(db: &Db) -> Result<Vec<DemoLogin>, AppError> {
         .await?;
         users::replace_mentors(db, student.id, &[mentor.id], now).await?;
         if i < 2 {
-            add(student.email, Role::Student);
+            add(student.email.clone(), Role::Student);
+        }
+        students.push(student);
+    }
+    seed_history(db, &students, now).await?;
+    let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
+    let send = |audience, kind, priority, title: &str, message: &str, link: &str| NewNotification {
+        audience,
+        kind,
+        priority,
+        title: title.into(),
+        message: message.into(),
+        link: Some(link.into()),
+        ttl_secs: None,
+    };
+    notifications::send(
+        db,
+        &hub,
+        &caller(mentor_a.clone()),
+        &send(
+            Audience::MyStudents,
+            Kind::Social,
+            Priority::Normal,
+            "Office hours on Thursday",
+            "Bring the exercise you are stuck on; 17:00 Lisbon time.",
+            "/learning",
+        ),
+    )
+    .await?;
+    notifications::send(
+        db,
+        &hub,
+        &caller(admin_user),
+        &send(
+            Audience::Everyone,
+            Kind::System,
+            Priority::High,
+            "Welcome to Studyhall",
+            "Notifications arrive here live. Mute the kinds you do not want in Settings.",
+            "/notifications",
+        ),
+    )
+    .await?;
+    Ok(logins)
+}
+
+fn caller(user: User) -> Caller {
+    Caller {
+        user,
+        session_id: String::new(),
+        session_handle: String::new(),
+        kind: SessionKind::Browser,
+        token_expires_at: Millis::MAX,
+        scopes: None,
+    }
+}
+
+const TOPICS: [&str; 6] = ["Rust", "SQL", "Algorithms", "Web APIs", "Testing", "Git"];
+const GOALS: [&str; 4] = [
+    "Finish the ownership chapter",
+    "Build a REST API",
+    "Solve 20 practice problems",
+    "Write tests for the todo app",
+];
+const DAY_MS: Millis = 24 * 3600 * 1000;
+
+enum Step {
+    Session(SessionInput),
+    Goal(&'static str),
+    CompleteGoal(&'static str),
+    Skill(&'static str),
+}
+
+/// Four weeks of history per student, replayed in time order across students so the feed's order
+/// (by id) matches time. Each student has a pattern of their own; most have a streak running today.
+async fn seed_history(db: &Db, students: &[User], now: Millis) -> Result<(), AppError> {
+    let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
+    let mut steps: Vec<(Millis, usize, Step)> = Vec::new();
+    for (i, student) in students.iter().enumerate() {
+        for back in (0..28i64).rev() {
+            let streaking = back < 4 + (i as i64 % 5) && i % 4 != 3;
+            let skip = (i as i64 * 7 + back * 3) % 5 == 0;
+            if !streaking && skip {
+                continue;
+            }
+            let at = now - back * DAY_MS - ((i as i64 * 37) % 300) * 60_000;
+            let day = analytics::format_day(analytics::local_day(&student.time_zone, at));
+            steps.push((
+                at,
+                i,
+                Step::Session(SessionInput {
+                    day,
+                    minutes: 20 + ((i as i64 * 13 + back * 7) % 7) * 15,
+                    topic: TOPICS[(i + back as usize) % TOPICS.len()].to_string(),
+                    note: (back % 6 == 0).then(|| "Worked through the exercises.".to_string()),
+                }),
+            ));
+        }
+        let base = now - 26 * DAY_MS + i as i64 * 3_600_000;
+        steps.push((base, i, Step::Skill(TOPICS[i % TOPICS.len()])));
+        steps.push((base + DAY_MS, i, Step::Goal(GOALS[i % GOALS.len()])));
+        steps.push((
+            base + 6 * DAY_MS,
+            i,
+            Step::CompleteGoal(GOALS[i % GOALS.len()]),
+        ));
+        steps.push((
+            base + 9 * DAY_MS,
+            i,
+            Step::Skill(TOPICS[(i + 2) % TOPICS.len()]),
+        ));
+        steps.push((
+            base + 12 * DAY_MS,
+            i,
+            Step::Goal(GOALS[(i + 1) % GOALS.len()]),
+        ));
+    }
+    steps.sort_by_key(|(at, i, _)| (*at, *i));
+    let mut goals = std::collections::HashMap::new();
+    for (at, i, step) in steps {
+        let who = caller(students[i].clone());
+        match step {
+            Step::Session(input) => {
+                learning::log_session_at(db, &hub, &who, &input, at).await?;
+            }
+            Step::Skill(name) => {
+                learning::add_skill_at(db, &hub, &who, name, at).await?;
+            }
+            Step::Goal(title) => {
+                let input = GoalInput {
+                    title: title.into(),
+                    target_day: None,
+                };
+                let goal = learning::set_goal_at(db, &hub, &who, &input, at).await?;
+                goals.insert((i, title), goal.id);
+            }
+            Step::CompleteGoal(title) => {
+                if let Some(id) = goals.get(&(i, title)) {
+                    learning::complete_goal_at(db, &hub, &who, *id, true, at).await?;
+                }
+            }
         }
     }
-    Ok(logins)
+    Ok(())
 }

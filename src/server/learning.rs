@@ -216,8 +216,17 @@ pub async fn log_session(
     caller: &Caller,
     input: &SessionInput,
 ) -> Result<LearningSession, AppError> {
+    log_session_at(db, hub, caller, input, super::now_ms()).await
+}
+
+pub async fn log_session_at(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    input: &SessionInput,
+    now: Millis,
+) -> Result<LearningSession, AppError> {
     let user = student(caller)?;
-    let now = super::now_ms();
     let input = validate_session(input, user, now)?;
     let mut tx = db.begin().await?;
     let sql = format!(
@@ -368,6 +377,16 @@ pub async fn set_goal(
     caller: &Caller,
     input: &GoalInput,
 ) -> Result<Goal, AppError> {
+    set_goal_at(db, hub, caller, input, super::now_ms()).await
+}
+
+pub async fn set_goal_at(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    input: &GoalInput,
+    now: Millis,
+) -> Result<Goal, AppError> {
     let user = student(caller)?;
     let title = text("title", &input.title, model::GOAL_TITLE_MAX);
     let target = match input.target_day.as_deref().map(str::trim) {
@@ -381,7 +400,6 @@ pub async fn set_goal(
         target.as_ref().err().cloned(),
     ])?;
     let (title, target) = (title.unwrap(), target.unwrap());
-    let now = super::now_ms();
     let mut tx = db.begin().await?;
     let sql = format!(
         "INSERT INTO goals (user_id, title, target_day, created_at) VALUES ($1, $2, $3, $4) RETURNING {GOAL_COLUMNS}"
@@ -426,8 +444,18 @@ pub async fn complete_goal(
     id: i64,
     completed: bool,
 ) -> Result<Goal, AppError> {
+    complete_goal_at(db, hub, caller, id, completed, super::now_ms()).await
+}
+
+pub async fn complete_goal_at(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    id: i64,
+    completed: bool,
+    now: Millis,
+) -> Result<Goal, AppError> {
     let user = student(caller)?;
-    let now = super::now_ms();
     let mentors = users::mentors_of(db, user.id).await?;
     let mut tx = db.begin().await?;
     let sql = format!(
@@ -498,10 +526,19 @@ pub async fn delete_goal(db: &Db, hub: &Hub, caller: &Caller, id: i64) -> Result
 }
 
 pub async fn add_skill(db: &Db, hub: &Hub, caller: &Caller, name: &str) -> Result<Skill, AppError> {
+    add_skill_at(db, hub, caller, name, super::now_ms()).await
+}
+
+pub async fn add_skill_at(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    name: &str,
+    now: Millis,
+) -> Result<Skill, AppError> {
     let user = student(caller)?;
     let name = text("name", name, model::SKILL_NAME_MAX)
         .map_err(|e| AppError::Validation { fields: vec![e] })?;
-    let now = super::now_ms();
     let mut tx = db.begin().await?;
     let (id, created_at): (i64, i64) = with_tx!(&mut tx, c => sqlx::query_as(
         "INSERT INTO skills (user_id, name, created_at) VALUES ($1, $2, $3) RETURNING id, created_at")
