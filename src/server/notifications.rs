@@ -512,7 +512,7 @@ pub async fn delete(
     let target = target.checked()?;
     let now = super::now_ms();
     let mut tx = db.begin().await?;
-    apply(
+    let deleted = apply(
         &mut tx,
         "DELETE FROM notifications WHERE user_id = $1 AND $2 = $2",
         "DELETE FROM notifications WHERE user_id = $1 AND id = $3 AND $2 = $2",
@@ -521,6 +521,10 @@ pub async fn delete(
         &target,
     )
     .await?;
+    // Naming only ids that are not yours (or gone) is a 404, never a hint that they exist.
+    if deleted == 0 && target != Target::All {
+        return Err(AppError::not_found("That notification"));
+    }
     let change = match target {
         Target::All => InboxChange::Cleared,
         Target::Ids(ids) => InboxChange::Deleted { ids },
