@@ -517,9 +517,10 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(c.unread, 0);
-        notifications::delete(db, &hub, &root, Target::Ids(ids.clone()))
-            .await
-            .unwrap();
+        assert!(matches!(
+            notifications::delete(db, &hub, &root, Target::Ids(ids.clone())).await,
+            Err(AppError::NotFound { .. })
+        ));
         assert_eq!(
             notifications::snapshot(db, &ana)
                 .await
