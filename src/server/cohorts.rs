@@ -36,3 +36,13 @@ pub async fn list(db: &Db) -> Result<Vec<Cohort>, AppError> {
     .map(|rows| rows.into_iter().map(Cohort::from).collect())
     .map_err(internal)
 }
+
+/// Cohorts a mentor has at least one student in (the cohorts they may address).
+pub async fn mentored_by(db: &Db, mentor: i64) -> Result<Vec<Cohort>, AppError> {
+    with_db!(db, pool => sqlx::query_as::<_, Row>(
+        "SELECT DISTINCT c.id, c.name, c.created_at FROM cohorts c JOIN users u ON u.cohort_id = c.id \
+         JOIN mentor_assignments m ON m.student_id = u.id WHERE m.mentor_id = $1 ORDER BY c.name")
+        .bind(mentor).fetch_all(pool).await)
+    .map(|rows| rows.into_iter().map(Cohort::from).collect())
+    .map_err(internal)
+}

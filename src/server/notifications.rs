@@ -208,7 +208,8 @@ fn item_from(input: &NewNotification, sender: UserId, now: Millis) -> Result<Ite
 }
 
 /// Who an audience names, after checking that the caller may address it: admins anyone; mentors
-/// their own students (never as `system`); nobody else.
+/// their own students, one of them, or the students of a cohort one of their students is in (never as
+/// `system`); nobody else.
 async fn recipients(
     db: &Db,
     caller: &Caller,
@@ -253,6 +254,17 @@ async fn recipients(
                 }
             }
             Ok(ids)
+        }
+        (Role::Mentor, Audience::Cohort { id }) => {
+            let mentored = super::cohorts::mentored_by(db, caller.user.id).await?;
+            if !mentored.iter().any(|c| c.id == *id) {
+                return Err(AppError::Forbidden);
+            }
+            let ids: Vec<i64> = with_db!(db, pool => sqlx::query_scalar(
+                "SELECT id FROM users WHERE cohort_id = $1 AND role = 'student' AND disabled_at IS NULL ORDER BY id")
+                .bind(id).fetch_all(pool).await)
+            .map_err(internal)?;
+            mentor_target(ids)
         }
         (Role::Mentor, Audience::MyStudents) => {
             mentor_target(users::students_of(db, caller.user.id).await?)

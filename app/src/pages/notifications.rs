@@ -2,7 +2,7 @@
 //! mentors and admins) a form to send one. Follows the bell's live inbox: any change refetches.
 
 use crate::api::inbox::{self as api, Which};
-use crate::api::{admin_options, load_overview};
+use crate::api::load_overview;
 use crate::browser;
 use crate::components::bell::{open_notification, run, use_inbox, PriorityTag};
 use crate::components::form::{field_error, FormAlert, Notice};
@@ -193,16 +193,7 @@ fn Compose(role: Role) -> impl IntoView {
     );
     let local = RwSignal::new(None::<String>);
     let overview = Resource::new(|| (), |_| load_overview());
-    let options = Resource::new(
-        move || role,
-        |r| async move {
-            if r == Role::Admin {
-                admin_options().await.map(|o| o.0)
-            } else {
-                Ok(vec![])
-            }
-        },
-    );
+    let options = Resource::new(|| (), |_| api::addressable_cohorts());
     let sent = move || {
         action
             .value()
@@ -229,7 +220,7 @@ fn Compose(role: Role) -> impl IntoView {
             (Role::Admin, "role") => {
                 studyhall::model::Role::parse(&t).map(|role| Audience::Role { role })
             }
-            (Role::Admin, "cohort") => id.map(|id| Audience::Cohort { id }),
+            (_, "cohort") => id.map(|id| Audience::Cohort { id }),
             (_, "user") => id.map(|id| Audience::User { id }),
             _ => Some(Audience::MyStudents),
         };
@@ -278,6 +269,7 @@ fn Compose(role: Role) -> impl IntoView {
                         } else {
                             view! {
                                 <option value="default">"All my students"</option>
+                                <option value="cohort">"A cohort"</option>
                                 <option value="user">"One of my students"</option>
                             }.into_any()
                         }}
@@ -291,7 +283,7 @@ fn Compose(role: Role) -> impl IntoView {
                             {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
                         </select>
                     }.into_any(),
-                    (Role::Admin, "cohort") => view! {
+                    (_, "cohort") => view! {
                         <label class="block text-sm font-medium" for="compose-target">"Cohort"</label>
                         <select id="compose-target" class="input" on:change=move |ev| target.set(event_target_value(&ev))>
                             <option value="">"Choose…"</option>
