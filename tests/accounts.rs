@@ -512,29 +512,50 @@ both_backends!(demo_data_seeds_once, |t: TestDb| async move {
         .0;
     let ana = a
         .authenticate(
-            &a.sign_in(&ana.email, demo::DEMO_PASSWORD, SessionKind::Browser, &client("8.8.8.8"))
-                .await
-                .unwrap()
-                .token
-                .token,
+            &a.sign_in(
+                &ana.email,
+                demo::DEMO_PASSWORD,
+                SessionKind::Browser,
+                &client("8.8.8.8"),
+            )
+            .await
+            .unwrap()
+            .token
+            .token,
         )
         .await
         .unwrap()
         .caller;
-    let snap = studyhall::server::learning::snapshot(&t.db, &ana).await.unwrap();
+    let snap = studyhall::server::learning::snapshot(&t.db, &ana)
+        .await
+        .unwrap();
     assert!(snap.sessions.len() >= 15, "{}", snap.sessions.len());
     assert!(snap.analytics.current_streak >= 3, "{:?}", snap.analytics);
-    assert_eq!((snap.analytics.goals_set, snap.analytics.goals_completed), (2, 1));
+    assert_eq!(
+        (snap.analytics.goals_set, snap.analytics.goals_completed),
+        (2, 1)
+    );
     assert_eq!(snap.skills.len(), 2);
-    let inbox = studyhall::server::notifications::snapshot(&t.db, &ana).await.unwrap();
+    let inbox = studyhall::server::notifications::snapshot(&t.db, &ana)
+        .await
+        .unwrap();
     let titles: Vec<&str> = inbox.items.iter().map(|n| n.title.as_str()).collect();
-    for expected in ["Welcome to Studyhall", "Office hours on Thursday", "3-day streak!"] {
+    for expected in [
+        "Welcome to Studyhall",
+        "Office hours on Thursday",
+        "3-day streak!",
+    ] {
         assert!(titles.contains(&expected), "{expected} in {titles:?}");
     }
-    let feed = studyhall::server::activity::list(&t.db, &ana, &Default::default()).await.unwrap();
+    let feed = studyhall::server::activity::list(&t.db, &ana, &Default::default())
+        .await
+        .unwrap();
     assert!(feed.items.len() >= 20, "{}", feed.items.len());
     let times: Vec<i64> = feed.items.iter().map(|a| a.created_at).collect();
-    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first by time too");
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first by time too"
+    );
 });
 
 both_backends!(

@@ -60,6 +60,7 @@ test("a mentor's cohort announcement reaches a student's bell and toast live; re
   await tab1.getByTestId("bell").click();
 
   await signIn(mentor, "mentor.omar@studyhall.test", DEMO_PASSWORD);
+  await expect(mentor).toHaveURL(/\/$/);
   await mentor.goto("/notifications");
   await live(mentor);
   const title = `Study group moved ${Date.now()}`;

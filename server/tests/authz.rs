@@ -14,15 +14,30 @@ use studyhall::model::Role;
 use studyhall::protocol::{ErrorCode, ServerMessage};
 use studyhall::testing::TestDb;
 
-const WHO: [&str; 6] = ["anonymous", "owner", "other student", "unrelated mentor", "mentor", "admin"];
+const WHO: [&str; 6] = [
+    "anonymous",
+    "owner",
+    "other student",
+    "unrelated mentor",
+    "mentor",
+    "admin",
+];
 
 struct People {
     clients: Vec<Client>,
     tokens: Vec<Option<String>>,
 }
 
-async fn call(t: &TestServer, c: &Client, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = c.request(method, t.url(path)).header("accept", "application/json");
+async fn call(
+    t: &TestServer,
+    c: &Client,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = c
+        .request(method, t.url(path))
+        .header("accept", "application/json");
     if let Some(b) = body {
         req = req.json(&b);
     }
@@ -32,159 +47,511 @@ async fn call(t: &TestServer, c: &Client, method: Method, path: &str, body: Opti
 }
 
 /// Asks every identity the same request; compares the statuses with `want` (in [`WHO`] order).
-async fn matrix(t: &TestServer, p: &People, method: Method, path: &str, body: Option<Value>, want: [u16; 6]) {
+async fn matrix(
+    t: &TestServer,
+    p: &People,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    want: [u16; 6],
+) {
     let mut got = [0u16; 6];
     for (i, c) in p.clients.iter().enumerate() {
         got[i] = call(t, c, method.clone(), path, body.clone()).await.0;
     }
-    let report: Vec<String> = WHO.iter().zip(got).map(|(w, g)| format!("{w}: {g}")).collect();
+    let report: Vec<String> = WHO
+        .iter()
+        .zip(got)
+        .map(|(w, g)| format!("{w}: {g}"))
+        .collect();
     assert_eq!(got, want, "{method} {path}: {}", report.join(", "));
 }
 
-both_backends!(every_route_and_topic_answers_each_role_correctly, |db: TestDb| async move {
-    let t = TestServer::start(db).await;
-    let ana = t.create_user("ana@example.com", Role::Student).await;
-    t.create_user("ben@example.com", Role::Student).await;
-    t.create_user("omar@example.com", Role::Mentor).await;
-    let maya = t.create_user("maya@example.com", Role::Mentor).await;
-    t.create_user("root@example.com", Role::Admin).await;
-    studyhall::server::users::replace_mentors(&t.db.db, ana.id, &[maya.id], 0).await.unwrap();
-    let emails = ["", "ana@example.com", "ben@example.com", "omar@example.com", "maya@example.com", "root@example.com"];
-    let mut people = People { clients: vec![t.browser()], tokens: vec![None] };
-    for email in &emails[1..] {
-        let c = t.browser();
-        assert_eq!(t.login(&c, email, PASSWORD).await.status(), 200, "{email}");
-        people.clients.push(c);
-        people.tokens.push(Some(t.token(email, PASSWORD).await));
-    }
-    let (owner, admin) = (&people.clients[1], &people.clients[5]);
+both_backends!(
+    every_route_and_topic_answers_each_role_correctly,
+    |db: TestDb| async move {
+        let t = TestServer::start(db).await;
+        let ana = t.create_user("ana@example.com", Role::Student).await;
+        t.create_user("ben@example.com", Role::Student).await;
+        t.create_user("omar@example.com", Role::Mentor).await;
+        let maya = t.create_user("maya@example.com", Role::Mentor).await;
+        t.create_user("root@example.com", Role::Admin).await;
+        studyhall::server::users::replace_mentors(&t.db.db, ana.id, &[maya.id], 0)
+            .await
+            .unwrap();
+        let emails = [
+            "",
+            "ana@example.com",
+            "ben@example.com",
+            "omar@example.com",
+            "maya@example.com",
+            "root@example.com",
+        ];
+        let mut people = People {
+            clients: vec![t.browser()],
+            tokens: vec![None],
+        };
+        for email in &emails[1..] {
+            let c = t.browser();
+            assert_eq!(t.login(&c, email, PASSWORD).await.status(), 200, "{email}");
+            people.clients.push(c);
+            people.tokens.push(Some(t.token(email, PASSWORD).await));
+        }
+        let (owner, admin) = (&people.clients[1], &people.clients[5]);
 
-    // The owner's data: a session, a goal, a notification from the admin.
-    let today = studyhall::server::analytics::format_day(studyhall::server::analytics::local_day("UTC", studyhall::server::now_ms()));
-    let (s, session) = call(&t, owner, Method::POST, "/api/v1/learning/sessions",
-        Some(json!({"day": today, "minutes": 90, "topic": "Rust"}))).await;
-    assert_eq!(s, 201, "{session}");
-    let session_id = session["id"].as_i64().unwrap();
-    let (s, goal) = call(&t, owner, Method::POST, "/api/v1/learning/goals", Some(json!({"title": "Ship"}))).await;
-    assert_eq!(s, 201, "{goal}");
-    let goal_id = goal["id"].as_i64().unwrap();
-    let (s, sent) = call(&t, admin, Method::POST, "/api/v1/notifications", Some(json!({
+        // The owner's data: a session, a goal, a notification from the admin.
+        let today = studyhall::server::analytics::format_day(
+            studyhall::server::analytics::local_day("UTC", studyhall::server::now_ms()),
+        );
+        let (s, session) = call(
+            &t,
+            owner,
+            Method::POST,
+            "/api/v1/learning/sessions",
+            Some(json!({"day": today, "minutes": 90, "topic": "Rust"})),
+        )
+        .await;
+        assert_eq!(s, 201, "{session}");
+        let session_id = session["id"].as_i64().unwrap();
+        let (s, goal) = call(
+            &t,
+            owner,
+            Method::POST,
+            "/api/v1/learning/goals",
+            Some(json!({"title": "Ship"})),
+        )
+        .await;
+        assert_eq!(s, 201, "{goal}");
+        let goal_id = goal["id"].as_i64().unwrap();
+        let (s, sent) = call(&t, admin, Method::POST, "/api/v1/notifications", Some(json!({
         "audience": {"type": "user", "id": ana.id}, "kind": "system", "title": "Private", "message": "For Ana"
     }))).await;
-    assert_eq!((s, sent["delivered"].as_i64()), (201, Some(1)), "{sent}");
-    let (_, inbox) = call(&t, owner, Method::GET, "/api/v1/notifications", None).await;
-    let note_id = inbox["items"][0]["id"].as_i64().unwrap();
+        assert_eq!((s, sent["delivered"].as_i64()), (201, Some(1)), "{sent}");
+        let (_, inbox) = call(&t, owner, Method::GET, "/api/v1/notifications", None).await;
+        let note_id = inbox["items"][0]["id"].as_i64().unwrap();
 
-    let a = ana.id;
-    // Analytics and the feed: the owner, their mentor and admins.
-    matrix(&t, &people, Method::GET, &format!("/api/v1/users/{a}/analytics"), None, [401, 200, 403, 403, 200, 200]).await;
-    matrix(&t, &people, Method::GET, &format!("/api/v1/activities?user_id={a}"), None, [401, 200, 403, 403, 200, 200]).await;
-    matrix(&t, &people, Method::POST, "/api/learning/dashboard", None, [401, 200, 200, 200, 200, 200]).await;
-    matrix(&t, &people, Method::POST, "/api/activity/page", Some(json!({"filter": {"user_id": a}})), [401, 200, 403, 403, 200, 200]).await;
-    // The learning log: students write their own only (someone else's row does not exist for them).
-    matrix(&t, &people, Method::GET, "/api/v1/learning", None, [401, 200, 200, 403, 403, 403]).await;
-    matrix(&t, &people, Method::POST, "/api/learning/snapshot", None, [401, 200, 200, 403, 403, 403]).await;
-    let edit = json!({"day": today, "minutes": 5, "topic": "Hijacked"});
-    matrix(&t, &people, Method::PUT, &format!("/api/v1/learning/sessions/{session_id}"), Some(edit), [401, 200, 404, 403, 403, 403]).await;
-    let (_, snap) = call(&t, owner, Method::GET, "/api/v1/learning", None).await;
-    assert_eq!(snap["sessions"][0]["minutes"], 5, "only the owner's edit landed");
-    for (i, c) in people.clients.iter().enumerate().filter(|(i, _)| *i != 1) {
-        let (s, _) = call(&t, c, Method::DELETE, &format!("/api/v1/learning/sessions/{session_id}"), None).await;
-        assert!(s == 401 || s == 403 || s == 404, "{}: {s}", WHO[i]);
-        let (s, _) = call(&t, c, Method::POST, "/api/learning/delete", Some(json!({"item": {"Goal": goal_id}}))).await;
-        assert!(s == 401 || s == 403 || s == 404, "{}: {s}", WHO[i]);
-    }
-    matrix(&t, &people, Method::PUT, &format!("/api/v1/learning/goals/{goal_id}/completed"), Some(json!({"completed": true})), [401, 200, 404, 403, 403, 403]).await;
-    let (_, snap) = call(&t, owner, Method::GET, "/api/v1/learning", None).await;
-    assert_eq!((snap["sessions"].as_array().unwrap().len(), snap["goals"].as_array().unwrap().len()), (1, 1), "nothing deleted by others");
-    // Mentors' and admins' own views.
-    matrix(&t, &people, Method::POST, "/api/learning/mentor-rows", None, [401, 403, 403, 200, 200, 403]).await;
-    matrix(&t, &people, Method::POST, "/api/learning/system-figures", None, [401, 403, 403, 403, 403, 200]).await;
-    let (_, rows) = call(&t, &people.clients[3], Method::POST, "/api/learning/mentor-rows", None).await;
-    assert_eq!(rows, json!([]), "an unrelated mentor sees no students");
-    let (_, rows) = call(&t, &people.clients[4], Method::POST, "/api/learning/mentor-rows", None).await;
-    assert_eq!(rows[0]["user_id"], a);
-
-    // Notifications: everyone has an inbox, and only ever sees and changes their own.
-    matrix(&t, &people, Method::GET, "/api/v1/notifications", None, [401, 200, 200, 200, 200, 200]).await;
-    matrix(&t, &people, Method::POST, "/api/inbox/snapshot", None, [401, 200, 200, 200, 200, 200]).await;
-    for (i, c) in people.clients.iter().enumerate().skip(2) {
-        let (_, list) = call(&t, c, Method::GET, "/api/v1/notifications", None).await;
-        assert!(list["items"].as_array().unwrap().iter().all(|n| n["id"] != note_id), "{} sees Ana's", WHO[i]);
-        let (s, _) = call(&t, c, Method::POST, "/api/v1/notifications/read", Some(json!({"ids": [note_id]}))).await;
-        assert_eq!(s, 200, "{}: marking only ever touches their own inbox", WHO[i]);
-        let (s, _) = call(&t, c, Method::DELETE, &format!("/api/v1/notifications/{note_id}"), None).await;
-        assert_eq!(s, 404, "{}", WHO[i]);
-        let (s, _) = call(&t, c, Method::POST, "/api/inbox/delete", Some(json!({"which": {"Ids": [note_id]}}))).await;
-        assert_eq!(s, 404, "{}", WHO[i]);
-    }
-    let (_, mine) = call(&t, owner, Method::GET, "/api/v1/notifications", None).await;
-    assert_eq!(mine["items"][0]["id"], note_id);
-    assert!(mine["items"][0]["read_at"].is_null(), "still unread: {mine}");
-    matrix(&t, &people, Method::DELETE, &format!("/api/v1/notifications/{note_id}"), None, [401, 200, 404, 404, 404, 404]).await;
-
-    // Sending: mentors to their own students, admins to anyone; never students.
-    let to_ana = json!({"audience": {"type": "user", "id": a}, "kind": "social", "title": "Hi", "message": "Hello"});
-    matrix(&t, &people, Method::POST, "/api/v1/notifications", Some(to_ana.clone()), [401, 403, 403, 403, 201, 201]).await;
-    matrix(&t, &people, Method::POST, "/api/notifications/send", Some(json!({"notification": to_ana})), [401, 403, 403, 403, 200, 200]).await;
-    let everyone = json!({"audience": {"type": "everyone"}, "kind": "social", "title": "Hi", "message": "All"});
-    matrix(&t, &people, Method::POST, "/api/v1/notifications", Some(everyone), [401, 403, 403, 403, 403, 201]).await;
-    let bad = json!({"audience": {"type": "everyone"}, "kind": "social", "title": "", "message": "x", "link": "https://evil.example"});
-    let (s, body) = call(&t, admin, Method::POST, "/api/v1/notifications", Some(bad)).await;
-    assert_eq!(s, 422, "{body}");
-    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["title", "link"]);
-    // Recording activity: for yourself, or as an admin for anyone.
-    let activity = json!({"user_id": a, "kind": "course.completed", "title": "Finished the course"});
-    matrix(&t, &people, Method::POST, "/api/v1/activities", Some(activity), [401, 201, 403, 403, 403, 201]).await;
-    // API tokens: admins only.
-    matrix(&t, &people, Method::GET, "/api/v1/admin/tokens", None, [401, 403, 403, 403, 403, 200]).await;
-    matrix(&t, &people, Method::POST, "/api/admin/tokens", None, [401, 403, 403, 403, 403, 200]).await;
-
-    // Topics: the owner's learning stream for the owner, their mentor and admins; the inbox for the
-    // owner alone; live figures and the admins' feed for admins.
-    let topics: [(String, [bool; 5]); 4] = [
-        (format!("user:{a}"), [true, false, false, true, true]),
-        (format!("inbox:{a}"), [true, false, false, false, false]),
-        ("kpi:system".to_string(), [false, false, false, false, true]),
-        ("role:admin".to_string(), [false, false, false, false, true]),
-    ];
-    for (i, token) in people.tokens.iter().enumerate().skip(1) {
-        let mut c = ws::connect(&t.ws_url(), token.as_deref().unwrap()).await;
-        for (topic, allowed) in &topics {
-            let answer = c.subscribe(topic, None).await;
-            let ok = match answer {
-                ServerMessage::Subscribed { .. } => true,
-                ServerMessage::Error { code: ErrorCode::Forbidden, .. } => false,
-                other => panic!("{}: {topic}: {other:?}", WHO[i]),
-            };
-            assert_eq!(ok, allowed[i - 1], "{} on {topic}", WHO[i]);
+        let a = ana.id;
+        // Analytics and the feed: the owner, their mentor and admins.
+        matrix(
+            &t,
+            &people,
+            Method::GET,
+            &format!("/api/v1/users/{a}/analytics"),
+            None,
+            [401, 200, 403, 403, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::GET,
+            &format!("/api/v1/activities?user_id={a}"),
+            None,
+            [401, 200, 403, 403, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/learning/dashboard",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/activity/page",
+            Some(json!({"filter": {"user_id": a}})),
+            [401, 200, 403, 403, 200, 200],
+        )
+        .await;
+        // The learning log: students write their own only (someone else's row does not exist for them).
+        matrix(
+            &t,
+            &people,
+            Method::GET,
+            "/api/v1/learning",
+            None,
+            [401, 200, 200, 403, 403, 403],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/learning/snapshot",
+            None,
+            [401, 200, 200, 403, 403, 403],
+        )
+        .await;
+        let edit = json!({"day": today, "minutes": 5, "topic": "Hijacked"});
+        matrix(
+            &t,
+            &people,
+            Method::PUT,
+            &format!("/api/v1/learning/sessions/{session_id}"),
+            Some(edit),
+            [401, 200, 404, 403, 403, 403],
+        )
+        .await;
+        let (_, snap) = call(&t, owner, Method::GET, "/api/v1/learning", None).await;
+        assert_eq!(
+            snap["sessions"][0]["minutes"], 5,
+            "only the owner's edit landed"
+        );
+        for (i, c) in people.clients.iter().enumerate().filter(|(i, _)| *i != 1) {
+            let (s, _) = call(
+                &t,
+                c,
+                Method::DELETE,
+                &format!("/api/v1/learning/sessions/{session_id}"),
+                None,
+            )
+            .await;
+            assert!(s == 401 || s == 403 || s == 404, "{}: {s}", WHO[i]);
+            let (s, _) = call(
+                &t,
+                c,
+                Method::POST,
+                "/api/learning/delete",
+                Some(json!({"item": {"Goal": goal_id}})),
+            )
+            .await;
+            assert!(s == 401 || s == 403 || s == 404, "{}: {s}", WHO[i]);
         }
-    }
-    assert_eq!(ws::try_connect(&t.ws_url(), Auth::Bearer("nope")).await.err(), Some(401));
+        matrix(
+            &t,
+            &people,
+            Method::PUT,
+            &format!("/api/v1/learning/goals/{goal_id}/completed"),
+            Some(json!({"completed": true})),
+            [401, 200, 404, 403, 403, 403],
+        )
+        .await;
+        let (_, snap) = call(&t, owner, Method::GET, "/api/v1/learning", None).await;
+        assert_eq!(
+            (
+                snap["sessions"].as_array().unwrap().len(),
+                snap["goals"].as_array().unwrap().len()
+            ),
+            (1, 1),
+            "nothing deleted by others"
+        );
+        // Mentors' and admins' own views.
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/learning/mentor-rows",
+            None,
+            [401, 403, 403, 200, 200, 403],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/learning/system-figures",
+            None,
+            [401, 403, 403, 403, 403, 200],
+        )
+        .await;
+        let (_, rows) = call(
+            &t,
+            &people.clients[3],
+            Method::POST,
+            "/api/learning/mentor-rows",
+            None,
+        )
+        .await;
+        assert_eq!(rows, json!([]), "an unrelated mentor sees no students");
+        let (_, rows) = call(
+            &t,
+            &people.clients[4],
+            Method::POST,
+            "/api/learning/mentor-rows",
+            None,
+        )
+        .await;
+        assert_eq!(rows[0]["user_id"], a);
 
-    // An API token acts for its admin within its scopes, only on integration routes.
-    let (s, created) = call(&t, admin, Method::POST, "/api/v1/admin/tokens",
-        Some(json!({"name": "LMS", "scopes": ["notifications:write"]}))).await;
-    assert_eq!(s, 201, "{created}");
-    let secret = created["token"].as_str().unwrap().to_string();
-    assert!(secret.starts_with("sht_"));
-    let bearer = |m: Method, path: &str| t.api().request(m, t.url(path)).bearer_auth(&secret);
-    let send = bearer(Method::POST, "/api/v1/notifications")
+        // Notifications: everyone has an inbox, and only ever sees and changes their own.
+        matrix(
+            &t,
+            &people,
+            Method::GET,
+            "/api/v1/notifications",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/inbox/snapshot",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        )
+        .await;
+        for (i, c) in people.clients.iter().enumerate().skip(2) {
+            let (_, list) = call(&t, c, Method::GET, "/api/v1/notifications", None).await;
+            assert!(
+                list["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|n| n["id"] != note_id),
+                "{} sees Ana's",
+                WHO[i]
+            );
+            let (s, _) = call(
+                &t,
+                c,
+                Method::POST,
+                "/api/v1/notifications/read",
+                Some(json!({"ids": [note_id]})),
+            )
+            .await;
+            assert_eq!(
+                s, 200,
+                "{}: marking only ever touches their own inbox",
+                WHO[i]
+            );
+            let (s, _) = call(
+                &t,
+                c,
+                Method::DELETE,
+                &format!("/api/v1/notifications/{note_id}"),
+                None,
+            )
+            .await;
+            assert_eq!(s, 404, "{}", WHO[i]);
+            let (s, _) = call(
+                &t,
+                c,
+                Method::POST,
+                "/api/inbox/delete",
+                Some(json!({"which": {"Ids": [note_id]}})),
+            )
+            .await;
+            assert_eq!(s, 404, "{}", WHO[i]);
+        }
+        let (_, mine) = call(&t, owner, Method::GET, "/api/v1/notifications", None).await;
+        assert_eq!(mine["items"][0]["id"], note_id);
+        assert!(
+            mine["items"][0]["read_at"].is_null(),
+            "still unread: {mine}"
+        );
+        matrix(
+            &t,
+            &people,
+            Method::DELETE,
+            &format!("/api/v1/notifications/{note_id}"),
+            None,
+            [401, 200, 404, 404, 404, 404],
+        )
+        .await;
+
+        // Sending: mentors to their own students, admins to anyone; never students.
+        let to_ana = json!({"audience": {"type": "user", "id": a}, "kind": "social", "title": "Hi", "message": "Hello"});
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/v1/notifications",
+            Some(to_ana.clone()),
+            [401, 403, 403, 403, 201, 201],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/notifications/send",
+            Some(json!({"notification": to_ana})),
+            [401, 403, 403, 403, 200, 200],
+        )
+        .await;
+        let everyone = json!({"audience": {"type": "everyone"}, "kind": "social", "title": "Hi", "message": "All"});
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/v1/notifications",
+            Some(everyone),
+            [401, 403, 403, 403, 403, 201],
+        )
+        .await;
+        let bad = json!({"audience": {"type": "everyone"}, "kind": "social", "title": "", "message": "x", "link": "https://evil.example"});
+        let (s, body) = call(&t, admin, Method::POST, "/api/v1/notifications", Some(bad)).await;
+        assert_eq!(s, 422, "{body}");
+        let fields: Vec<&str> = body["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["title", "link"]);
+        // Recording activity: for yourself, or as an admin for anyone.
+        let activity =
+            json!({"user_id": a, "kind": "course.completed", "title": "Finished the course"});
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/v1/activities",
+            Some(activity),
+            [401, 201, 403, 403, 403, 201],
+        )
+        .await;
+        // API tokens: admins only.
+        matrix(
+            &t,
+            &people,
+            Method::GET,
+            "/api/v1/admin/tokens",
+            None,
+            [401, 403, 403, 403, 403, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/admin/tokens",
+            None,
+            [401, 403, 403, 403, 403, 200],
+        )
+        .await;
+
+        // Topics: the owner's learning stream for the owner, their mentor and admins; the inbox for the
+        // owner alone; live figures and the admins' feed for admins.
+        let topics: [(String, [bool; 5]); 4] = [
+            (format!("user:{a}"), [true, false, false, true, true]),
+            (format!("inbox:{a}"), [true, false, false, false, false]),
+            ("kpi:system".to_string(), [false, false, false, false, true]),
+            ("role:admin".to_string(), [false, false, false, false, true]),
+        ];
+        for (i, token) in people.tokens.iter().enumerate().skip(1) {
+            let mut c = ws::connect(&t.ws_url(), token.as_deref().unwrap()).await;
+            for (topic, allowed) in &topics {
+                let answer = c.subscribe(topic, None).await;
+                let ok = match answer {
+                    ServerMessage::Subscribed { .. } => true,
+                    ServerMessage::Error {
+                        code: ErrorCode::Forbidden,
+                        ..
+                    } => false,
+                    other => panic!("{}: {topic}: {other:?}", WHO[i]),
+                };
+                assert_eq!(ok, allowed[i - 1], "{} on {topic}", WHO[i]);
+            }
+        }
+        assert_eq!(
+            ws::try_connect(&t.ws_url(), Auth::Bearer("nope"))
+                .await
+                .err(),
+            Some(401)
+        );
+
+        // An API token acts for its admin within its scopes, only on integration routes.
+        let (s, created) = call(
+            &t,
+            admin,
+            Method::POST,
+            "/api/v1/admin/tokens",
+            Some(json!({"name": "LMS", "scopes": ["notifications:write"]})),
+        )
+        .await;
+        assert_eq!(s, 201, "{created}");
+        let secret = created["token"].as_str().unwrap().to_string();
+        assert!(secret.starts_with("sht_"));
+        let bearer = |m: Method, path: &str| t.api().request(m, t.url(path)).bearer_auth(&secret);
+        let send = bearer(Method::POST, "/api/v1/notifications")
         .json(&json!({"audience": {"type": "user", "id": a}, "kind": "reminder", "title": "Sync", "message": "From the LMS"}))
         .send().await.unwrap();
-    assert_eq!(send.status(), 201);
-    let status = |r: reqwest::Response| r.status().as_u16();
-    assert_eq!(status(bearer(Method::GET, &format!("/api/v1/users/{a}/analytics")).send().await.unwrap()), 403, "no analytics:read");
-    assert_eq!(status(bearer(Method::GET, "/api/v1/notifications").send().await.unwrap()), 403, "no notifications:read");
-    assert_eq!(status(bearer(Method::GET, "/api/v1/admin/tokens").send().await.unwrap()), 401, "not an integration route");
-    assert_eq!(status(bearer(Method::POST, "/api/inbox/snapshot").send().await.unwrap()), 401, "server functions ignore tokens");
-    assert_eq!(ws::try_connect(&t.ws_url(), Auth::Bearer(&secret)).await.err(), Some(401));
-    let (_, list) = call(&t, admin, Method::GET, "/api/v1/admin/tokens", None).await;
-    assert!(list[0]["last_used_at"].is_i64(), "{list}");
-    assert!(list.to_string().find(&secret).is_none(), "the secret is never listed");
-    let id = created["summary"]["id"].as_i64().unwrap();
-    assert_eq!(call(&t, admin, Method::DELETE, &format!("/api/v1/admin/tokens/{id}"), None).await.0, 204);
-    assert_eq!(status(bearer(Method::POST, "/api/v1/notifications").json(&json!({})).send().await.unwrap()), 401, "revoked");
-    t.stop().await;
-});
+        assert_eq!(send.status(), 201);
+        let status = |r: reqwest::Response| r.status().as_u16();
+        assert_eq!(
+            status(
+                bearer(Method::GET, &format!("/api/v1/users/{a}/analytics"))
+                    .send()
+                    .await
+                    .unwrap()
+            ),
+            403,
+            "no analytics:read"
+        );
+        assert_eq!(
+            status(
+                bearer(Method::GET, "/api/v1/notifications")
+                    .send()
+                    .await
+                    .unwrap()
+            ),
+            403,
+            "no notifications:read"
+        );
+        assert_eq!(
+            status(
+                bearer(Method::GET, "/api/v1/admin/tokens")
+                    .send()
+                    .await
+                    .unwrap()
+            ),
+            401,
+            "not an integration route"
+        );
+        assert_eq!(
+            status(
+                bearer(Method::POST, "/api/inbox/snapshot")
+                    .send()
+                    .await
+                    .unwrap()
+            ),
+            401,
+            "server functions ignore tokens"
+        );
+        assert_eq!(
+            ws::try_connect(&t.ws_url(), Auth::Bearer(&secret))
+                .await
+                .err(),
+            Some(401)
+        );
+        let (_, list) = call(&t, admin, Method::GET, "/api/v1/admin/tokens", None).await;
+        assert!(list[0]["last_used_at"].is_i64(), "{list}");
+        assert!(
+            list.to_string().find(&secret).is_none(),
+            "the secret is never listed"
+        );
+        let id = created["summary"]["id"].as_i64().unwrap();
+        assert_eq!(
+            call(
+                &t,
+                admin,
+                Method::DELETE,
+                &format!("/api/v1/admin/tokens/{id}"),
+                None
+            )
+            .await
+            .0,
+            204
+        );
+        assert_eq!(
+            status(
+                bearer(Method::POST, "/api/v1/notifications")
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap()
+            ),
+            401,
+            "revoked"
+        );
+        t.stop().await;
+    }
+);

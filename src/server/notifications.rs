@@ -498,7 +498,13 @@ pub async fn mark_read(
             "UPDATE notifications SET read_at = NULL WHERE user_id = $1 AND id = $3 AND read_at IS NOT NULL AND $2 = $2",
         )
     };
-    apply(&mut tx, all, one, user, now, &target).await?;
+    let changed = apply(&mut tx, all, one, user, now, &target).await?;
+    if changed == 0 {
+        // Nothing of the caller's changed (already in that state, or not theirs): no event.
+        let c = counts(&mut tx.conn(), user, now).await?;
+        tx.commit().await?;
+        return Ok(c);
+    }
     let (ids, all) = match target {
         Target::All => (vec![], true),
         Target::Ids(ids) => (ids, false),

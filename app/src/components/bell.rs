@@ -270,7 +270,10 @@ pub fn NotificationBell() -> impl IntoView {
                 }
                 on:click=toggle
             >
-                <span aria-hidden="true">"🔔"</span>
+                <svg aria-hidden="true" viewBox="0 0 24 24" class="h-5 w-5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">
+                    <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9" />
+                    <path d="M10.3 21a1.94 1.94 0 0 0 3.4 0" />
+                </svg>
                 <span
                     data-testid="bell-count"
                     class="absolute -right-1 -top-1 min-w-[1.25rem] rounded-full bg-red-600 px-1 text-center text-xs font-bold leading-5 text-white"
@@ -359,7 +362,7 @@ fn BellItem(n: Notification, close: Callback<()>, navigate: Callback<String>) ->
                 </button>
                 <div class="flex shrink-0 flex-col gap-1 text-xs">
                     <button type="button" class="link"
-                        on:click=move |_| run(api::mark_read(Which::Ids(vec![id]), !unread))>
+                        on:click=move |_| run(api::mark_read(Which::Ids(vec![id]), unread))>
                         {if unread { "Mark read" } else { "Mark unread" }}
                     </button>
                     <button type="button" class="link text-red-700 dark:text-red-400" aria-label="Delete notification"

@@ -76,6 +76,9 @@ pub fn BarChart(
                     }).collect_view()
                 }}
                 <line x1="0" x2=WIDTH y1=HEIGHT y2=HEIGHT stroke="currentColor" stroke-opacity="0.3" />
+                <text x="2" y="10" class="fill-slate-500 text-[10px] dark:fill-slate-400" aria-hidden="true">
+                    {move || format_minutes(totals.get().iter().map(|p| p.minutes).max().unwrap_or(0).max(60))}
+                </text>
             </svg>
             <table class="sr-only">
                 <caption>{title}</caption>
