@@ -240,6 +240,82 @@ both_backends!(
             (1, 1),
             "nothing deleted by others"
         );
+        // The learning page's server functions: students change their own log only.
+        let form = |c: &Client, path: &str, fields: &[(&str, &str)]| {
+            let req = c
+                .post(t.url(path))
+                .header("accept", "application/json")
+                .form(fields);
+            async move { req.send().await.unwrap().status().as_u16() }
+        };
+        let mut got = Vec::new();
+        for c in &people.clients {
+            got.push(
+                form(
+                    c,
+                    "/api/learning/sessions/save",
+                    &[
+                        ("day", &today),
+                        ("hours", "1"),
+                        ("minutes", "0"),
+                        ("topic", "Go"),
+                    ],
+                )
+                .await,
+            );
+        }
+        assert_eq!(
+            got,
+            [401, 200, 200, 403, 403, 403],
+            "learning/sessions/save"
+        );
+        let mut got = Vec::new();
+        let sid = session_id.to_string();
+        for c in &people.clients {
+            got.push(
+                form(
+                    c,
+                    "/api/learning/sessions/save",
+                    &[
+                        ("id", &sid),
+                        ("day", &today),
+                        ("hours", "0"),
+                        ("minutes", "1"),
+                        ("topic", "Taken"),
+                    ],
+                )
+                .await,
+            );
+        }
+        assert_eq!(
+            got,
+            [401, 200, 404, 403, 403, 403],
+            "learning/sessions/save of Ana's session"
+        );
+        let mut got = Vec::new();
+        for c in &people.clients {
+            got.push(form(c, "/api/learning/skills/add", &[("name", "Go")]).await);
+        }
+        assert_eq!(got, [401, 200, 200, 403, 403, 403], "learning/skills/add");
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/learning/goals/complete",
+            Some(json!({"id": goal_id, "completed": false})),
+            [401, 200, 404, 403, 403, 403],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/activity/mark",
+            Some(json!({"ids": [], "all": true, "read": true})),
+            [401, 200, 200, 200, 200, 200],
+        )
+        .await;
+
         // Mentors' and admins' own views.
         matrix(
             &t,
@@ -356,6 +432,54 @@ both_backends!(
         )
         .await;
 
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/inbox/seen",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/inbox/read",
+            Some(json!({"which": "All", "read": true})),
+            [401, 200, 200, 200, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/inbox/page",
+            Some(json!({"filter": {}})),
+            [401, 200, 200, 200, 200, 200],
+        )
+        .await;
+        let prefs = json!({"preferences": {"muted": ["social"], "sound": false, "desktop": false}});
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/inbox/preferences",
+            Some(prefs),
+            [401, 200, 200, 200, 200, 200],
+        )
+        .await;
+        let unmute = json!({"preferences": {"muted": [], "sound": false, "desktop": false}});
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/inbox/preferences",
+            Some(unmute),
+            [401, 200, 200, 200, 200, 200],
+        )
+        .await;
+
         // Sending: mentors to their own students, admins to anyone; never students.
         let to_ana = json!({"audience": {"type": "user", "id": a}, "kind": "social", "title": "Hi", "message": "Hello"});
         matrix(
@@ -425,6 +549,34 @@ both_backends!(
             "/api/admin/tokens",
             None,
             [401, 403, 403, 403, 403, 200],
+        )
+        .await;
+
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/admin/tokens/create",
+            Some(json!({"name": "x", "scopes": ["analytics:read"]})),
+            [401, 403, 403, 403, 403, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/admin/tokens/revoke",
+            Some(json!({"id": 999_999})),
+            [401, 403, 403, 403, 403, 404],
+        )
+        .await;
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/notifications/cohorts",
+            None,
+            [401, 403, 403, 200, 200, 200],
         )
         .await;
 

@@ -144,10 +144,17 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                                 <Tile label="Goals done" testid="kpi-goals" value=field(|a| format!("{} / {}", a.goals_completed, a.goals_set)) />
                                 <Tile label="Skills" testid="kpi-skills" value=field(|a| a.skills.to_string()) />
                             </dl>
-                            <div class="card">
-                                <h3 class="card-title">"Weekly hours, last 12 weeks"</h3>
-                                <BarChart id="weekly-chart" title="Minutes learned per week, last 12 weeks"
-                                    totals=Signal::derive(move || a().map(|a| a.weekly).unwrap_or_default()) />
+                            <div class="grid gap-4 lg:grid-cols-2">
+                                <div class="card">
+                                    <h3 class="card-title">"Weekly, last 12 weeks"</h3>
+                                    <BarChart id="weekly-chart" title="Time learned per week, last 12 weeks"
+                                        totals=Signal::derive(move || a().map(|a| a.weekly).unwrap_or_default()) />
+                                </div>
+                                <div class="card">
+                                    <h3 class="card-title">"Monthly, last 12 months"</h3>
+                                    <BarChart id="monthly-chart" title="Time learned per month, last 12 months"
+                                        totals=Signal::derive(move || a().map(|a| a.monthly).unwrap_or_default()) />
+                                </div>
                             </div>
                             <div class="card">
                                 <div class="flex items-baseline justify-between">
