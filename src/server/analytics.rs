@@ -123,7 +123,9 @@ pub async fn compute(
     now: Millis,
 ) -> Result<Analytics, AppError> {
     let today = local_day(time_zone, now);
-    let (rows, goals, skills): (Vec<(String, i64, i64)>, (i64, i64), i64) = with_conn!(conn, c => {
+    // (day, minutes, sessions) per day; (set, completed) goals; skills.
+    type Counts = (Vec<(String, i64, i64)>, (i64, i64), i64);
+    let (rows, goals, skills): Counts = with_conn!(conn, c => {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT day, CAST(SUM(minutes) AS BIGINT), COUNT(*) FROM learning_sessions \
              WHERE user_id = $1 GROUP BY day ORDER BY day")

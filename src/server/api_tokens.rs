@@ -155,7 +155,9 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Caller, AppError> {
     if !token.starts_with(PREFIX) || token.len() > 100 {
         return Err(AppError::Unauthenticated);
     }
-    let row: Option<(i64, i64, String, Option<i64>, Option<i64>)> = with_db!(db, pool => sqlx::query_as(
+    // id, owner, scopes, last used, revoked
+    type TokenRow = (i64, i64, String, Option<i64>, Option<i64>);
+    let row: Option<TokenRow> = with_db!(db, pool => sqlx::query_as(
         "SELECT id, owner_id, scopes, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1")
         .bind(hash(token)).fetch_optional(pool).await)
     .map_err(internal)?;

@@ -118,7 +118,7 @@ pub fn ActivityPage() -> impl IntoView {
         items.update(|list| {
             let list = list.get_or_insert_with(Vec::new);
             new.retain(|a| !list.iter().any(|x| x.id == a.id));
-            new.extend(list.drain(..));
+            new.append(list);
             *list = new;
         });
         browser::scroll_to_top();
