@@ -122,6 +122,39 @@ pub fn local_path(raw: &str) -> Option<String> {
     ok.then(|| raw.to_string())
 }
 
+/// Free text for a field: trimmed, not empty, at most `max` characters, no control characters other
+/// than line breaks.
+pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        Err(FieldError::new(field, "This cannot be empty."))
+    } else if value.chars().count() > max {
+        Err(FieldError::new(
+            field,
+            format!("Keep it under {max} characters."),
+        ))
+    } else if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        Err(FieldError::new(field, "Remove the control characters."))
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+/// Like [`text`], for a field that may be left empty (`None`).
+pub fn optional_text(
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, max).map(Some),
+    }
+}
+
 /// Collects field errors; `Ok(())` when there are none.
 pub fn collect(errors: impl IntoIterator<Item = Option<FieldError>>) -> Result<(), AppError> {
     let fields: Vec<FieldError> = errors.into_iter().flatten().collect();
@@ -199,6 +232,16 @@ mod tests {
         assert!(time_zone_shape("Etc/GMT+3").is_ok());
         assert!(time_zone_shape("<script>").is_err());
         assert!(time_zone_shape("").is_err());
+    }
+
+    #[test]
+    fn text_is_trimmed_bounded_and_printable() {
+        assert_eq!(text("title", "  Hi  ", 10).unwrap(), "Hi");
+        assert!(text("title", "   ", 10).is_err());
+        assert!(text("title", "elevenchars", 10).is_err());
+        assert!(text("title", "bell\u{7}", 10).is_err());
+        assert_eq!(text("note", "two\nlines", 20).unwrap(), "two\nlines");
+        assert_eq!(optional_text("note", Some("  "), 5).unwrap(), None);
     }
 
     #[test]

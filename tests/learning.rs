@@ -575,6 +575,28 @@ both_backends!(
         assert_eq!(last[0].event, "notifications.expired");
         assert_eq!(last[0].data["counts"]["total"], 1);
 
+        // Mentors have an hourly limit on sends (admins do not).
+        let mut limited = None;
+        for n in 0..notifications::MENTOR_SENDS_PER_HOUR + 1 {
+            let mut one = note(Audience::MyStudents, Kind::Social, None);
+            one.title = format!("Note {n}");
+            // Sends in the same millisecond are one batch: keep them apart.
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            if let Err(e) = notifications::send(db, &hub, &maya, &one).await {
+                limited = Some((n, e));
+                break;
+            }
+        }
+        let (n, e) = limited.expect("the limit is reached");
+        assert!(
+            n >= notifications::MENTOR_SENDS_PER_HOUR - 1,
+            "limited after {n}"
+        );
+        assert!(
+            matches!(e, AppError::RateLimited { retry_after_secs, .. } if retry_after_secs > 0),
+            "{e:?}"
+        );
+
         // A token acts within its scopes only.
         let mut token = root.clone();
         token.scopes = Some(vec![ApiScope::NotificationsWrite]);

@@ -11,7 +11,7 @@ use crate::feed::{self, Activity, FeedFilter, FeedPage, NewActivity};
 use crate::model::{Millis, Role, User, UserId};
 use crate::protocol::Topic;
 use crate::server_events::ACTIVITY_CREATED;
-use crate::{with_conn, with_db, with_tx, AppError, FieldError};
+use crate::{with_conn, with_db, with_tx, AppError};
 
 /// What to record: the kind, what it is about, a title and optional details.
 pub struct Record<'a> {
@@ -83,20 +83,6 @@ pub async fn record_sign_in(db: &Db, hub: &super::realtime::Hub, user: &User) {
     }
 }
 
-fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() {
-        Err(FieldError::new(field, "This cannot be empty."))
-    } else if value.chars().count() > max {
-        Err(FieldError::new(
-            field,
-            format!("Keep it under {max} characters."),
-        ))
-    } else {
-        Ok(value.to_string())
-    }
-}
-
 /// Records an activity for a user through the API: admins (or an admin's token with the
 /// `activities:write` scope) for anyone, and users for themselves.
 pub async fn record_for(
@@ -110,15 +96,10 @@ pub async fn record_for(
         return Err(AppError::Forbidden);
     }
     let kind = feed::kind(&input.kind);
-    let title = text("title", &input.title, feed::TITLE_MAX);
-    let details = match input.details.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(d) => text("details", d, feed::DETAILS_MAX).map(Some),
-    };
-    let subject = match input.subject.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => text("subject", s, 80).map(Some),
-    };
+    let title = crate::validate::text("title", &input.title, feed::TITLE_MAX);
+    let details =
+        crate::validate::optional_text("details", input.details.as_deref(), feed::DETAILS_MAX);
+    let subject = crate::validate::optional_text("subject", input.subject.as_deref(), 80);
     crate::validate::collect([
         kind.as_ref().err().cloned(),
         title.as_ref().err().cloned(),

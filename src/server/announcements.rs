@@ -7,25 +7,11 @@ use super::realtime::StoredEvent;
 use super::realtime::{log, Hub};
 use crate::model::{Announcement, AnnouncementsSnapshot, Role, User};
 use crate::protocol::{Position, Topic};
-use crate::{with_db, with_tx, AppError, FieldError};
+use crate::{with_db, with_tx, AppError};
 
 pub const EVENT: &str = crate::server_events::ANNOUNCEMENT_CREATED;
 pub const TITLE_MAX: usize = 120;
 pub const BODY_MAX: usize = 2000;
-
-fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
-    let value = raw.trim().to_string();
-    if value.is_empty() {
-        Err(FieldError::new(field, "This cannot be empty."))
-    } else if value.chars().count() > max {
-        Err(FieldError::new(
-            field,
-            format!("Keep it under {max} characters."),
-        ))
-    } else {
-        Ok(value)
-    }
-}
 
 pub async fn post(
     db: &Db,
@@ -51,8 +37,8 @@ pub async fn store(
     body: &str,
 ) -> Result<(Announcement, StoredEvent), AppError> {
     let (title, body) = (
-        text("title", title, TITLE_MAX),
-        text("body", body, BODY_MAX),
+        crate::validate::text("title", title, TITLE_MAX),
+        crate::validate::text("body", body, BODY_MAX),
     );
     crate::validate::collect([title.as_ref().err().cloned(), body.as_ref().err().cloned()])?;
     let (title, body) = (title.unwrap(), body.unwrap());

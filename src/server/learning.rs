@@ -35,27 +35,6 @@ fn student(caller: &Caller) -> Result<&User, AppError> {
     }
 }
 
-fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() {
-        Err(FieldError::new(field, "This cannot be empty."))
-    } else if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n') {
-        Err(FieldError::new(
-            field,
-            format!("Use up to {max} printable characters."),
-        ))
-    } else {
-        Ok(value.to_string())
-    }
-}
-
-fn optional(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => text(field, v, max).map(Some),
-    }
-}
-
 /// A session's day: a real date, not in the future (in the student's zone) and not absurdly old.
 fn session_day(raw: &str, user: &User, now: Millis) -> Result<String, FieldError> {
     let today = local_day(&user.time_zone, now);
@@ -84,8 +63,8 @@ fn validate_session(
             "Enter between 1 minute and 24 hours.",
         ))
     };
-    let topic = text("topic", &input.topic, model::TOPIC_MAX);
-    let note = optional("note", input.note.as_deref(), model::NOTE_MAX);
+    let topic = crate::validate::text("topic", &input.topic, model::TOPIC_MAX);
+    let note = crate::validate::optional_text("note", input.note.as_deref(), model::NOTE_MAX);
     crate::validate::collect([
         day.as_ref().err().cloned(),
         minutes.as_ref().err().cloned(),
@@ -388,7 +367,7 @@ pub async fn set_goal_at(
     now: Millis,
 ) -> Result<Goal, AppError> {
     let user = student(caller)?;
-    let title = text("title", &input.title, model::GOAL_TITLE_MAX);
+    let title = crate::validate::text("title", &input.title, model::GOAL_TITLE_MAX);
     let target = match input.target_day.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(raw) => parse_day(raw)
@@ -537,7 +516,7 @@ pub async fn add_skill_at(
     now: Millis,
 ) -> Result<Skill, AppError> {
     let user = student(caller)?;
-    let name = text("name", name, model::SKILL_NAME_MAX)
+    let name = crate::validate::text("name", name, model::SKILL_NAME_MAX)
         .map_err(|e| AppError::Validation { fields: vec![e] })?;
     let mut tx = db.begin().await?;
     let (id, created_at): (i64, i64) = with_tx!(&mut tx, c => sqlx::query_as(

@@ -163,24 +163,10 @@ pub async fn deliver(
     Ok(Some((notification, event)))
 }
 
-fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() {
-        Err(FieldError::new(field, "This cannot be empty."))
-    } else if value.chars().count() > max {
-        Err(FieldError::new(
-            field,
-            format!("Keep it under {max} characters."),
-        ))
-    } else {
-        Ok(value.to_string())
-    }
-}
-
 /// Validates a send request into the item to deliver.
 fn item_from(input: &NewNotification, sender: UserId, now: Millis) -> Result<Item, AppError> {
-    let title = text("title", &input.title, notify::TITLE_MAX);
-    let message = text("message", &input.message, notify::MESSAGE_MAX);
+    let title = crate::validate::text("title", &input.title, notify::TITLE_MAX);
+    let message = crate::validate::text("message", &input.message, notify::MESSAGE_MAX);
     let link = notify::link(input.link.as_deref());
     let ttl = match input.ttl_secs {
         Some(s) if !(1..=notify::TTL_MAX_SECS).contains(&s) => Err(FieldError::new(
@@ -294,6 +280,9 @@ pub async fn send(
     let now = super::now_ms();
     let item = item_from(input, caller.user.id, now)?;
     let ids = recipients(db, caller, input).await?;
+    if !caller.is(Role::Admin) {
+        limit_sends(db, caller.user.id, now).await?;
+    }
     let mut tx = db.begin().await?;
     let mut events = Vec::with_capacity(ids.len());
     for id in &ids {
@@ -306,6 +295,30 @@ pub async fn send(
     Ok(SendReport {
         recipients: ids.len(),
         delivered: events.len(),
+    })
+}
+
+/// How many sends a mentor may make in an hour (each send is one batch, whatever its audience).
+pub const MENTOR_SENDS_PER_HOUR: i64 = 20;
+
+/// Refuses a mentor's send past the hourly limit. A batch is recognised by its sender and time.
+async fn limit_sends(db: &Db, sender: UserId, now: Millis) -> Result<(), AppError> {
+    let since = now - 3_600_000;
+    let (sends, oldest): (i64, Option<i64>) = with_db!(db, pool => sqlx::query_as(
+        "SELECT COUNT(DISTINCT created_at), MIN(created_at) FROM notifications \
+         WHERE sender_id = $1 AND created_at > $2 AND dedupe_key IS NULL")
+        .bind(sender).bind(since).fetch_one(pool).await)
+    .map_err(internal)?;
+    if sends < MENTOR_SENDS_PER_HOUR {
+        return Ok(());
+    }
+    let retry = oldest.map_or(3600, |o| ((o - since) / 1000).max(1)) as u64;
+    Err(AppError::RateLimited {
+        message: format!(
+            "You can send {MENTOR_SENDS_PER_HOUR} notifications an hour. Try again in {} minutes.",
+            retry.div_ceil(60)
+        ),
+        retry_after_secs: retry,
     })
 }
 
