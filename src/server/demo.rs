@@ -223,7 +223,7 @@ async fn seed_history(db: &Db, students: &[User], now: Millis) -> Result<(), App
                 i,
                 Step::Session(SessionInput {
                     day,
-                    minutes: 20 + ((i as i64 * 13 + back * 5) % 7) * 15,
+                    minutes: 15 + ((i as i64 * 13 + back * back * 3 + i as i64 * back) % 9) * 10,
                     topic: TOPICS[(i + back as usize) % TOPICS.len()].to_string(),
                     note: (back % 6 == 0).then(|| "Worked through the exercises.".to_string()),
                 }),
