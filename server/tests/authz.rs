@@ -297,6 +297,31 @@ both_backends!(
             got.push(form(c, "/api/learning/skills/add", &[("name", "Go")]).await);
         }
         assert_eq!(got, [401, 200, 200, 403, 403, 403], "learning/skills/add");
+        let goal_edit = json!({"title": "Ship it well", "target_day": null});
+        matrix(
+            &t,
+            &people,
+            Method::PUT,
+            &format!("/api/v1/learning/goals/{goal_id}"),
+            Some(goal_edit),
+            [401, 200, 404, 403, 403, 403],
+        )
+        .await;
+        let mut got = Vec::new();
+        let gid = goal_id.to_string();
+        for c in &people.clients {
+            got.push(
+                form(
+                    c,
+                    "/api/learning/goals/edit",
+                    &[("id", &gid), ("title", "Renamed")],
+                )
+                .await,
+            );
+        }
+        assert_eq!(got, [401, 200, 404, 403, 403, 403], "learning/goals/edit");
+        let (_, snap) = call(&t, owner, Method::GET, "/api/v1/learning", None).await;
+        assert_eq!(snap["goals"][0]["title"], "Renamed");
         matrix(
             &t,
             &people,

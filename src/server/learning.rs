@@ -359,14 +359,7 @@ pub async fn set_goal(
     set_goal_at(db, hub, caller, input, super::now_ms()).await
 }
 
-pub async fn set_goal_at(
-    db: &Db,
-    hub: &Hub,
-    caller: &Caller,
-    input: &GoalInput,
-    now: Millis,
-) -> Result<Goal, AppError> {
-    let user = student(caller)?;
+fn validate_goal(input: &GoalInput) -> Result<(String, Option<String>), AppError> {
     let title = crate::validate::text("title", &input.title, model::GOAL_TITLE_MAX);
     let target = match input.target_day.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
@@ -378,7 +371,52 @@ pub async fn set_goal_at(
         title.as_ref().err().cloned(),
         target.as_ref().err().cloned(),
     ])?;
-    let (title, target) = (title.unwrap(), target.unwrap());
+    Ok((title.unwrap(), target.unwrap()))
+}
+
+/// Changes a goal's title and target date (completion has its own call).
+pub async fn update_goal(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    id: i64,
+    input: &GoalInput,
+) -> Result<Goal, AppError> {
+    let user = student(caller)?;
+    let (title, target) = validate_goal(input)?;
+    let now = super::now_ms();
+    let mut tx = db.begin().await?;
+    let sql = format!(
+        "UPDATE goals SET title = $3, target_day = $4 WHERE id = $1 AND user_id = $2 RETURNING {GOAL_COLUMNS}"
+    );
+    let goal: Goal = with_tx!(&mut tx, c => sqlx::query_as::<_, GoalRow>(&sql)
+        .bind(id).bind(user.id).bind(&title).bind(&target)
+        .fetch_optional(&mut *c).await.map_err(internal)?)
+    .ok_or_else(|| AppError::not_found("That goal"))?
+    .into();
+    let mut out = Outbox::default();
+    changed(
+        &mut tx,
+        &mut out,
+        user,
+        LearningChange::GoalSaved { goal: goal.clone() },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    out.publish(hub);
+    Ok(goal)
+}
+
+pub async fn set_goal_at(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    input: &GoalInput,
+    now: Millis,
+) -> Result<Goal, AppError> {
+    let user = student(caller)?;
+    let (title, target) = validate_goal(input)?;
     let mut tx = db.begin().await?;
     let sql = format!(
         "INSERT INTO goals (user_id, title, target_day, created_at) VALUES ($1, $2, $3, $4) RETURNING {GOAL_COLUMNS}"

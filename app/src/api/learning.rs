@@ -190,6 +190,29 @@ pub async fn set_goal(title: String, target_day: Option<String>) -> Result<Goal,
     )
 }
 
+#[server(endpoint = "learning/goals/edit")]
+pub async fn edit_goal(
+    id: i64,
+    title: String,
+    target_day: Option<String>,
+) -> Result<Goal, AppError> {
+    with_status(
+        async move {
+            use studyhall::learning::GoalInput;
+            let services = services()?;
+            studyhall::server::learning::update_goal(
+                services.accounts.db(),
+                &services.hub,
+                &caller()?,
+                id,
+                &GoalInput { title, target_day },
+            )
+            .await
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "learning/goals/complete", input = Json)]
 pub async fn complete_goal(id: i64, completed: bool) -> Result<Goal, AppError> {
     with_status(

@@ -278,24 +278,73 @@ fn Goals(goals: Signal<Vec<Goal>>) -> impl IntoView {
             </ActionForm>
             <FormAlert error=error />
             <ul class="mt-3 divide-y divide-slate-200 dark:divide-slate-800" data-testid="goals">
-                {move || goals.get().into_iter().map(|g| {
-                    let done = g.completed_at.is_some();
-                    let gid = g.id;
-                    let toggled = g.clone();
-                    view! {
-                        <li class="flex items-center gap-2 py-2" data-testid="goal-row">
-                            <input type="checkbox" id=format!("goal-{gid}") prop:checked=done on:change=move |_| toggle(toggled.clone()) />
-                            <label for=format!("goal-{gid}") class=if done { "flex-1 text-slate-500 line-through" } else { "flex-1" }>
-                                {g.title.clone()}
-                                {g.target_day.clone().map(|d| view! { <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">"by " {d}</span> })}
-                            </label>
-                            <button type="button" class="link text-sm text-red-700 dark:text-red-400" aria-label=format!("Delete goal {}", g.title)
-                                on:click=move |_| remove(LearningItem::Goal(gid), error)>"Delete"</button>
-                        </li>
-                    }
-                }).collect_view()}
+                {move || goals.get().into_iter().map(|g| view! { <GoalRow g toggle error /> }).collect_view()}
             </ul>
         </section>
+    }
+}
+
+#[component]
+fn GoalRow(
+    g: Goal,
+    toggle: impl Fn(Goal) + Copy + Send + Sync + 'static,
+    error: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let done = g.completed_at.is_some();
+    let gid = g.id;
+    let shown = g.clone();
+    view! {
+        <li class="py-2" data-testid="goal-row">
+            <Show when=move || editing.get() fallback=move || {
+                let g = shown.clone();
+                let toggled = g.clone();
+                view! {
+                    <div class="flex items-center gap-2">
+                        <input type="checkbox" id=format!("goal-{gid}") prop:checked=done on:change=move |_| toggle(toggled.clone()) />
+                        <label for=format!("goal-{gid}") class=if done { "flex-1 text-slate-500 line-through" } else { "flex-1" }>
+                            {g.title.clone()}
+                            {g.target_day.clone().map(|d| view! { <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">"by " {d}</span> })}
+                        </label>
+                        <button type="button" class="link text-sm" aria-label=format!("Edit goal {}", g.title)
+                            on:click=move |_| editing.set(true)>"Edit"</button>
+                        <button type="button" class="link text-sm text-red-700 dark:text-red-400" aria-label=format!("Delete goal {}", g.title)
+                            on:click=move |_| remove(LearningItem::Goal(gid), error)>"Delete"</button>
+                    </div>
+                }
+            }>
+                <GoalEdit g=g.clone() editing />
+            </Show>
+        </li>
+    }
+}
+
+#[component]
+fn GoalEdit(g: Goal, editing: RwSignal<bool>) -> impl IntoView {
+    let action = ServerAction::<api::EditGoal>::new();
+    let server_error = move || action.value().get().and_then(Result::err);
+    let none = RwSignal::new(None);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            editing.set(false);
+        }
+    });
+    let gid = g.id;
+    view! {
+        <ActionForm action=action attr:class="space-y-2" attr:novalidate="true">
+            <input type="hidden" name="id" value=gid />
+            <label class="block text-sm font-medium" for=format!("goal-{gid}-title")>"Goal"</label>
+            <input class="input" id=format!("goal-{gid}-title") name="title" value=g.title maxlength="120" />
+            <p class="text-sm text-red-700 dark:text-red-400" role="alert">{field_error(server_error, none, "title")}</p>
+            <label class="block text-sm font-medium" for=format!("goal-{gid}-target")>"Target date"</label>
+            <input class="input" type="date" id=format!("goal-{gid}-target") name="target_day" value=g.target_day.unwrap_or_default() />
+            <p class="text-sm text-red-700 dark:text-red-400" role="alert">{field_error(server_error, none, "target_day")}</p>
+            <FormAlert error=Signal::derive(server_error) />
+            <div class="flex gap-2">
+                <button type="submit" class="button-primary" disabled=move || action.pending().get()>"Save"</button>
+                <button type="button" class="button-secondary" on:click=move |_| editing.set(false)>"Cancel"</button>
+            </div>
+        </ActionForm>
     }
 }
 

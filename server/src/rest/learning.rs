@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
             put(update_session).delete(delete_session),
         )
         .route("/learning/goals", post(set_goal))
-        .route("/learning/goals/{id}", axum::routing::delete(delete_goal))
+        .route("/learning/goals/{id}", put(update_goal).delete(delete_goal))
         .route("/learning/goals/{id}/completed", put(complete_goal))
         .route("/learning/skills", post(add_skill))
         .route("/learning/skills/{id}", axum::routing::delete(delete_skill))
@@ -84,6 +84,18 @@ async fn set_goal(
     let s = &state.services;
     let goal = learning::set_goal(s.accounts.db(), &s.hub, &caller, &body).await?;
     Ok((StatusCode::CREATED, Json(goal)))
+}
+
+async fn update_goal(
+    State(state): State<AppState>,
+    AuthCaller(caller): AuthCaller,
+    Path(id): Path<i64>,
+    Json(body): Json<GoalInput>,
+) -> ApiResult<Json<Goal>> {
+    let s = &state.services;
+    Ok(Json(
+        learning::update_goal(s.accounts.db(), &s.hub, &caller, id, &body).await?,
+    ))
 }
 
 #[derive(Deserialize)]
