@@ -223,6 +223,38 @@ both_backends!(
             .unwrap()
             .0;
         assert_eq!((a.goals_set, a.goals_completed), (1, 1));
+
+        // Clearing the inbox does not bring the milestones back.
+        notifications::delete(db, &hub, &ana, Target::All)
+            .await
+            .unwrap();
+        learning::log_session(db, &hub, &ana, &session(days_ago("UTC", 0), 5, "Rust"))
+            .await
+            .unwrap();
+        let after = notifications::list(db, &ana, &NotificationFilter::default())
+            .await
+            .unwrap();
+        assert!(
+            after.items.is_empty(),
+            "milestones come once: {:?}",
+            after.items
+        );
+        // The app's own activity kinds cannot be forged through the API.
+        let forged = activity::record_for(
+            db,
+            &hub,
+            &ana,
+            &studyhall::feed::NewActivity {
+                user_id: ana.user.id,
+                kind: "goal_completed".into(),
+                title: "Completed everything".into(),
+                details: None,
+                subject: None,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(forged.field_message("kind").is_some(), "{forged:?}");
     }
 );
 
@@ -597,6 +629,18 @@ both_backends!(
             "{e:?}"
         );
 
+        let mut reader = ana.clone();
+        reader.scopes = Some(vec![ApiScope::NotificationsRead]);
+        assert!(
+            notifications::list(db, &reader, &NotificationFilter::default())
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            notifications::delete(db, &hub, &reader, Target::All).await,
+            Err(AppError::Forbidden),
+            "a read token never deletes"
+        );
         // A token acts within its scopes only.
         let mut token = root.clone();
         token.scopes = Some(vec![ApiScope::NotificationsWrite]);

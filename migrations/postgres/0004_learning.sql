@@ -68,7 +68,6 @@ CREATE TABLE notifications (
     message     TEXT    NOT NULL,
     link        TEXT,
     sender_id   BIGINT REFERENCES users (id) ON DELETE SET NULL,
-    dedupe_key  TEXT,
     created_at  BIGINT NOT NULL,
     expires_at  BIGINT,
     seen_at     BIGINT,
@@ -77,7 +76,21 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_user_idx ON notifications (user_id, id);
 CREATE INDEX notifications_expires_idx ON notifications (expires_at);
 CREATE INDEX notifications_created_idx ON notifications (created_at);
-CREATE UNIQUE INDEX notifications_dedupe_key ON notifications (user_id, dedupe_key);
+
+-- Rule notifications (milestones, goal completions) are delivered once per user and key, even if the
+-- user deletes the notification later.
+CREATE TABLE notification_keys (
+    user_id  BIGINT  NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    key      TEXT    NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+
+-- One row per send by a mentor or admin (not purged with the notifications), for the send limit.
+CREATE TABLE notification_sends (
+    sender_id  BIGINT  NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    sent_at    BIGINT  NOT NULL
+);
+CREATE INDEX notification_sends_idx ON notification_sends (sender_id, sent_at);
 
 CREATE TABLE notification_preferences (
     user_id      BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,

@@ -378,7 +378,10 @@ both_backends!(bearer_tokens_and_api_validation, |db: TestDb| async move {
         garbage.json::<Value>().await.unwrap()["code"],
         "bad_request"
     );
-    let huge = api
+    // Its own client: the server may close the connection after refusing the body, and a pooled
+    // connection reused by the next request would then fail.
+    let huge = t
+        .api()
         .post(t.url("/api/v1/auth/token"))
         .header("content-type", "application/json")
         .body(format!(

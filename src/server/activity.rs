@@ -95,7 +95,17 @@ pub async fn record_for(
     if !caller.is(Role::Admin) && caller.user.id != input.user_id {
         return Err(AppError::Forbidden);
     }
-    let kind = feed::kind(&input.kind);
+    // The app's own kinds are recorded by the app only, so the feed cannot be forged through the API.
+    let kind = feed::kind(&input.kind).and_then(|k| {
+        if feed::kinds::ALL.contains(&k.as_str()) {
+            Err(crate::FieldError::new(
+                "kind",
+                "Studyhall records this kind itself; use your own, such as course.completed.",
+            ))
+        } else {
+            Ok(k)
+        }
+    });
     let title = crate::validate::text("title", &input.title, feed::TITLE_MAX);
     let details =
         crate::validate::optional_text("details", input.details.as_deref(), feed::DETAILS_MAX);

@@ -208,6 +208,7 @@ pub async fn log_session_at(
     let user = student(caller)?;
     let input = validate_session(input, user, now)?;
     let mut tx = db.begin().await?;
+    log::lock(&mut tx, Topic::User(user.id), now).await?;
     let sql = format!(
         "INSERT INTO learning_sessions (user_id, day, minutes, topic, note, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {SESSION_COLUMNS}"
@@ -261,6 +262,7 @@ pub async fn update_session(
     let now = super::now_ms();
     let input = validate_session(input, user, now)?;
     let mut tx = db.begin().await?;
+    log::lock(&mut tx, Topic::User(user.id), now).await?;
     let sql = format!(
         "UPDATE learning_sessions SET day = $3, minutes = $4, topic = $5, note = $6, updated_at = $7 \
          WHERE id = $1 AND user_id = $2 RETURNING {SESSION_COLUMNS}"
@@ -299,6 +301,7 @@ async fn delete_owned(
 ) -> Result<(), AppError> {
     let now = super::now_ms();
     let mut tx = db.begin().await?;
+    log::lock(&mut tx, Topic::User(user.id), now).await?;
     let deleted = with_tx!(&mut tx, c => sqlx::query(sql).bind(id).bind(user.id)
         .execute(&mut *c).await.map_err(internal)?.rows_affected());
     if deleted == 0 {
@@ -386,6 +389,7 @@ pub async fn update_goal(
     let (title, target) = validate_goal(input)?;
     let now = super::now_ms();
     let mut tx = db.begin().await?;
+    log::lock(&mut tx, Topic::User(user.id), now).await?;
     let sql = format!(
         "UPDATE goals SET title = $3, target_day = $4 WHERE id = $1 AND user_id = $2 RETURNING {GOAL_COLUMNS}"
     );
@@ -418,6 +422,7 @@ pub async fn set_goal_at(
     let user = student(caller)?;
     let (title, target) = validate_goal(input)?;
     let mut tx = db.begin().await?;
+    log::lock(&mut tx, Topic::User(user.id), now).await?;
     let sql = format!(
         "INSERT INTO goals (user_id, title, target_day, created_at) VALUES ($1, $2, $3, $4) RETURNING {GOAL_COLUMNS}"
     );
@@ -475,6 +480,7 @@ pub async fn complete_goal_at(
     let user = student(caller)?;
     let mentors = users::mentors_of(db, user.id).await?;
     let mut tx = db.begin().await?;
+    log::lock(&mut tx, Topic::User(user.id), now).await?;
     let sql = format!(
         "UPDATE goals SET completed_at = CASE WHEN $3 THEN COALESCE(completed_at, $4) ELSE NULL END \
          WHERE id = $1 AND user_id = $2 RETURNING {GOAL_COLUMNS}"
@@ -557,6 +563,7 @@ pub async fn add_skill_at(
     let name = crate::validate::text("name", name, model::SKILL_NAME_MAX)
         .map_err(|e| AppError::Validation { fields: vec![e] })?;
     let mut tx = db.begin().await?;
+    log::lock(&mut tx, Topic::User(user.id), now).await?;
     let (id, created_at): (i64, i64) = with_tx!(&mut tx, c => sqlx::query_as(
         "INSERT INTO skills (user_id, name, created_at) VALUES ($1, $2, $3) RETURNING id, created_at")
         .bind(user.id).bind(&name).bind(now)

@@ -136,12 +136,20 @@ pub async fn deliver(
     if prefs.muted.contains(&item.kind) {
         return Ok(None);
     }
+    log::lock(tx, Topic::Inbox(user), now).await?;
+    if let Some(key) = &item.dedupe_key {
+        let fresh: Option<i64> = with_tx!(&mut *tx, c => sqlx::query_scalar(
+            "INSERT INTO notification_keys (user_id, key) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING user_id")
+            .bind(user).bind(key).fetch_optional(&mut *c).await.map_err(internal)?);
+        if fresh.is_none() {
+            return Ok(None);
+        }
+    }
     let id: Option<i64> = with_tx!(&mut *tx, c => sqlx::query_scalar(
-        "INSERT INTO notifications (user_id, kind, priority, title, message, link, sender_id, dedupe_key, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT DO NOTHING RETURNING id")
+        "INSERT INTO notifications (user_id, kind, priority, title, message, link, sender_id, \
+         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
         .bind(user).bind(item.kind.as_str()).bind(item.priority.as_str()).bind(&item.title)
-        .bind(&item.message).bind(&item.link).bind(item.sender_id).bind(&item.dedupe_key)
+        .bind(&item.message).bind(&item.link).bind(item.sender_id)
         .bind(now).bind(item.expires_at)
         .fetch_optional(&mut *c).await.map_err(internal)?);
     let Some(id) = id else {
@@ -280,10 +288,10 @@ pub async fn send(
     let now = super::now_ms();
     let item = item_from(input, caller.user.id, now)?;
     let ids = recipients(db, caller, input).await?;
-    if !caller.is(Role::Admin) {
-        limit_sends(db, caller.user.id, now).await?;
-    }
     let mut tx = db.begin().await?;
+    if !caller.is(Role::Admin) {
+        limit_sends(&mut tx, caller.user.id, now).await?;
+    }
     let mut events = Vec::with_capacity(ids.len());
     for id in &ids {
         if let Some((_, event)) = deliver(&mut tx, *id, &item, now).await? {
@@ -301,25 +309,34 @@ pub async fn send(
 /// How many sends a mentor may make in an hour (each send is one batch, whatever its audience).
 pub const MENTOR_SENDS_PER_HOUR: i64 = 20;
 
-/// Refuses a mentor's send past the hourly limit. A batch is recognised by its sender and time.
-async fn limit_sends(db: &Db, sender: UserId, now: Millis) -> Result<(), AppError> {
+/// Refuses a mentor's send past the hourly limit, counted in the send's own transaction from a log that
+/// deletes and expiry do not touch. The sender's row is locked first on PostgreSQL so parallel sends
+/// queue instead of all passing the check (SQLite writers are serialized already).
+async fn limit_sends(tx: &mut Tx, sender: UserId, now: Millis) -> Result<(), AppError> {
     let since = now - 3_600_000;
-    let (sends, oldest): (i64, Option<i64>) = with_db!(db, pool => sqlx::query_as(
-        "SELECT COUNT(DISTINCT created_at), MIN(created_at) FROM notifications \
-         WHERE sender_id = $1 AND created_at > $2 AND dedupe_key IS NULL")
-        .bind(sender).bind(since).fetch_one(pool).await)
-    .map_err(internal)?;
-    if sends < MENTOR_SENDS_PER_HOUR {
-        return Ok(());
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            .bind(sender)
+            .execute(&mut **t)
+            .await
+            .map_err(internal)?;
     }
-    let retry = oldest.map_or(3600, |o| ((o - since) / 1000).max(1)) as u64;
-    Err(AppError::RateLimited {
-        message: format!(
-            "You can send {MENTOR_SENDS_PER_HOUR} notifications an hour. Try again in {} minutes.",
-            retry.div_ceil(60)
-        ),
-        retry_after_secs: retry,
-    })
+    let (sends, oldest): (i64, Option<i64>) = with_tx!(&mut *tx, c => sqlx::query_as(
+        "SELECT COUNT(*), MIN(sent_at) FROM notification_sends WHERE sender_id = $1 AND sent_at > $2")
+        .bind(sender).bind(since).fetch_one(&mut *c).await.map_err(internal)?);
+    if sends >= MENTOR_SENDS_PER_HOUR {
+        let retry = oldest.map_or(3600, |o| ((o - since) / 1000).max(1)) as u64;
+        return Err(AppError::RateLimited {
+            message: format!(
+                "You can send {MENTOR_SENDS_PER_HOUR} notifications an hour. Try again in {} minutes.",
+                retry.div_ceil(60)
+            ),
+            retry_after_secs: retry,
+        });
+    }
+    with_tx!(&mut *tx, c => sqlx::query("INSERT INTO notification_sends (sender_id, sent_at) VALUES ($1, $2)")
+        .bind(sender).bind(now).execute(&mut *c).await.map(|_| ()).map_err(internal)?);
+    Ok(())
 }
 
 fn owner(caller: &Caller) -> Result<UserId, AppError> {
@@ -464,6 +481,7 @@ pub async fn mark_seen(db: &Db, hub: &Hub, caller: &Caller) -> Result<InboxCount
     let user = owner(caller)?;
     let now = super::now_ms();
     let mut tx = db.begin().await?;
+    log::lock(&mut tx, Topic::Inbox(user), now).await?;
     let changed = apply(
         &mut tx,
         "UPDATE notifications SET seen_at = $2 WHERE user_id = $1 AND seen_at IS NULL",
@@ -500,6 +518,7 @@ pub async fn mark_read(
     let target = target.checked()?;
     let now = super::now_ms();
     let mut tx = db.begin().await?;
+    log::lock(&mut tx, Topic::Inbox(user), now).await?;
     let (all, one) = if read {
         (
             "UPDATE notifications SET read_at = $2, seen_at = COALESCE(seen_at, $2) WHERE user_id = $1 AND read_at IS NULL",
@@ -539,10 +558,15 @@ pub async fn delete(
     caller: &Caller,
     target: Target,
 ) -> Result<InboxCounts, AppError> {
+    // Tokens may list and mark, never delete.
+    if caller.scopes.is_some() {
+        return Err(AppError::Forbidden);
+    }
     let user = owner(caller)?;
     let target = target.checked()?;
     let now = super::now_ms();
     let mut tx = db.begin().await?;
+    log::lock(&mut tx, Topic::Inbox(user), now).await?;
     let deleted = apply(
         &mut tx,
         "DELETE FROM notifications WHERE user_id = $1 AND $2 = $2",
@@ -593,6 +617,7 @@ pub async fn set_preferences(
         .join(" ");
     let now = super::now_ms();
     let mut tx = db.begin().await?;
+    log::lock(&mut tx, Topic::Inbox(user), now).await?;
     with_tx!(&mut tx, c => sqlx::query(
         "INSERT INTO notification_preferences (user_id, muted_kinds, sound, desktop) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id) DO UPDATE SET muted_kinds = excluded.muted_kinds, sound = excluded.sound, \
@@ -619,6 +644,7 @@ pub async fn purge_expired(db: &Db, hub: &Hub, now: Millis) -> Result<usize, App
     }
     for (user, ids) in by_user {
         let mut tx = db.begin().await?;
+        log::lock(&mut tx, Topic::Inbox(user), now).await?;
         for id in &ids {
             with_tx!(&mut tx, c => sqlx::query("DELETE FROM notifications WHERE id = $1")
                 .bind(id).execute(&mut *c).await.map(|_| ()).map_err(internal)?);

@@ -118,7 +118,11 @@ pub fn provide_inbox(user: UserId) -> Inbox {
                 return;
             };
             if let InboxChange::Created { notification } = &event.change {
-                announce(notification, &state.preferences, toasts);
+                // Only news: not a duplicate, and not a pile of old ones replayed after a long sleep.
+                let fresh = browser::now_ms() - notification.created_at < 5 * 60 * 1000;
+                if fresh && !state.items.iter().any(|n| n.id == notification.id) {
+                    announce(notification, &state.preferences, toasts);
+                }
             }
             apply(state, event);
             version.update(|v| *v += 1);

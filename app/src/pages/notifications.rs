@@ -231,9 +231,11 @@ fn Compose(role: Role) -> impl IntoView {
         let ttl_secs = match ttl.get_untracked().trim() {
             "" => None,
             m => match m.parse::<i64>() {
-                Ok(m) if m > 0 => Some(m * 60),
+                Ok(m) if (1..=525_600).contains(&m) => Some(m * 60),
                 _ => {
-                    local.set(Some("Enter the expiry in whole minutes.".into()));
+                    local.set(Some(
+                        "Enter the expiry in whole minutes, up to a year.".into(),
+                    ));
                     return;
                 }
             },

@@ -92,6 +92,20 @@ pub async fn append_with(
     })
 }
 
+/// Takes the topic's log row lock in `tx` (creating the log if new) before the transaction reads what
+/// its event will carry, such as counts or figures. On PostgreSQL two writers to the same topic then
+/// run one after the other, so the later event's data includes the earlier change; SQLite write
+/// transactions are serialized already.
+pub async fn lock(tx: &mut Tx, topic: Topic, now: Millis) -> Result<(), AppError> {
+    let key = topic.to_string();
+    let epoch_if_new = new_epoch();
+    with_tx!(&mut *tx, conn => sqlx::query(
+        "INSERT INTO topic_logs (topic, epoch, head, created_at) VALUES ($1, $2, 0, $3) \
+         ON CONFLICT (topic) DO UPDATE SET head = topic_logs.head")
+        .bind(&key).bind(&epoch_if_new).bind(now)
+        .execute(&mut *conn).await.map(|_| ()).map_err(internal))
+}
+
 /// Appends one event in its own transaction (for events that are not part of a larger change).
 pub async fn append_now(
     db: &Db,
