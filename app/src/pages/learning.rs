@@ -90,14 +90,18 @@ pub fn LearningPage() -> impl IntoView {
                                 <section class="card" aria-labelledby="sessions-heading">
                                     <h2 id="sessions-heading" class="card-title">"Sessions"</h2>
                                     <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="sessions">
-                                        {move || {
-                                            let sessions = loaded().map(|s| s.sessions).unwrap_or_default();
-                                            if sessions.is_empty() {
-                                                return view! { <li class="py-2 text-slate-600 dark:text-slate-400">"No sessions yet."</li> }.into_any();
-                                            }
-                                            let today = today.clone();
-                                            sessions.into_iter().map(move |s| view! { <SessionRow s today=today.clone() /> }).collect_view().into_any()
-                                        }}
+                                        <Show when=move || loaded().is_some_and(|s| s.sessions.is_empty())>
+                                            <li class="py-2 text-slate-600 dark:text-slate-400">"No sessions yet."</li>
+                                        </Show>
+                                        // Keyed, so a live change re-renders only the rows it touched (an open
+                                        // edit form elsewhere in the list stays open).
+                                        <For
+                                            each=move || loaded().map(|s| s.sessions).unwrap_or_default()
+                                            key=|s| (s.id, s.updated_at)
+                                            let:s
+                                        >
+                                            <SessionRow s today=today.clone() />
+                                        </For>
                                     </ul>
                                 </section>
                             </div>
@@ -278,7 +282,13 @@ fn Goals(goals: Signal<Vec<Goal>>) -> impl IntoView {
             </ActionForm>
             <FormAlert error=error />
             <ul class="mt-3 divide-y divide-slate-200 dark:divide-slate-800" data-testid="goals">
-                {move || goals.get().into_iter().map(|g| view! { <GoalRow g toggle error /> }).collect_view()}
+                <For
+                    each=move || goals.get()
+                    key=|g| (g.id, g.title.clone(), g.target_day.clone(), g.completed_at)
+                    let:g
+                >
+                    <GoalRow g toggle error />
+                </For>
             </ul>
         </section>
     }
