@@ -89,10 +89,12 @@ impl Outbox {
     }
 }
 
-/// Appends the student's new figures with the change, and delivers any milestone it reached.
-async fn changed(
-    tx: &mut Tx,
-    out: &mut Outbox,
+/// Ends a change to the student's log: appends their new figures with the change, delivers any
+/// milestone it reached, commits, then publishes everything the transaction appended.
+async fn finish(
+    mut tx: Tx,
+    mut out: Outbox,
+    hub: &Hub,
     user: &User,
     change: LearningChange,
     now: Millis,
@@ -104,12 +106,14 @@ async fn changed(
     })
     .map_err(|_| AppError::Internal)?;
     out.0
-        .push(log::append(tx, Topic::User(user.id), LEARNING_CHANGED, &data, now).await?);
+        .push(log::append(&mut tx, Topic::User(user.id), LEARNING_CHANGED, &data, now).await?);
     for item in milestones(&figures) {
-        if let Some((_, event)) = notifications::deliver(tx, user.id, &item, now).await? {
+        if let Some((_, event)) = notifications::deliver(&mut tx, user.id, &item, now).await? {
             out.0.push(event);
         }
     }
+    tx.commit().await?;
+    out.publish(hub);
     Ok(figures)
 }
 
@@ -236,9 +240,10 @@ pub async fn log_session_at(
     )
     .await?;
     out.0.extend(events);
-    changed(
-        &mut tx,
-        &mut out,
+    finish(
+        tx,
+        out,
+        hub,
         user,
         LearningChange::SessionSaved {
             session: session.clone(),
@@ -246,8 +251,6 @@ pub async fn log_session_at(
         now,
     )
     .await?;
-    tx.commit().await?;
-    out.publish(hub);
     Ok(session)
 }
 
@@ -273,10 +276,11 @@ pub async fn update_session(
         .fetch_optional(&mut *c).await.map_err(internal)?)
     .ok_or_else(|| AppError::not_found("That session"))?
     .into();
-    let mut out = Outbox::default();
-    changed(
-        &mut tx,
-        &mut out,
+    let out = Outbox::default();
+    finish(
+        tx,
+        out,
+        hub,
         user,
         LearningChange::SessionSaved {
             session: session.clone(),
@@ -284,8 +288,6 @@ pub async fn update_session(
         now,
     )
     .await?;
-    tx.commit().await?;
-    out.publish(hub);
     Ok(session)
 }
 
@@ -307,10 +309,8 @@ async fn delete_owned(
     if deleted == 0 {
         return Err(AppError::not_found(what));
     }
-    let mut out = Outbox::default();
-    changed(&mut tx, &mut out, user, change, now).await?;
-    tx.commit().await?;
-    out.publish(hub);
+    let out = Outbox::default();
+    finish(tx, out, hub, user, change, now).await?;
     Ok(())
 }
 
@@ -398,17 +398,16 @@ pub async fn update_goal(
         .fetch_optional(&mut *c).await.map_err(internal)?)
     .ok_or_else(|| AppError::not_found("That goal"))?
     .into();
-    let mut out = Outbox::default();
-    changed(
-        &mut tx,
-        &mut out,
+    let out = Outbox::default();
+    finish(
+        tx,
+        out,
+        hub,
         user,
         LearningChange::GoalSaved { goal: goal.clone() },
         now,
     )
     .await?;
-    tx.commit().await?;
-    out.publish(hub);
     Ok(goal)
 }
 
@@ -444,16 +443,15 @@ pub async fn set_goal_at(
     )
     .await?;
     out.0.extend(events);
-    changed(
-        &mut tx,
-        &mut out,
+    finish(
+        tx,
+        out,
+        hub,
         user,
         LearningChange::GoalSaved { goal: goal.clone() },
         now,
     )
     .await?;
-    tx.commit().await?;
-    out.publish(hub);
     Ok(goal)
 }
 
@@ -521,16 +519,15 @@ pub async fn complete_goal_at(
             }
         }
     }
-    changed(
-        &mut tx,
-        &mut out,
+    finish(
+        tx,
+        out,
+        hub,
         user,
         LearningChange::GoalSaved { goal: goal.clone() },
         now,
     )
     .await?;
-    tx.commit().await?;
-    out.publish(hub);
     Ok(goal)
 }
 
@@ -589,9 +586,10 @@ pub async fn add_skill_at(
     )
     .await?;
     out.0.extend(events);
-    changed(
-        &mut tx,
-        &mut out,
+    finish(
+        tx,
+        out,
+        hub,
         user,
         LearningChange::SkillAdded {
             skill: skill.clone(),
@@ -599,8 +597,6 @@ pub async fn add_skill_at(
         now,
     )
     .await?;
-    tx.commit().await?;
-    out.publish(hub);
     Ok(skill)
 }
 

@@ -93,18 +93,21 @@ pub async fn counts(
     })
 }
 
-/// Appends an inbox event for `user` carrying the counts after the change.
+/// Appends an inbox event for `user` carrying the counts after the change; returns both.
 async fn inbox_event(
     tx: &mut Tx,
     user: UserId,
     change: InboxChange,
     now: Millis,
-) -> Result<StoredEvent, AppError> {
+) -> Result<(StoredEvent, InboxCounts), AppError> {
     let counts = counts(&mut tx.conn(), user, now).await?;
     let name = change.event_name();
     let data =
         serde_json::to_value(InboxEvent { change, counts }).map_err(|_| AppError::Internal)?;
-    log::append(tx, Topic::Inbox(user), name, &data, now).await
+    Ok((
+        log::append(tx, Topic::Inbox(user), name, &data, now).await?,
+        counts,
+    ))
 }
 
 pub async fn preferences(conn: &mut Conn<'_>, user: UserId) -> Result<Preferences, AppError> {
@@ -159,7 +162,7 @@ pub async fn deliver(
     let notification = with_tx!(&mut *tx, c => sqlx::query_as::<_, Row>(&sql).bind(id)
         .fetch_one(&mut *c).await.map_err(internal)?)
     .into_notification();
-    let event = inbox_event(
+    let (event, _) = inbox_event(
         tx,
         user,
         InboxChange::Created {
@@ -425,7 +428,7 @@ impl Target {
         }
     }
 
-    /// The SQL condition and the ids to bind one by one.
+    /// The ids to apply a per-id statement to; `None` for everything.
     fn ids(&self) -> Option<&[i64]> {
         match self {
             Target::All => None,
@@ -460,20 +463,16 @@ async fn apply(
 }
 
 async fn commit_change(
-    db: &Db,
     hub: &Hub,
     mut tx: Tx,
     user: UserId,
     change: InboxChange,
     now: Millis,
 ) -> Result<InboxCounts, AppError> {
-    let event = inbox_event(&mut tx, user, change, now).await?;
+    let (event, counts) = inbox_event(&mut tx, user, change, now).await?;
     tx.commit().await?;
     hub.publish(&event);
-    let _ = db;
-    serde_json::from_value::<InboxEvent>(event.data)
-        .map(|e| e.counts)
-        .map_err(|_| AppError::Internal)
+    Ok(counts)
 }
 
 /// Marks every unseen notification seen (the bell was opened). No event if nothing changed.
@@ -482,15 +481,9 @@ pub async fn mark_seen(db: &Db, hub: &Hub, caller: &Caller) -> Result<InboxCount
     let now = super::now_ms();
     let mut tx = db.begin().await?;
     log::lock(&mut tx, Topic::Inbox(user), now).await?;
-    let changed = apply(
-        &mut tx,
-        "UPDATE notifications SET seen_at = $2 WHERE user_id = $1 AND seen_at IS NULL",
-        "",
-        user,
-        now,
-        &Target::All,
-    )
-    .await?;
+    let changed = with_tx!(&mut tx, c => sqlx::query(
+        "UPDATE notifications SET seen_at = $2 WHERE user_id = $1 AND seen_at IS NULL")
+        .bind(user).bind(now).execute(&mut *c).await.map_err(internal)?.rows_affected());
     if changed == 0 {
         let c = counts(&mut tx.conn(), user, now).await?;
         tx.commit().await?;
@@ -503,7 +496,7 @@ pub async fn mark_seen(db: &Db, hub: &Hub, caller: &Caller) -> Result<InboxCount
         read: None,
         at: now,
     };
-    commit_change(db, hub, tx, user, change, now).await
+    commit_change(hub, tx, user, change, now).await
 }
 
 /// Marks notifications read or unread (reading also marks them seen).
@@ -548,7 +541,7 @@ pub async fn mark_read(
         read: Some(read),
         at: now,
     };
-    commit_change(db, hub, tx, user, change, now).await
+    commit_change(hub, tx, user, change, now).await
 }
 
 /// Deletes notifications (all of them: "clear all").
@@ -584,7 +577,7 @@ pub async fn delete(
         Target::All => InboxChange::Cleared,
         Target::Ids(ids) => InboxChange::Deleted { ids },
     };
-    commit_change(db, hub, tx, user, change, now).await
+    commit_change(hub, tx, user, change, now).await
 }
 
 /// Saves the caller's preferences (system notifications cannot be muted).
@@ -627,7 +620,7 @@ pub async fn set_preferences(
     let change = InboxChange::Preferences {
         preferences: saved.clone(),
     };
-    commit_change(db, hub, tx, user, change, now).await?;
+    commit_change(hub, tx, user, change, now).await?;
     Ok(saved)
 }
 
@@ -649,7 +642,7 @@ pub async fn purge_expired(db: &Db, hub: &Hub, now: Millis) -> Result<usize, App
             with_tx!(&mut tx, c => sqlx::query("DELETE FROM notifications WHERE id = $1")
                 .bind(id).execute(&mut *c).await.map(|_| ()).map_err(internal)?);
         }
-        let event = inbox_event(&mut tx, user, InboxChange::Expired { ids }, now).await?;
+        let (event, _) = inbox_event(&mut tx, user, InboxChange::Expired { ids }, now).await?;
         tx.commit().await?;
         hub.publish(&event);
     }
