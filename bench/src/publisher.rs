@@ -1,0 +1,122 @@
+//! The one publisher: an admin posting announcements over HTTP (`POST /api/v1/announcements` with a
+//! bearer token) to both systems. Each body carries the send time and a sequence number.
+
+use crate::client::now_us;
+use crate::worker::Error;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+#[derive(Clone)]
+pub struct Publisher {
+    client: reqwest::Client,
+    url: String,
+    auth: String,
+}
+
+impl Publisher {
+    pub fn new(addr: SocketAddr, token: &str) -> Publisher {
+        Publisher {
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(256)
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("an HTTP client"),
+            url: format!("http://{addr}/api/v1/announcements"),
+            auth: format!("Bearer {token}"),
+        }
+    }
+
+    pub async fn post(&self, seq: u64) -> Result<(), Error> {
+        let body = serde_json::json!({
+            "title": "Benchmark",
+            "body": format!("ts={} seq={}", now_us(), seq),
+        });
+        let response = self
+            .client
+            .post(&self.url)
+            .header("authorization", &self.auth)
+            .json(&body)
+            .send()
+            .await?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("publish answered {}", response.status()).into())
+        }
+    }
+
+    /// Publishes at `rate` per second for `duration`, at most `in_flight` at a time; returns how many
+    /// succeeded, how many failed, and how late the latest send started against its schedule (µs):
+    /// a server that cannot keep up holds every slot, and sends start late.
+    pub async fn at_rate(
+        &self,
+        rate: f64,
+        duration: Duration,
+        in_flight: usize,
+    ) -> (u64, u64, u64) {
+        let start = Instant::now();
+        let total = (rate * duration.as_secs_f64()).round() as u64;
+        let next = Arc::new(AtomicU64::new(0));
+        let ok = Arc::new(AtomicU64::new(0));
+        let failed = Arc::new(AtomicU64::new(0));
+        let late = Arc::new(AtomicU64::new(0));
+        let deadline = start + duration + Duration::from_secs(1);
+        let tasks: Vec<_> = (0..in_flight)
+            .map(|_| {
+                let (me, next, ok, failed, late) = (
+                    self.clone(),
+                    next.clone(),
+                    ok.clone(),
+                    failed.clone(),
+                    late.clone(),
+                );
+                tokio::spawn(async move {
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k >= total {
+                            return;
+                        }
+                        let due = start + Duration::from_secs_f64(k as f64 / rate);
+                        if Instant::now() > deadline {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                        tokio::time::sleep_until(due).await;
+                        let behind = Instant::now().saturating_duration_since(due);
+                        late.fetch_max(behind.as_micros() as u64, Ordering::Relaxed);
+                        match me.post(k + 1).await {
+                            Ok(()) => ok.fetch_add(1, Ordering::Relaxed),
+                            Err(_) => failed.fetch_add(1, Ordering::Relaxed),
+                        };
+                    }
+                })
+            })
+            .collect();
+        futures_util::future::join_all(tasks).await;
+        (
+            ok.load(Ordering::Relaxed),
+            failed.load(Ordering::Relaxed),
+            late.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Publishes `per_sec` events a second with consecutive sequence numbers until `stop`, retrying
+    /// each until the server takes it (the server may be restarting). `published` is the last taken.
+    pub async fn steady(self, per_sec: f64, stop: Arc<AtomicBool>, published: Arc<AtomicU64>) {
+        let gap = Duration::from_secs_f64(1.0 / per_sec);
+        let mut seq = 1;
+        while !stop.load(Ordering::Acquire) {
+            let started = Instant::now();
+            if self.post(seq).await.is_ok() {
+                published.store(seq, Ordering::Release);
+                seq += 1;
+                tokio::time::sleep_until(started + gap).await;
+            } else {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The two systems under test, started and stopped by the harness: Studyhall's release server on a
+//! fresh SQLite file (users and sessions seeded straight into the database, so no one waits for 20,000
+//! argon2 hashes), and the Socket.IO reference in bench/socketio on the machine's Node.js. Also the
+//! bare axum handler that is the SSR ceiling, and the process figures (RSS) the report uses.
+
+use crate::worker::Error;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use studyhall::model::{Role, SessionKind};
+use studyhall::server::db::Db;
+use studyhall::server::sessions::{self, NewSession};
+use studyhall::server::tokens::{Claims, TokenSigner};
+use studyhall::server::users::{self, NewUser};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Where the harness finds what it runs.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub server_bin: PathBuf,
+    pub site_root: PathBuf,
+    pub socketio_dir: PathBuf,
+}
+
+/// A server process under test.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    pub pid: u32,
+}
+
+impl Server {
+    /// Resident set size now, in bytes (from /proc).
+    pub fn rss(&self) -> u64 {
+        rss_of(self.pid)
+    }
+
+    /// SIGTERM, as a deploy would; SIGKILL if it has not gone after 15 s.
+    pub async fn stop(mut self) {
+        unsafe {
+            libc::kill(self.pid as i32, libc::SIGTERM);
+        }
+        if tokio::time::timeout(Duration::from_secs(15), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+pub fn rss_of(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Reads the child's stdout until a line contains `marker`, and returns what follows it.
+async fn wait_for_line(child: &mut Child, marker: &str) -> Result<String, Error> {
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(pos) = line.find(marker) {
+                return Ok::<_, Error>(Some(line[pos + marker.len()..].trim().to_string()));
+            }
+        }
+        Ok(None)
+    })
+    .await
+    .map_err(|_| "the server did not start within 60 s")??
+    .ok_or("the server exited before it listened")?;
+    // Keep draining so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(found)
+}
+
+/// Users with signed-in sessions, in the form each system's client presents them.
+pub struct Identity {
+    pub user_id: i64,
+    pub token: String,
+}
+
+/// One Studyhall deployment: its database file and secret survive restarts.
+pub struct Studyhall {
+    _dir: tempfile::TempDir,
+    pub db_url: String,
+    secret: String,
+    paths: Paths,
+}
+
+impl Studyhall {
+    pub fn new(paths: &Paths) -> Result<Studyhall, Error> {
+        let dir = tempfile::Builder::new()
+            .prefix("studyhall-bench-")
+            .tempdir()?;
+        let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        Ok(Studyhall {
+            _dir: dir,
+            db_url,
+            secret: random_secret(),
+            paths: paths.clone(),
+        })
+    }
+
+    /// Creates `students` students and one admin with day-long API sessions; returns their tokens
+    /// (admin last).
+    pub async fn seed(&self, students: usize) -> Result<Vec<Identity>, Error> {
+        let db = Db::connect(&self.db_url, 1).await?;
+        // One real hash, shared: nobody signs in with a password here.
+        let hash = studyhall::server::password::hash_blocking("bench-password-not-used")
+            .map_err(|e| format!("{e:?}"))?;
+        let signer = TokenSigner::new(self.secret.as_bytes());
+        let now = studyhall::server::now_ms();
+        let day = 24 * 3600 * 1000;
+        let mut out = Vec::with_capacity(students + 1);
+        for i in 0..=students {
+            let (email, role) = if i == students {
+                ("bench-admin@studyhall.test".to_string(), Role::Admin)
+            } else {
+                (format!("bench{i}@studyhall.test"), Role::Student)
+            };
+            let name = format!("Bench {i}");
+            let user = users::insert(
+                &db,
+                NewUser {
+                    email: &email,
+                    display_name: &name,
+                    role,
+                    time_zone: "UTC",
+                    password_hash: &hash,
+                    cohort_id: None,
+                },
+                now,
+            )
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+            let session = sessions::create(
+                &db,
+                NewSession {
+                    user_id: user.id,
+                    kind: SessionKind::Api,
+                    idle_ttl_ms: day,
+                    max_ttl_ms: day,
+                    user_agent: Some("studyhall-bench"),
+                    ip: None,
+                },
+                now,
+            )
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+            let token = signer.sign(&Claims {
+                sub: user.id.to_string(),
+                sid: session.id,
+                kind: SessionKind::Api,
+                iat: now / 1000,
+                exp: (now + day) / 1000,
+            });
+            out.push(Identity {
+                user_id: user.id,
+                token,
+            });
+        }
+        db.close().await;
+        Ok(out)
+    }
+
+    pub async fn start(&self, demo_data: bool) -> Result<Server, Error> {
+        self.launch(demo_data, "127.0.0.1:0".into()).await
+    }
+
+    /// Starts again on the address the clients know (after a restart).
+    pub async fn start_at(&self, addr: SocketAddr) -> Result<Server, Error> {
+        self.launch(false, addr.to_string()).await
+    }
+
+    async fn launch(&self, demo_data: bool, listen: String) -> Result<Server, Error> {
+        let mut child = Command::new(&self.paths.server_bin)
+            .env("STUDYHALL_LISTEN", listen)
+            .env("DATABASE_URL", &self.db_url)
+            .env("STUDYHALL_SECRET", &self.secret)
+            .env(
+                "STUDYHALL_DEMO_DATA",
+                if demo_data { "true" } else { "false" },
+            )
+            .env("STUDYHALL_SITE_ROOT", &self.paths.site_root)
+            .env("STUDYHALL_LOG", "warn,studyhall_server=info")
+            .env("STUDYHALL_LOG_FORMAT", "text")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                format!(
+                    "cannot start {} ({e}); build it first with `cargo leptos build --release`",
+                    self.paths.server_bin.display()
+                )
+            })?;
+        let addr = wait_for_line(&mut child, "listening on http://").await?;
+        let pid = child.id().ok_or("no pid")?;
+        Ok(Server {
+            child,
+            addr: addr.parse()?,
+            pid,
+        })
+    }
+}
+
+/// The Socket.IO reference: its tokens are HS256 JWTs with `sub` and `role`, as its handshake expects.
+pub struct SocketIo {
+    secret: String,
+    paths: Paths,
+}
+
+impl SocketIo {
+    pub fn new(paths: &Paths) -> SocketIo {
+        SocketIo {
+            secret: random_secret(),
+            paths: paths.clone(),
+        }
+    }
+
+    pub fn identities(&self, students: usize) -> Vec<Identity> {
+        let exp = studyhall::server::now_ms() / 1000 + 24 * 3600;
+        let key = jsonwebtoken::EncodingKey::from_secret(self.secret.as_bytes());
+        (0..=students)
+            .map(|i| {
+                let role = if i == students { "admin" } else { "student" };
+                let user_id = i as i64 + 1;
+                let claims =
+                    serde_json::json!({"sub": user_id.to_string(), "role": role, "exp": exp});
+                let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key)
+                    .expect("HS256 signing cannot fail");
+                Identity { user_id, token }
+            })
+            .collect()
+    }
+
+    pub async fn start(&self) -> Result<Server, Error> {
+        self.launch(0).await
+    }
+
+    pub async fn start_at(&self, addr: SocketAddr) -> Result<Server, Error> {
+        self.launch(addr.port()).await
+    }
+
+    async fn launch(&self, port: u16) -> Result<Server, Error> {
+        let dir = &self.paths.socketio_dir;
+        if !dir.join("node_modules/socket.io").exists() {
+            let status = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--silent"])
+                .current_dir(dir)
+                .status()
+                .await?;
+            if !status.success() {
+                return Err("npm ci in bench/socketio failed".into());
+            }
+        }
+        let mut child = Command::new("node")
+            .arg(dir.join("server.js"))
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("JWT_SECRET", &self.secret)
+            .env("NODE_ENV", "production")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start node ({e})"))?;
+        let port: u16 = wait_for_line(&mut child, "listening ").await?.parse()?;
+        let pid = child.id().ok_or("no pid")?;
+        Ok(Server {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            pid,
+        })
+    }
+}
+
+/// The SSR ceiling: this binary's own `bare` subcommand, an axum handler returning a short string.
+pub async fn start_bare() -> Result<(Child, SocketAddr), Error> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("bare")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let addr = wait_for_line(&mut child, "listening on http://").await?;
+    Ok((child, addr.parse()?))
+}
+
+/// The `bare` subcommand.
+pub fn bare_main() -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "Hello, world!" }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        println!("listening on http://{}", listener.local_addr()?);
+        axum::serve(listener, app).await?;
+        Ok(())
+    })
+}
+
+fn random_secret() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 48)
+}
+
+/// Raises this process's soft open-file limit to the hard one; children (servers, workers) inherit it.
+pub fn raise_nofile() -> u64 {
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            return limit.rlim_cur;
+        }
+    }
+    0
+}

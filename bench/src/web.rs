@@ -1,0 +1,195 @@
+//! The HTTP scenarios: the signed-in dashboard rendered on the server beside a bare axum handler,
+//! and the first load (what a browser downloads, brotli-compressed, to run the dashboard).
+
+use crate::hist::Histogram;
+use crate::systems::{start_bare, Paths, Studyhall};
+use crate::worker::Error;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Closed-loop load: `concurrency` keep-alive connections requesting `url` back to back.
+pub async fn load(
+    url: &str,
+    token: Option<&str>,
+    concurrency: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Result<Value, Error> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let hist = Arc::new(Mutex::new(Histogram::default()));
+    let errors = Arc::new(Mutex::new(0u64));
+    let bytes = Arc::new(Mutex::new(0u64));
+    let started = Instant::now();
+    let measure_from = started + warmup;
+    let end = measure_from + duration;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.to_string());
+            let auth = token.map(|t| format!("Bearer {t}"));
+            let (hist, errors, bytes) = (hist.clone(), errors.clone(), bytes.clone());
+            tokio::spawn(async move {
+                let mut local = Histogram::default();
+                let (mut local_errors, mut local_bytes) = (0, 0);
+                while Instant::now() < end {
+                    let t0 = Instant::now();
+                    let mut request = client.get(&url);
+                    if let Some(a) = &auth {
+                        request = request.header("authorization", a);
+                    }
+                    let ok = match request.send().await {
+                        Ok(r) if r.status().is_success() => match r.bytes().await {
+                            Ok(b) => {
+                                local_bytes = b.len() as u64;
+                                true
+                            }
+                            Err(_) => false,
+                        },
+                        _ => false,
+                    };
+                    if t0 >= measure_from && Instant::now() <= end {
+                        if ok {
+                            local.record(t0.elapsed().as_micros() as u64);
+                        } else {
+                            local_errors += 1;
+                        }
+                    }
+                }
+                hist.lock().unwrap().merge(&local);
+                *errors.lock().unwrap() += local_errors;
+                *bytes.lock().unwrap() = local_bytes;
+            })
+        })
+        .collect();
+    futures_util::future::join_all(tasks).await;
+    let hist = hist.lock().unwrap().clone();
+    let errors = *errors.lock().unwrap();
+    let body_bytes = *bytes.lock().unwrap();
+    Ok(json!({
+        "requests": hist.count(),
+        "errors": errors,
+        "requests_per_sec": (hist.count() as f64 / duration.as_secs_f64()).round(),
+        "p50_us": hist.quantile(0.5),
+        "p99_us": hist.quantile(0.99),
+        "max_us": hist.max(),
+        "body_bytes": body_bytes,
+        "concurrency": concurrency,
+    }))
+}
+
+async fn demo_token(base: &str) -> Result<String, Error> {
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({"email": "ana@studyhall.test", "password": "studyhall-demo"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(answer["token"]
+        .as_str()
+        .ok_or("no token in the sign-in answer")?
+        .to_string())
+}
+
+/// Scenarios 4 and 5 share one server: Studyhall with its demo data, signed in as a demo student.
+pub async fn ssr_and_first_load(paths: &Paths, secs: u64) -> Result<(Value, Value), Error> {
+    let deployment = Studyhall::new(paths)?;
+    let server = deployment.start(true).await?;
+    let base = format!("http://{}", server.addr);
+    let token = demo_token(&base).await?;
+    let first_load = first_load(&base, &token).await?;
+    let concurrency = 32;
+    let warmup = Duration::from_secs(2);
+    let duration = Duration::from_secs(secs);
+    let dashboard = load(
+        &format!("{base}/"),
+        Some(&token),
+        concurrency,
+        warmup,
+        duration,
+    )
+    .await?;
+    server.stop().await;
+    let (mut bare_child, bare_addr) = start_bare().await?;
+    let bare = load(
+        &format!("http://{bare_addr}/"),
+        None,
+        concurrency,
+        warmup,
+        duration,
+    )
+    .await?;
+    let _ = bare_child.kill().await;
+    let ratio = dashboard["requests_per_sec"].as_f64().unwrap_or(0.0)
+        / bare["requests_per_sec"].as_f64().unwrap_or(1.0).max(1.0);
+    Ok((
+        json!({"dashboard": dashboard, "bare_axum": bare, "ratio": (ratio * 1000.0).round() / 1000.0}),
+        first_load,
+    ))
+}
+
+/// Every `/pkg/…` asset the dashboard's HTML names, fetched as a browser would (`Accept-Encoding:
+/// br`); sizes are what came over the wire.
+async fn first_load(base: &str, token: &str) -> Result<Value, Error> {
+    let client = reqwest::Client::new();
+    let html = client
+        .get(format!("{base}/"))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let mut assets: Vec<String> = Vec::new();
+    for (at, _) in html.match_indices("/pkg/") {
+        let end = html[at..]
+            .find(['"', '\'', ')', ' ', '>'])
+            .map_or(html.len(), |e| at + e);
+        let path = html[at..end].to_string();
+        if !assets.contains(&path) {
+            assets.push(path);
+        }
+    }
+    let mut files = Vec::new();
+    let (mut total, mut wasm, mut js, mut css) = (0u64, 0u64, 0u64, 0u64);
+    for path in &assets {
+        let response = client
+            .get(format!("{base}{path}"))
+            .header("accept-encoding", "br")
+            .send()
+            .await?
+            .error_for_status()?;
+        let encoding = response
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("identity")
+            .to_string();
+        let size = response.bytes().await?.len() as u64;
+        let raw = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await?
+            .bytes()
+            .await?
+            .len() as u64;
+        total += size;
+        if path.ends_with(".wasm") {
+            wasm += size;
+        } else if path.ends_with(".js") {
+            js += size;
+        } else if path.ends_with(".css") {
+            css += size;
+        }
+        files.push(json!({"path": path, "encoding": encoding, "bytes": size, "raw_bytes": raw}));
+    }
+    Ok(
+        json!({"total_bytes": total, "wasm_bytes": wasm, "js_bytes": js, "css_bytes": css,
+              "html_bytes": html.len(), "files": files}),
+    )
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every benchmark scenario against Studyhall and the Socket.IO 4.8 reference on this machine and
+# writes the report: docs/BENCHMARKS.md (between its report markers) and docs/benchmarks.json.
+# About 10 minutes on 2 cores once built. Extra arguments go to `studyhall-bench run` (try --help).
+# Loopback only; every process it starts stops by itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+scripts/bootstrap.sh
+say "release build of Studyhall (server + WASM + CSS) and of the load generator"
+cargo leptos build --release
+cargo build --release --locked -p studyhall-bench
+target/release/studyhall-server precompress
+if [ ! -d bench/socketio/node_modules/socket.io ]; then
+  say "installing the Socket.IO reference server from bench/socketio/package-lock.json"
+  (cd bench/socketio && npm ci --no-audit --no-fund)
+fi
+say "running the scenarios"
+exec target/release/studyhall-bench run --out docs/BENCHMARKS.md --json docs/benchmarks.json "$@"
