@@ -124,13 +124,19 @@ pub async fn head(db: &Db, topic: Topic) -> Result<Head, AppError> {
     let key = topic.to_string();
     let epoch = new_epoch();
     let now = super::super::now_ms();
+    // Read first: a log almost always exists, and creating one is a write (on SQLite it waits for the
+    // single writer), which every subscribe and snapshot used to pay.
     with_db!(db, pool => {
-        sqlx::query("INSERT INTO topic_logs (topic, epoch, head, created_at) VALUES ($1, $2, 0, $3) \
-                     ON CONFLICT (topic) DO NOTHING")
-            .bind(&key).bind(&epoch).bind(now).execute(pool).await.map_err(internal)?;
-        let (epoch, head, oldest): (String, i64, Option<i64>) = sqlx::query_as(
-            "SELECT epoch, head, (SELECT MIN(seq) FROM events WHERE topic = $1) FROM topic_logs WHERE topic = $1")
-            .bind(&key).fetch_one(pool).await.map_err(internal)?;
+        let select = "SELECT epoch, head, (SELECT MIN(seq) FROM events WHERE topic = $1) FROM topic_logs WHERE topic = $1";
+        let mut row: Option<(String, i64, Option<i64>)> = sqlx::query_as(select)
+            .bind(&key).fetch_optional(pool).await.map_err(internal)?;
+        if row.is_none() {
+            sqlx::query("INSERT INTO topic_logs (topic, epoch, head, created_at) VALUES ($1, $2, 0, $3) \
+                         ON CONFLICT (topic) DO NOTHING")
+                .bind(&key).bind(&epoch).bind(now).execute(pool).await.map_err(internal)?;
+            row = Some(sqlx::query_as(select).bind(&key).fetch_one(pool).await.map_err(internal)?);
+        }
+        let (epoch, head, oldest) = row.expect("read or created above");
         Ok(Head { epoch, head, oldest: oldest.unwrap_or(head + 1) })
     })
 }
