@@ -4,6 +4,7 @@
 // Leptos view types nest deeply; the router's layout needs more than the default 128.
 #![recursion_limit = "256"]
 
+pub mod assets;
 pub mod config;
 mod health;
 mod http;
