@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use futures_util::SinkExt;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use studyhall::access::{always_readable, can_publish, can_subscribe, Principal, CLIENT_EVENTS};
@@ -54,6 +55,8 @@ impl Default for WsSettings {
 }
 
 const REPLAY_PAGE: i64 = 500;
+/// Most queued items written before one flush.
+const DELIVERY_BATCH: usize = 64;
 
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -78,8 +81,9 @@ pub async fn upgrade(
     let hard_cap = settings.max_frame_bytes.saturating_mul(4).max(64 * 1024);
     ws.max_message_size(hard_cap)
         .max_frame_size(hard_cap)
-        .read_buffer_size(8 * 1024)
-        .write_buffer_size(0)
+        .read_buffer_size(2 * 1024)
+        // Frames collect in the write buffer until a flush or 16 KiB: a burst goes out in few writes.
+        .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
         .on_upgrade(move |socket| async move { Connection::run(socket, state, caller).await })
 }
@@ -175,7 +179,7 @@ impl Connection {
         let db = conn.state.services.accounts.db().clone();
         if hub.disconnect(conn.id) {
             // The user's last connection: remember when they were last here.
-            let _ = users::touch_last_seen(&db, conn.caller.user.id, now_ms()).await;
+            let _ = Box::pin(users::touch_last_seen(&db, conn.caller.user.id, now_ms())).await;
         }
         tracing::debug!(conn = conn.id, "websocket closed");
     }
@@ -215,9 +219,11 @@ impl Connection {
                 _ = stopping(&mut shutdown) => return End::Close(close::GOING_AWAY, "server shutting down"),
                 _ = &mut session_end => return End::Close(close::SESSION_ENDED, "session expired"),
                 _ = session_check.tick() => {
-                    match sessions::find_active(self.state.services.accounts.db(), &self.caller.session_id, now_ms()).await {
+                    // Rare and heavy (database futures) branches are boxed: an idle connection's task
+                    // then stays small instead of reserving room for their state all its life.
+                    match Box::pin(sessions::find_active(self.state.services.accounts.db(), &self.caller.session_id, now_ms())).await {
                         Ok(Some(_)) => {
-                            if let Err(end) = self.recheck_access().await {
+                            if let Err(end) = Box::pin(self.recheck_access()).await {
                                 return end;
                             }
                         }
@@ -246,14 +252,14 @@ impl Connection {
                             if text.len() > settings.max_frame_bytes {
                                 return End::Close(close::TOO_BIG, "frame too large");
                             }
-                            if let Err(end) = self.handle(text.as_str()).await {
+                            if let Err(end) = Box::pin(self.handle(text.as_str())).await {
                                 return end;
                             }
                         }
                     }
                 }
                 Some(out) = registration.rx.recv() => {
-                    if let Err(end) = self.deliver(out).await {
+                    if let Err(end) = self.deliver_batch(out, &mut registration.rx).await {
                         return end;
                     }
                 }
@@ -442,11 +448,28 @@ impl Connection {
         }
     }
 
+    /// Delivers what the hub queued, up to [`DELIVERY_BATCH`] items, then flushes once: under load
+    /// one write carries many frames instead of one system call per frame.
+    async fn deliver_batch(
+        &mut self,
+        first: Outbound,
+        rx: &mut tokio::sync::mpsc::Receiver<Outbound>,
+    ) -> Result<(), End> {
+        self.deliver(first).await?;
+        for _ in 1..DELIVERY_BATCH {
+            match rx.try_recv() {
+                Ok(next) => self.deliver(next).await?,
+                Err(_) => break,
+            }
+        }
+        self.flush().await
+    }
+
     async fn deliver(&mut self, out: Outbound) -> Result<(), End> {
         match out {
             Outbound::Frame(topic, frame) => {
                 if self.subs.contains_key(&topic) {
-                    self.send_frame(frame).await?;
+                    self.queue_frame(frame).await?;
                 }
                 Ok(())
             }
@@ -473,9 +496,9 @@ impl Connection {
                     return Ok(()); // already sent (replay, or a gap fill)
                 }
                 if event.offset > behind + 1 {
-                    self.fill(event.topic, event.offset - 1).await?;
+                    Box::pin(self.fill(event.topic, event.offset - 1)).await?;
                 }
-                self.send_frame(event.frame.clone()).await?;
+                self.queue_frame(event.frame.clone()).await?;
                 if let Some(c) = self.subs.get_mut(&event.topic) {
                     c.offset = c.offset.max(event.offset);
                 }
@@ -606,10 +629,28 @@ impl Connection {
         self.send_raw(Message::Text(encode(message).into())).await
     }
 
-    async fn send_frame(&mut self, frame: bytes::Bytes) -> Result<(), End> {
-        match Utf8Bytes::try_from(frame) {
-            Ok(text) => self.send_raw(Message::Text(text)).await,
-            Err(_) => Ok(()), // frames are encoded from Rust strings; cannot happen
+    /// Hands a frame to the socket without flushing; [`Self::flush`] (or any `send`) writes it out.
+    async fn queue_frame(&mut self, frame: bytes::Bytes) -> Result<(), End> {
+        let Ok(text) = Utf8Bytes::try_from(frame) else {
+            return Ok(()); // frames are encoded from Rust strings; cannot happen
+        };
+        match tokio::time::timeout(
+            self.state.ws.write_timeout,
+            self.socket.feed(Message::Text(text)),
+        )
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::Gone),
+            Err(_) => Err(End::Close(close::SLOW_CONSUMER, "slow consumer")),
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), End> {
+        match tokio::time::timeout(self.state.ws.write_timeout, self.socket.flush()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::Gone),
+            Err(_) => Err(End::Close(close::SLOW_CONSUMER, "slow consumer")),
         }
     }
 
