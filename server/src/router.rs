@@ -72,11 +72,13 @@ pub fn build(
         ws: config.ws,
         shutdown,
     };
+    crate::assets::precompress_in_background(&config.site_root);
     let routes = generate_route_list(app::App);
     let context = {
         let services = services.clone();
         move || {
             provide_context(services.clone());
+            app::api::ssr::provide_request_memo();
             leptos::nonce::provide_nonce();
         }
     };
@@ -86,6 +88,7 @@ pub fn build(
         .route("/healthz", get(health::healthz))
         .route("/ws", get(ws::upgrade))
         .nest("/api/v1", rest::router())
+        .nest_service("/pkg", crate::assets::service(&config.site_root))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

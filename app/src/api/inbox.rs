@@ -14,7 +14,11 @@ use studyhall::AppError;
 pub async fn load_inbox() -> Result<InboxSnapshot, AppError> {
     with_status(
         async move {
-            studyhall::server::notifications::snapshot(services()?.accounts.db(), &caller()?).await
+            super::ssr::memo("load_inbox", async {
+                studyhall::server::notifications::snapshot(services()?.accounts.db(), &caller()?)
+                    .await
+            })
+            .await
         }
         .await,
     )

@@ -22,7 +22,7 @@ pub struct StudentDashboard {
 #[server(endpoint = "learning/dashboard")]
 pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
     with_status(
-        async move {
+        super::ssr::memo("load_student_dashboard", async move {
             use studyhall::server::{activity, learning};
             let services = services()?;
             let caller = caller()?;
@@ -46,7 +46,7 @@ pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
                 recent,
                 position,
             })
-        }
+        })
         .await,
     )
 }
@@ -55,7 +55,11 @@ pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
 pub async fn mentor_rows() -> Result<Vec<StudentRow>, AppError> {
     with_status(
         async move {
-            studyhall::server::learning::mentor_rows(services()?.accounts.db(), &caller()?).await
+            super::ssr::memo("mentor_rows", async {
+                studyhall::server::learning::mentor_rows(services()?.accounts.db(), &caller()?)
+                    .await
+            })
+            .await
         }
         .await,
     )
