@@ -52,9 +52,17 @@ pub struct RunningServer {
 impl RunningServer {
     /// Stops accepting connections, lets requests in flight finish, and closes the pool.
     pub async fn shutdown(self) -> Result<(), StartError> {
+        let online = self.services.hub.online_user_ids();
         let _ = self.shutdown.send(true);
         let result = self.task.await.unwrap_or(Ok(()));
-        self.services.accounts.db().close().await;
+        let db = self.services.accounts.db();
+        if let Err(e) =
+            studyhall::server::users::touch_last_seen_many(db, &online, studyhall::server::now_ms())
+                .await
+        {
+            tracing::warn!(error = ?e, "could not store last-seen times at shutdown");
+        }
+        db.close().await;
         result.map_err(StartError::Serve)
     }
 

@@ -177,7 +177,10 @@ impl Connection {
             .await;
         }
         let db = conn.state.services.accounts.db().clone();
-        if hub.disconnect(conn.id) {
+        // At shutdown the server stores everyone's last-seen in one go (RunningServer::shutdown):
+        // ten thousand single-row writes here used to hold a restart up for seconds.
+        let shutting_down = *conn.state.shutdown.borrow();
+        if hub.disconnect(conn.id) && !shutting_down {
             // The user's last connection: remember when they were last here.
             let _ = Box::pin(users::touch_last_seen(&db, conn.caller.user.id, now_ms())).await;
         }

@@ -311,11 +311,24 @@ both_backends!(
         let (epoch, _, _) = subscribed(c.subscribe(&topic.to_string(), None).await);
         publish(&t, topic, 1).await;
         assert_eq!(offset_of(&c.recv().await), 1);
+        let before = studyhall::server::users::get(t.services().accounts.db(), id)
+            .await
+            .unwrap()
+            .last_seen_at;
         t.restart().await;
         assert_eq!(
             c.closed(Duration::from_secs(5)).await,
             close::GOING_AWAY,
             "shutdown says going away"
+        );
+        // The shutdown stored last-seen for everyone still connected (in one statement).
+        let after = studyhall::server::users::get(t.services().accounts.db(), id)
+            .await
+            .unwrap()
+            .last_seen_at;
+        assert!(
+            after.is_some() && after > before,
+            "last seen {before:?} -> {after:?}"
         );
         for n in 2..=5 {
             publish(&t, topic, n).await;

@@ -180,6 +180,26 @@ pub async fn touch_last_seen(db: &Db, id: UserId, now: Millis) -> Result<(), App
     .map_err(internal)
 }
 
+/// One statement per 500 users: what a shutdown writes for everyone still connected.
+pub async fn touch_last_seen_many(db: &Db, ids: &[UserId], now: Millis) -> Result<(), AppError> {
+    for chunk in ids.chunks(500) {
+        let placeholders = (2..chunk.len() + 2)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("UPDATE users SET last_seen_at = $1 WHERE id IN ({placeholders})");
+        with_db!(db, pool => {
+            let mut query = sqlx::query(&sql).bind(now);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(pool).await.map(|r| r.rows_affected())
+        })
+        .map_err(internal)?;
+    }
+    Ok(())
+}
+
 pub async fn count(db: &Db) -> Result<i64, AppError> {
     with_db!(db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await)
         .map_err(internal)

@@ -375,6 +375,11 @@ impl Hub {
         }
     }
 
+    /// The ids of the users with at least one connection to this node.
+    pub fn online_user_ids(&self) -> Vec<UserId> {
+        self.state().per_user.keys().copied().collect()
+    }
+
     /// Users with at least one connection to this node.
     pub fn online_users(&self) -> usize {
         self.state().per_user.len()
