@@ -14,6 +14,7 @@ cargo test --workspace --exclude studyhall-frontend --locked
 
 say "release build (server + WASM + CSS)"
 cargo leptos build --release
+target/release/studyhall-server precompress
 
 say "browser tests (Playwright + /usr/bin/chromium)"
 (cd end2end && npx playwright test)

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use worker::Error;
 
-const USAGE: &str = "usage: studyhall-bench run [--quick] [--only idle,fanout,storm,ssr] [--systems studyhall,socketio]
+const USAGE: &str = "usage: studyhall-bench run [--quick] [--merge] [--only idle,fanout,storm,ssr] [--systems studyhall,socketio]
                             [--out FILE.md] [--json FILE.json]
                             [--server target/release/studyhall-server] [--site target/site] [--socketio bench/socketio]
 Runs each scenario against Studyhall and Socket.IO 4.8 and writes the report. The markdown goes between the
@@ -48,6 +48,8 @@ fn main() -> ExitCode {
 
 struct Options {
     quick: bool,
+    /// Start from the figures already in --json and replace only the scenarios run now.
+    merge: bool,
     only: Vec<String>,
     systems: Vec<System>,
     out: PathBuf,
@@ -58,6 +60,7 @@ struct Options {
 fn options(args: &[String]) -> Result<Options, Error> {
     let mut o = Options {
         quick: false,
+        merge: false,
         only: vec!["ssr".into(), "idle".into(), "fanout".into(), "storm".into()],
         systems: vec![System::Studyhall, System::Socketio],
         out: "target/bench/BENCHMARKS.md".into(),
@@ -77,6 +80,7 @@ fn options(args: &[String]) -> Result<Options, Error> {
         };
         match a.as_str() {
             "--quick" => o.quick = true,
+            "--merge" => o.merge = true,
             "--only" => o.only = value()?.split(',').map(str::to_string).collect(),
             "--systems" => {
                 o.systems = value()?
@@ -120,8 +124,15 @@ fn run(args: &[String]) -> Result<(), Error> {
             .chain(args.iter().cloned())
             .collect::<Vec<_>>()
             .join(" ");
-        let mut report = json!({"command": command, "machine": report::machine(),
-                                "sizes": format!("{sizes:?}")});
+        let mut report = json!({});
+        if o.merge {
+            if let Ok(text) = std::fs::read_to_string(&o.json) {
+                report = serde_json::from_str(&text)?;
+            }
+        }
+        report["command"] = command.into();
+        report["machine"] = report::machine();
+        report["sizes"] = format!("{sizes:?}").into();
         for scenario in &o.only {
             match scenario.as_str() {
                 "ssr" => {

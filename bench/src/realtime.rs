@@ -306,7 +306,10 @@ pub async fn fanout(system: System, paths: &Paths, sizes: &Sizes) -> Result<Valu
     }
     let best = best.ok_or("not even the lowest rate was sustained")?;
     let half = (best.rate / 2.0).max(1.0);
+    // The load generator shares the cores, so also report what each delivery costs the server itself.
+    let cpu_before = server.cpu_us();
     let latency = step(&mut fleet, &publisher, half, sizes.latency_secs, members).await?;
+    let cpu_used = server.cpu_us().saturating_sub(cpu_before);
     fleet.quit().await;
     server.stop().await;
     Ok(json!({
@@ -314,6 +317,8 @@ pub async fn fanout(system: System, paths: &Paths, sizes: &Sizes) -> Result<Valu
         "sustained_publishes_per_sec": best.rate,
         "sustained_delivered_per_sec": best.per_sec.round(),
         "latency_at_half": latency.summary(),
+        "server_cpu_seconds_at_half": cpu_used as f64 / 1e6,
+        "server_cpu_us_per_delivery": ((cpu_used as f64 / latency.delivered.max(1) as f64) * 100.0).round() / 100.0,
         "steps": steps,
     }))
 }

@@ -80,10 +80,10 @@ fn ms(us: &Value) -> String {
     }
 }
 
-/// "x.y×" for a/b, or "—".
+/// "x.yz×" for a/b, or "—".
 fn ratio(a: f64, b: f64) -> String {
     if a.is_finite() && b.is_finite() && b > 0.0 {
-        format!("{:.1}×", a / b)
+        format!("{:.2}×", a / b)
     } else {
         "—".into()
     }
@@ -94,7 +94,7 @@ fn row(out: &mut String, figure: &str, s: String, o: String, r: String, target: 
 }
 
 const HEAD: &str =
-    "| Figure | Studyhall | Socket.IO 4.8 | Ratio | Target |\n|---|---:|---:|---:|---|\n";
+    "| Figure | Studyhall | Socket.IO 4.8 | Studyhall ÷ Socket.IO | Target |\n|---|---:|---:|---:|---|\n";
 
 pub fn markdown(report: &Value) -> String {
     let mut out = String::new();
@@ -130,8 +130,8 @@ pub fn markdown(report: &Value) -> String {
             "RSS growth per connection (KiB)",
             format!("{:.1}", sb / 1024.0),
             format!("{:.1}", ob / 1024.0),
-            ratio(ob, sb) + " less",
-            "≤ 1/5 of Socket.IO's",
+            ratio(sb, ob),
+            "≤ 0.20× (a fifth)",
         );
         row(
             &mut out,
@@ -205,7 +205,19 @@ pub fn markdown(report: &Value) -> String {
             fmt(&s["sustained_delivered_per_sec"]),
             fmt(&o["sustained_delivered_per_sec"]),
             ratio(sd, od),
-            "≥ 5× Socket.IO",
+            "≥ 5×",
+        );
+        let (sc, oc) = (
+            num(&s["server_cpu_us_per_delivery"]),
+            num(&o["server_cpu_us_per_delivery"]),
+        );
+        row(
+            &mut out,
+            "Server CPU per delivered message at half rate (µs)",
+            format!("{sc:.2}"),
+            format!("{oc:.2}"),
+            ratio(sc, oc),
+            "",
         );
         let (sl, ol) = (&s["latency_at_half"], &o["latency_at_half"]);
         row(

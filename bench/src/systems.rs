@@ -37,6 +37,10 @@ impl Server {
         rss_of(self.pid)
     }
 
+    pub fn cpu_us(&self) -> u64 {
+        cpu_us_of(self.pid)
+    }
+
     /// SIGTERM, as a deploy would; SIGKILL if it has not gone after 15 s.
     pub async fn stop(mut self) {
         unsafe {
@@ -49,6 +53,22 @@ impl Server {
             let _ = self.child.kill().await;
         }
     }
+}
+
+/// CPU time (user + system) the process has used so far, in microseconds (from /proc).
+pub fn cpu_us_of(pid: u32) -> u64 {
+    let ticks_per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may hold spaces) start after the last ')'.
+            let rest = &s[s.rfind(')')? + 2..];
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let user: u64 = fields.get(11)?.parse().ok()?;
+            let system: u64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) * 1_000_000 / ticks_per_sec)
+        })
+        .unwrap_or(0)
 }
 
 pub fn rss_of(pid: u32) -> u64 {
@@ -78,8 +98,15 @@ async fn wait_for_line(child: &mut Child, marker: &str) -> Result<String, Error>
     .await
     .map_err(|_| "the server did not start within 60 s")??
     .ok_or("the server exited before it listened")?;
-    // Keep draining so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    // Keep draining so the child never blocks on a full pipe (and show it when asked to).
+    let verbose = std::env::var_os("STUDYHALL_BENCH_VERBOSE").is_some();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if verbose {
+                eprintln!("server: {line}");
+            }
+        }
+    });
     Ok(found)
 }
 

@@ -47,9 +47,19 @@ pub async fn load(
                                 local_bytes = b.len() as u64;
                                 true
                             }
-                            Err(_) => false,
+                            Err(e) => {
+                                eprintln!("load: reading a body failed: {e}");
+                                false
+                            }
                         },
-                        _ => false,
+                        Ok(r) => {
+                            eprintln!("load: {url} answered {}", r.status());
+                            false
+                        }
+                        Err(e) => {
+                            eprintln!("load: {url}: {e:?}");
+                            false
+                        }
                     };
                     if t0 >= measure_from && Instant::now() <= end {
                         if ok {
