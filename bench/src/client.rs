@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -253,6 +253,17 @@ async fn session(
     result
 }
 
+/// The next text message; `None` once the connection is over (closed, broken or ended).
+async fn next_text(ws: &mut Ws) -> Option<Utf8Bytes> {
+    loop {
+        match ws.next().await? {
+            Ok(Message::Text(text)) => return Some(text),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}
+
 async fn studyhall(
     index: usize,
     ws: &mut Ws,
@@ -272,14 +283,7 @@ async fn studyhall(
     }
     let mut acknowledged = 0;
     let mut established = false;
-    while let Some(frame) = ws.next().await {
-        let Ok(frame) = frame else { break };
-        let Message::Text(text) = frame else {
-            if let Message::Close(_) = frame {
-                break;
-            }
-            continue;
-        };
+    while let Some(text) = next_text(ws).await {
         let text = text.as_str();
         if text.starts_with(r#"{"type":"event""#) {
             let (Some(topic), Some(epoch), Some(offset)) = (
@@ -352,14 +356,7 @@ async fn socketio(
         .map_err(|_| ())?;
     let mut established = false;
     let mut acknowledged = 0;
-    while let Some(frame) = ws.next().await {
-        let Ok(frame) = frame else { break };
-        let Message::Text(text) = frame else {
-            if let Message::Close(_) = frame {
-                break;
-            }
-            continue;
-        };
+    while let Some(text) = next_text(ws).await {
         let text = text.as_str();
         if text == "2" {
             ws.send(Message::text("3")).await.map_err(|_| ())?;
