@@ -37,6 +37,9 @@ impl From<&Config> for JobSettings {
 /// How often expired notifications are purged and the live figures refreshed.
 const LIVE_TICK: Duration = Duration::from_secs(2);
 
+/// How often the SQLite write-ahead log is checkpointed (see `Db::checkpoint`).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
 pub fn spawn(services: Services, settings: JobSettings, mut shutdown: watch::Receiver<bool>) {
     let live = (services.clone(), shutdown.clone());
     tokio::spawn(async move {
@@ -50,6 +53,21 @@ pub fn spawn(services: Services, settings: JobSettings, mut shutdown: watch::Rec
                 _ = shutdown.wait_for(|stop| *stop) => break,
             }
             live_once(&services, &mut last).await;
+        }
+    });
+    let checkpoints = (services.clone(), shutdown.clone());
+    tokio::spawn(async move {
+        let (services, mut shutdown) = checkpoints;
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+            if let Err(e) = services.accounts.db().checkpoint().await {
+                tracing::warn!(error = ?e, "WAL checkpoint failed; trying again");
+            }
         }
     });
     tokio::spawn(async move {
