@@ -176,9 +176,10 @@ struct Step {
 impl Step {
     /// Sustained: every publish taken, none started more than 50 ms behind its schedule (with 256 in
     /// flight, a server that falls behind makes sends start late), every copy delivered, nobody
-    /// dropped, p99 latency in the second half of the step within 1.5× (+5 ms) of the first half's
-    /// (a queue that grows shows there) and under 100 ms (socket buffers are queues too: they fill
-    /// up to their size and then hold latency high without it rising further).
+    /// dropped, median latency in the second half of the step within 1.5× (+5 ms) of the first
+    /// half's (a queue that grows moves the median; a lone slow publish, such as a database
+    /// checkpoint, only the tail) and p99 in the second half under 100 ms (socket buffers are queues
+    /// too: they fill up to their size and then hold latency high without it rising further).
     fn sustained(&self, members: u64, secs: u64) -> bool {
         let scheduled = (self.rate * secs as f64).round() as u64;
         self.failed == 0
@@ -186,7 +187,7 @@ impl Step {
             && self.late_us <= 50_000
             && self.delivered >= self.published * members
             && self.closed == 0
-            && self.second.quantile(0.99) * 2 <= self.first.quantile(0.99) * 3 + 10_000
+            && self.second.quantile(0.5) * 2 <= self.first.quantile(0.5) * 3 + 10_000
             && self.second.quantile(0.99) <= 100_000
     }
 
@@ -195,7 +196,8 @@ impl Step {
         all.merge(&self.second);
         json!({"rate": self.rate, "published": self.published, "failed": self.failed,
                "late_ms": self.late_us / 1000, "delivered": self.delivered, "delivered_per_sec": self.per_sec.round(),
-               "closed": self.closed, "p99_first_half_us": self.first.quantile(0.99),
+               "closed": self.closed, "p50_first_half_us": self.first.quantile(0.5),
+               "p50_second_half_us": self.second.quantile(0.5),
                "p99_second_half_us": self.second.quantile(0.99), "p50_us": all.quantile(0.5),
                "p95_us": all.quantile(0.95), "p99_us": all.quantile(0.99), "max_us": all.max()})
     }

@@ -182,8 +182,8 @@ pub fn markdown(report: &Value) -> String {
         let (s, o) = (&f["studyhall"], &f["socketio"]);
         out.push_str(&format!(
             "## 2. Fan-out\n\nOne room of {} members, one publisher (an admin posting over HTTP). The highest publish rate \
-             that is sustained (all published on schedule, every copy delivered, nobody dropped, p99 latency under 100 ms and \
-             not rising within a 4 s step), then latency at half that rate, timed by the load generator from the send time \
+             that is sustained (all published on schedule, every copy delivered, nobody dropped, p99 under 100 ms, median not \
+             rising within a 4 s step), then latency at half that rate, timed by the load generator from the send time \
              in each message.\n\n{HEAD}",
             fmt(&s["members"])
         ));
