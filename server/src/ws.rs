@@ -440,9 +440,12 @@ impl Connection {
                 .await?;
                 return Ok(sent);
             }
+            // Queued, not flushed one by one: every caller sends or flushes right after the fill,
+            // and the write buffer goes out on its own each time it passes 16 KiB.
             for event in page {
                 let offset = event.offset;
-                self.send(&event.to_message()).await?;
+                self.queue(Message::Text(encode(&event.to_message()).into()))
+                    .await?;
                 if let Some(c) = self.subs.get_mut(&topic) {
                     c.offset = offset;
                 }
@@ -637,32 +640,31 @@ impl Connection {
         let Ok(text) = Utf8Bytes::try_from(frame) else {
             return Ok(()); // frames are encoded from Rust strings; cannot happen
         };
-        match tokio::time::timeout(
-            self.state.ws.write_timeout,
-            self.socket.feed(Message::Text(text)),
-        )
-        .await
-        {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(End::Gone),
-            Err(_) => Err(End::Close(close::SLOW_CONSUMER, "slow consumer")),
-        }
+        self.queue(Message::Text(text)).await
+    }
+
+    async fn queue(&mut self, message: Message) -> Result<(), End> {
+        let timeout = self.state.ws.write_timeout;
+        written(tokio::time::timeout(timeout, self.socket.feed(message)).await)
     }
 
     async fn flush(&mut self) -> Result<(), End> {
-        match tokio::time::timeout(self.state.ws.write_timeout, self.socket.flush()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(End::Gone),
-            Err(_) => Err(End::Close(close::SLOW_CONSUMER, "slow consumer")),
-        }
+        let timeout = self.state.ws.write_timeout;
+        written(tokio::time::timeout(timeout, self.socket.flush()).await)
     }
 
     async fn send_raw(&mut self, message: Message) -> Result<(), End> {
-        match tokio::time::timeout(self.state.ws.write_timeout, self.socket.send(message)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(End::Gone),
-            Err(_) => Err(End::Close(close::SLOW_CONSUMER, "slow consumer")),
-        }
+        let timeout = self.state.ws.write_timeout;
+        written(tokio::time::timeout(timeout, self.socket.send(message)).await)
+    }
+}
+
+/// What a write that had `write_timeout` to finish means for the connection.
+fn written<E>(outcome: Result<Result<(), E>, tokio::time::error::Elapsed>) -> Result<(), End> {
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Gone),
+        Err(_) => Err(End::Close(close::SLOW_CONSUMER, "slow consumer")),
     }
 }
 

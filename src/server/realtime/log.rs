@@ -122,8 +122,6 @@ pub async fn append_now(
 /// The topic's epoch, head and oldest stored offset; creates the log (with a fresh epoch) if new.
 pub async fn head(db: &Db, topic: Topic) -> Result<Head, AppError> {
     let key = topic.to_string();
-    let epoch = new_epoch();
-    let now = super::super::now_ms();
     // Read first: a log almost always exists, and creating one is a write (on SQLite it waits for the
     // single writer), which every subscribe and snapshot used to pay.
     with_db!(db, pool => {
@@ -133,7 +131,7 @@ pub async fn head(db: &Db, topic: Topic) -> Result<Head, AppError> {
         if row.is_none() {
             sqlx::query("INSERT INTO topic_logs (topic, epoch, head, created_at) VALUES ($1, $2, 0, $3) \
                          ON CONFLICT (topic) DO NOTHING")
-                .bind(&key).bind(&epoch).bind(now).execute(pool).await.map_err(internal)?;
+                .bind(&key).bind(new_epoch()).bind(super::super::now_ms()).execute(pool).await.map_err(internal)?;
             row = Some(sqlx::query_as(select).bind(&key).fetch_one(pool).await.map_err(internal)?);
         }
         let (epoch, head, oldest) = row.expect("read or created above");
