@@ -117,6 +117,54 @@ pub mod ssr {
             })
             .is_some_and(|accept| !accept.contains("application/json"))
     }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        /// The loaders here finish without waiting, so one poll runs them to the end.
+        fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+            let mut future = std::pin::pin!(future);
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            match future.as_mut().poll(&mut cx) {
+                std::task::Poll::Ready(value) => value,
+                std::task::Poll::Pending => panic!("the loader waited"),
+            }
+        }
+
+        #[test]
+        fn a_loader_runs_once_per_request_and_again_in_the_next() {
+            let calls = AtomicUsize::new(0);
+            let load = || async { Ok::<_, AppError>(calls.fetch_add(1, Ordering::SeqCst)) };
+            let request = Owner::new();
+            request.with(|| {
+                provide_request_memo();
+                assert_eq!(run(memo("loader", load())), Ok(0));
+                assert_eq!(
+                    run(memo("loader", load())),
+                    Ok(0),
+                    "the second pass reuses the first"
+                );
+                assert_eq!(
+                    run(memo("other", load())),
+                    Ok(1),
+                    "another loader runs on its own"
+                );
+            });
+            Owner::new().with(|| {
+                provide_request_memo();
+                assert_eq!(
+                    run(memo("loader", load())),
+                    Ok(2),
+                    "a new request loads afresh"
+                );
+            });
+            // Outside a request there is nothing to remember in.
+            Owner::new().with(|| assert_eq!(run(memo("loader", load())), Ok(3)));
+            assert_eq!(calls.load(Ordering::SeqCst), 4);
+        }
+    }
 }
 
 /// The signed-in user, or `None`.
