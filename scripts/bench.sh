@@ -9,7 +9,7 @@ say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 
 scripts/bootstrap.sh
 say "release build of Studyhall (server + WASM + CSS) and of the load generator"
-cargo leptos build --release
+cargo leptos build --release --split
 cargo build --release --locked -p studyhall-bench
 target/release/studyhall-server precompress
 if [ ! -d bench/socketio/node_modules/socket.io ]; then

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 printf '\033[1;34m==>\033[0m %s\n' "building and starting Studyhall (first build: several minutes)"
-exec cargo leptos serve --release
+exec cargo leptos serve --release --split

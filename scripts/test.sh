@@ -13,7 +13,7 @@ say "unit and integration tests (SQLite and PostgreSQL at ${STUDYHALL_TEST_PG_UR
 cargo test --workspace --exclude studyhall-frontend --locked
 
 say "release build (server + WASM + CSS)"
-cargo leptos build --release
+cargo leptos build --release --split
 target/release/studyhall-server precompress
 
 say "browser tests (Playwright + /usr/bin/chromium)"

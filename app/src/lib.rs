@@ -15,12 +15,12 @@ use components::layout::SignedInLayout;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
-use pages::{
-    activity::ActivityPage, admin_tokens::ApiTokensPage, admin_users::AdminUsersPage,
-    dashboard::DashboardPage, learning::LearningPage, login::LoginPage, not_found::NotFound,
-    notifications::NotificationsPage, profile::ProfilePage, register::RegisterPage,
+use leptos_router::{path, Lazy, SsrMode};
+use pages::lazy::{
+    ActivityRoute, AdminUsersRoute, ApiTokensRoute, LearningRoute, LoginRoute, NotificationsRoute,
+    ProfileRoute, RegisterRoute,
 };
+use pages::{dashboard::DashboardPage, not_found::NotFound};
 
 /// Applies the saved theme, or the system's, before first paint (no flash of the wrong theme).
 const THEME_SCRIPT: &str =
@@ -101,18 +101,18 @@ pub fn App() -> impl IntoView {
         <Title formatter />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/register") view=RegisterPage />
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
+                <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} />
                 // Signed-in pages render complete on the server (their data loads in milliseconds) and
                 // hydrate as one piece; out-of-order streaming of nested suspense is not worth it here.
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("/") view=DashboardPage />
-                    <Route path=path!("/profile") view=ProfilePage />
-                    <Route path=path!("/admin/users") view=AdminUsersPage />
-                    <Route path=path!("/admin/tokens") view=ApiTokensPage />
-                    <Route path=path!("/learning") view=LearningPage />
-                    <Route path=path!("/activity") view=ActivityPage />
-                    <Route path=path!("/notifications") view=NotificationsPage />
+                    <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} />
+                    <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} />
+                    <Route path=path!("/admin/tokens") view={Lazy::<ApiTokensRoute>::new()} />
+                    <Route path=path!("/learning") view={Lazy::<LearningRoute>::new()} />
+                    <Route path=path!("/activity") view={Lazy::<ActivityRoute>::new()} />
+                    <Route path=path!("/notifications") view={Lazy::<NotificationsRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

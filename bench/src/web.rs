@@ -143,8 +143,9 @@ pub async fn ssr_and_first_load(paths: &Paths, secs: u64) -> Result<(Value, Valu
     ))
 }
 
-/// Every `/pkg/…` asset the dashboard's HTML names, fetched as a browser would (`Accept-Encoding:
-/// br`); sizes are what came over the wire.
+/// Every `/pkg/…` asset the dashboard's HTML names, and every module those scripts import statically,
+/// fetched as a browser would (`Accept-Encoding: br`); sizes are what came over the wire. Chunks a
+/// script only loads on demand (`import(…)`, a lazy page's WASM) are not part of the first load.
 async fn first_load(base: &str, token: &str) -> Result<Value, Error> {
     let client = reqwest::Client::new();
     let html = client
@@ -167,7 +168,9 @@ async fn first_load(base: &str, token: &str) -> Result<Value, Error> {
     }
     let mut files = Vec::new();
     let (mut total, mut wasm, mut js, mut css) = (0u64, 0u64, 0u64, 0u64);
-    for path in &assets {
+    let mut next = 0;
+    while let Some(path) = assets.get(next).cloned() {
+        next += 1;
         let response = client
             .get(format!("{base}{path}"))
             .header("accept-encoding", "br")
@@ -186,20 +189,69 @@ async fn first_load(base: &str, token: &str) -> Result<Value, Error> {
             .send()
             .await?
             .bytes()
-            .await?
-            .len() as u64;
+            .await?;
         total += size;
         if path.ends_with(".wasm") {
             wasm += size;
         } else if path.ends_with(".js") {
             js += size;
+            for import in static_imports(&String::from_utf8_lossy(&raw), &path) {
+                if !assets.contains(&import) {
+                    assets.push(import);
+                }
+            }
         } else if path.ends_with(".css") {
             css += size;
         }
-        files.push(json!({"path": path, "encoding": encoding, "bytes": size, "raw_bytes": raw}));
+        files.push(
+            json!({"path": path, "encoding": encoding, "bytes": size, "raw_bytes": raw.len()}),
+        );
     }
     Ok(
         json!({"total_bytes": total, "wasm_bytes": wasm, "js_bytes": js, "css_bytes": css,
               "html_bytes": html.len(), "files": files}),
     )
+}
+
+/// The relative modules a script imports statically (`import … from "./x.js"`, `import "./x.js"`),
+/// as paths beside `from`. Dynamic `import("…")` is left out: it runs on demand.
+fn static_imports(script: &str, from: &str) -> Vec<String> {
+    let dir = from.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let mut found = Vec::new();
+    for (at, _) in script.match_indices("import") {
+        let rest = &script[at + "import".len()..];
+        let word_starts =
+            !script[..at].ends_with(|c: char| c.is_alphanumeric() || "_$.".contains(c));
+        let statement_follows = rest.starts_with([' ', '\n', '{', '*', '"', '\'']);
+        if !word_starts || !statement_follows || rest.trim_start().starts_with('(') {
+            continue;
+        }
+        let statement = rest.split(';').next().unwrap_or("");
+        let specifier = statement
+            .rsplit(['"', '\''])
+            .nth(1)
+            .filter(|s| s.starts_with("./") && s.ends_with(".js"));
+        if let Some(specifier) = specifier {
+            found.push(format!("{dir}/{}", &specifier[2..]));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::static_imports;
+
+    #[test]
+    fn static_imports_are_followed_and_dynamic_ones_are_not() {
+        let script = "import { a } from './__wasm_split.js';\nimport \"./side.js\";\n\
+                      const m = await import('./lazy.js');\nimports.wbg = './no.js';\nimport * as x from \"https://x/y.js\";";
+        assert_eq!(
+            static_imports(script, "/pkg/studyhall.js"),
+            vec![
+                "/pkg/__wasm_split.js".to_string(),
+                "/pkg/side.js".to_string()
+            ]
+        );
+    }
 }

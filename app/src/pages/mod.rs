@@ -5,6 +5,7 @@ pub mod admin_tokens;
 pub mod admin_users;
 pub mod announcements;
 pub mod dashboard;
+pub mod lazy;
 pub mod learning;
 pub mod login;
 pub mod not_found;
