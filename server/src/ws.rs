@@ -215,10 +215,12 @@ impl Connection {
         let mut session_check = tokio::time::interval(settings.session_check);
         session_check.reset();
         let mut last_heard = Instant::now();
+        // Reused between batches; empty (and unallocated) until the first delivery.
+        let mut batch = Vec::new();
         loop {
             tokio::select! {
                 biased;
-                _ = registration.slow.raised() => return End::Close(close::SLOW_CONSUMER, "slow consumer"),
+                _ = registration.mailbox.slow() => return End::Close(close::SLOW_CONSUMER, "slow consumer"),
                 _ = stopping(&mut shutdown) => return End::Close(close::GOING_AWAY, "server shutting down"),
                 _ = &mut session_end => return End::Close(close::SESSION_ENDED, "session expired"),
                 _ = session_check.tick() => {
@@ -261,8 +263,8 @@ impl Connection {
                         }
                     }
                 }
-                Some(out) = registration.rx.recv() => {
-                    if let Err(end) = self.deliver_batch(out, &mut registration.rx).await {
+                _ = registration.mailbox.recv_batch(&mut batch, DELIVERY_BATCH) => {
+                    if let Err(end) = self.deliver_batch(&mut batch).await {
                         return end;
                     }
                 }
@@ -454,19 +456,14 @@ impl Connection {
         }
     }
 
-    /// Delivers what the hub queued, up to [`DELIVERY_BATCH`] items, then flushes once: under load
-    /// one write carries many frames instead of one system call per frame.
-    async fn deliver_batch(
-        &mut self,
-        first: Outbound,
-        rx: &mut tokio::sync::mpsc::Receiver<Outbound>,
-    ) -> Result<(), End> {
-        self.deliver(first).await?;
-        for _ in 1..DELIVERY_BATCH {
-            match rx.try_recv() {
-                Ok(next) => self.deliver(next).await?,
-                Err(_) => break,
-            }
+    /// Delivers a batch the hub queued (up to [`DELIVERY_BATCH`] items), then flushes once: under
+    /// load one write carries many frames instead of one system call per frame.
+    async fn deliver_batch(&mut self, batch: &mut Vec<Outbound>) -> Result<(), End> {
+        for out in batch.drain(..) {
+            self.deliver(out).await?;
+        }
+        if batch.capacity() > DELIVERY_BATCH {
+            *batch = Vec::new();
         }
         self.flush().await
     }

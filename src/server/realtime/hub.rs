@@ -1,17 +1,17 @@
-//! The hub: which local connections listen to which topics, fan-out, presence and per-connection
-//! bounded queues. An event is encoded once and the same bytes go to every recipient. A connection
-//! whose queue is full is flagged as a slow consumer (its socket is then closed) and never holds up
+//! The hub: which local connections listen to which topics, fan-out and presence. An event is
+//! encoded once and the same bytes go to every recipient's bounded mailbox. A connection whose
+//! mailbox is full is flagged as a slow consumer (its socket is then closed) and never holds up
 //! delivery to anyone else.
 
 use super::bus::{Bus, BusMessage};
 use super::log::StoredEvent;
+use super::mailbox::{Mailbox, Offer};
 use crate::model::UserId;
 use crate::protocol::{encode, ServerMessage, Topic};
 use bytes::Bytes;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, Notify};
 
 #[derive(Debug, Clone, Copy)]
 pub struct HubSettings {
@@ -48,8 +48,7 @@ pub enum Outbound {
 
 struct Conn {
     user_id: UserId,
-    tx: mpsc::Sender<Outbound>,
-    slow: Arc<SlowFlag>,
+    mailbox: Arc<Mailbox>,
     topics: HashSet<Topic>,
 }
 
@@ -67,36 +66,10 @@ struct State {
     per_user: HashMap<UserId, usize>,
 }
 
-/// Set when a connection fell behind; its socket task waits on it.
-#[derive(Default)]
-pub struct SlowFlag {
-    set: AtomicBool,
-    notify: Notify,
-}
-
-impl SlowFlag {
-    fn raise(&self) {
-        if !self.set.swap(true, Ordering::AcqRel) {
-            self.notify.notify_one();
-        }
-    }
-
-    pub fn is_raised(&self) -> bool {
-        self.set.load(Ordering::Acquire)
-    }
-
-    pub async fn raised(&self) {
-        if !self.is_raised() {
-            self.notify.notified().await;
-        }
-    }
-}
-
 /// What a socket task gets when it joins the hub.
 pub struct Registration {
     pub id: u64,
-    pub rx: mpsc::Receiver<Outbound>,
-    pub slow: Arc<SlowFlag>,
+    pub mailbox: Arc<Mailbox>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,18 +137,16 @@ impl Hub {
         }
         *count += 1;
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel(self.inner.settings.queue_capacity);
-        let slow = Arc::new(SlowFlag::default());
+        let mailbox = Arc::new(Mailbox::new(self.inner.settings.queue_capacity));
         state.conns.insert(
             id,
             Conn {
                 user_id,
-                tx,
-                slow: slow.clone(),
+                mailbox: mailbox.clone(),
                 topics: HashSet::new(),
             },
         );
-        Ok(Registration { id, rx, slow })
+        Ok(Registration { id, mailbox })
     }
 
     /// Removes a connection and its subscriptions. Returns true if it was the user's last connection.
@@ -351,27 +322,21 @@ impl Hub {
             .filter(|c| Some(**c) != except)
             .filter_map(|c| state.conns.get(c))
         {
-            if let Err(mpsc::error::TrySendError::Full(_)) =
-                conn.tx.try_send(Outbound::Frame(topic, frame.clone()))
-            {
-                conn.slow.raise();
-            }
+            // A full mailbox flags its connection itself; presence frames are not counted.
+            conn.mailbox.offer(Outbound::Frame(topic, frame.clone()));
         }
     }
 
     fn offer(&self, conn: &Conn, item: Outbound) {
-        match conn.tx.try_send(item) {
-            Ok(()) => {
+        let was_slow = conn.mailbox.is_slow();
+        match conn.mailbox.offer(item) {
+            Offer::Queued => {
                 self.inner.delivered.fetch_add(1, Ordering::Relaxed);
             }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                if !conn.slow.is_raised() {
-                    self.inner.slow_consumers.fetch_add(1, Ordering::Relaxed);
-                }
-                conn.slow.raise();
+            Offer::Full if !was_slow => {
+                self.inner.slow_consumers.fetch_add(1, Ordering::Relaxed);
             }
-            // The socket task is gone; disconnect() will clean up.
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Offer::Full => {}
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod bus;
 pub mod hub;
 pub mod log;
+pub mod mailbox;
 pub mod principal;
 
 pub use bus::{Bus, BusMessage, InProcessBus};
