@@ -14,15 +14,16 @@ use futures_util::SinkExt;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use studyhall::access::{always_readable, can_publish, can_subscribe, Principal, CLIENT_EVENTS};
+use studyhall::model::{Millis, UserId};
 use studyhall::protocol::{
     close, decode_client, encode, ClientMessage, ErrorCode, Limits, Position, ResetReason,
     ServerMessage, Topic, PROTOCOL_VERSION,
 };
-use studyhall::server::accounts::Caller;
 use studyhall::server::realtime::{log, principal, Outbound};
-use studyhall::server::web::RequestAuth;
+use studyhall::server::web::{RequestAuth, Services};
 use studyhall::server::{now_ms, sessions, users};
 use studyhall::AppError;
+use tokio::sync::watch;
 
 /// Realtime limits and timings (all configurable, see the README).
 #[derive(Debug, Clone, Copy)]
@@ -76,6 +77,14 @@ pub async fn upgrade(
         return ApiError(AppError::Unauthenticated).into_response();
     };
     let settings = state.ws;
+    // Only what the connection uses is moved into its task, which lives as long as the socket.
+    let who = Who {
+        user_id: caller.user.id,
+        session_id: caller.session_id,
+        token_expires_at: caller.token_expires_at,
+    };
+    let services = state.services;
+    let shutdown = state.shutdown;
     // The library's own cap is a backstop well above ours, so that an oversized frame reaches us and
     // gets the documented 1009 close instead of a broken connection.
     let hard_cap = settings.max_frame_bytes.saturating_mul(4).max(64 * 1024);
@@ -85,7 +94,7 @@ pub async fn upgrade(
         // Frames collect in the write buffer until a flush or 16 KiB: a burst goes out in few writes.
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
-        .on_upgrade(move |socket| async move { Connection::run(socket, state, caller).await })
+        .on_upgrade(move |socket| Connection::run(socket, services, settings, shutdown, who))
 }
 
 /// Where one subscription stands: the log's epoch and the last offset sent.
@@ -130,19 +139,34 @@ enum End {
     Gone,
 }
 
+/// The signed-in user behind a connection, as far as the connection needs to know.
+struct Who {
+    user_id: UserId,
+    session_id: String,
+    token_expires_at: Millis,
+}
+
 struct Connection {
     socket: WebSocket,
-    state: AppState,
-    caller: Caller,
+    services: Services,
+    ws: WsSettings,
+    shutdown: watch::Receiver<bool>,
+    who: Who,
     id: u64,
     subs: HashMap<Topic, Cursor>,
     bucket: TokenBucket,
 }
 
 impl Connection {
-    async fn run(mut socket: WebSocket, state: AppState, caller: Caller) {
-        let hub = state.services.hub.clone();
-        let mut registration = match hub.connect(caller.user.id) {
+    async fn run(
+        mut socket: WebSocket,
+        services: Services,
+        ws: WsSettings,
+        shutdown: watch::Receiver<bool>,
+        who: Who,
+    ) {
+        let hub = services.hub.clone();
+        let mut registration = match hub.connect(who.user_id) {
             Ok(r) => r,
             Err(_) => {
                 let _ = socket
@@ -154,18 +178,19 @@ impl Connection {
                 return;
             }
         };
-        let settings = state.ws;
         let mut conn = Connection {
             socket,
             id: registration.id,
             subs: HashMap::new(),
-            bucket: TokenBucket::new(settings.publishes_per_minute),
-            state,
-            caller,
+            bucket: TokenBucket::new(ws.publishes_per_minute),
+            services,
+            ws,
+            shutdown,
+            who,
         };
         tracing::debug!(
             conn = conn.id,
-            user = conn.caller.user.id,
+            user = conn.who.user_id,
             "websocket connected"
         );
         let end = conn.serve(&mut registration).await;
@@ -176,13 +201,13 @@ impl Connection {
             )
             .await;
         }
-        let db = conn.state.services.accounts.db().clone();
+        let db = conn.services.accounts.db().clone();
         // At shutdown the server stores everyone's last-seen in one go (RunningServer::shutdown):
         // ten thousand single-row writes here used to hold a restart up for seconds.
-        let shutting_down = *conn.state.shutdown.borrow();
+        let shutting_down = *conn.shutdown.borrow();
         if hub.disconnect(conn.id) && !shutting_down {
             // The user's last connection: remember when they were last here.
-            let _ = Box::pin(users::touch_last_seen(&db, conn.caller.user.id, now_ms())).await;
+            let _ = Box::pin(users::touch_last_seen(&db, conn.who.user_id, now_ms())).await;
         }
         tracing::debug!(conn = conn.id, "websocket closed");
     }
@@ -191,11 +216,11 @@ impl Connection {
         &mut self,
         registration: &mut studyhall::server::realtime::hub::Registration,
     ) -> End {
-        let settings = self.state.ws;
+        let settings = self.ws;
         let welcome = ServerMessage::Welcome {
             version: PROTOCOL_VERSION,
             connection_id: format!("{}", self.id),
-            user_id: self.caller.user.id,
+            user_id: self.who.user_id,
             heartbeat_ms: settings.heartbeat.as_millis() as u64,
             limits: Limits {
                 max_frame_bytes: settings.max_frame_bytes,
@@ -206,8 +231,8 @@ impl Connection {
         if let Err(end) = self.send(&welcome).await {
             return end;
         }
-        let mut shutdown = self.state.shutdown.clone();
-        let expires_in = (self.caller.token_expires_at - now_ms()).max(0) as u64;
+        let mut shutdown = self.shutdown.clone();
+        let expires_in = (self.who.token_expires_at - now_ms()).max(0) as u64;
         let session_end = tokio::time::sleep(Duration::from_millis(expires_in));
         tokio::pin!(session_end);
         let mut heartbeat = tokio::time::interval(settings.heartbeat);
@@ -226,7 +251,7 @@ impl Connection {
                 _ = session_check.tick() => {
                     // Rare and heavy (database futures) branches are boxed: an idle connection's task
                     // then stays small instead of reserving room for their state all its life.
-                    match Box::pin(sessions::find_active(self.state.services.accounts.db(), &self.caller.session_id, now_ms())).await {
+                    match Box::pin(sessions::find_active(self.services.accounts.db(), &self.who.session_id, now_ms())).await {
                         Ok(Some(_)) => {
                             if let Err(end) = Box::pin(self.recheck_access()).await {
                                 return end;
@@ -298,7 +323,7 @@ impl Connection {
             ClientMessage::Ping { id } => self.send(&ServerMessage::Pong { id }).await,
             ClientMessage::Subscribe { id, topic, since } => self.subscribe(id, topic, since).await,
             ClientMessage::Unsubscribe { id, topic } => {
-                self.state.services.hub.unsubscribe(self.id, topic);
+                self.services.hub.unsubscribe(self.id, topic);
                 self.subs.remove(&topic);
                 self.send(&ServerMessage::Unsubscribed { id, topic }).await
             }
@@ -317,7 +342,7 @@ impl Connection {
         topic: Topic,
         since: Option<Position>,
     ) -> Result<(), End> {
-        let settings = self.state.ws;
+        let settings = self.ws;
         if !self.subs.contains_key(&topic) && self.subs.len() >= settings.max_subscriptions {
             self.error(
                 id,
@@ -330,7 +355,7 @@ impl Connection {
             .await;
             return Ok(());
         }
-        let db = self.state.services.accounts.db().clone();
+        let db = self.services.accounts.db().clone();
         // Rules are checked against what the database says now, not what it said at connect.
         let allowed = match self.principal().await? {
             Some(p) => can_subscribe(&p, &topic),
@@ -350,11 +375,11 @@ impl Connection {
         }
         // Join the hub before reading the log: events committed from here on queue up for us, and the
         // cursor drops the ones the replay already sent.
-        let present = self.state.services.hub.subscribe(self.id, topic);
+        let present = self.services.hub.subscribe(self.id, topic);
         let head = match log::head(&db, topic).await {
             Ok(h) => h,
             Err(_) => {
-                self.state.services.hub.unsubscribe(self.id, topic);
+                self.services.hub.unsubscribe(self.id, topic);
                 self.subs.remove(&topic);
                 self.retry_later(id).await;
                 return Ok(());
@@ -412,7 +437,7 @@ impl Connection {
 
     /// Sends stored events after the cursor up to `until`, from the log. Returns how many.
     async fn fill(&mut self, topic: Topic, until: i64) -> Result<u64, End> {
-        let db = self.state.services.accounts.db().clone();
+        let db = self.services.accounts.db().clone();
         let mut sent = 0;
         loop {
             let Some(cursor) = self.subs.get(&topic) else {
@@ -518,7 +543,7 @@ impl Connection {
         data: serde_json::Value,
     ) -> Result<(), End> {
         if !self.bucket.take() {
-            let per_minute = self.state.ws.publishes_per_minute;
+            let per_minute = self.ws.publishes_per_minute;
             self.error(
                 id,
                 ErrorCode::RateLimited,
@@ -527,7 +552,7 @@ impl Connection {
             .await;
             return Ok(());
         }
-        if data.to_string().len() > self.state.ws.max_ephemeral_bytes {
+        if data.to_string().len() > self.ws.max_ephemeral_bytes {
             self.error(id, ErrorCode::NotAllowed, "The event's data is too large.")
                 .await;
             return Ok(());
@@ -555,13 +580,9 @@ impl Connection {
             self.error(id, ErrorCode::Forbidden, &message).await;
             return Ok(());
         }
-        self.state.services.hub.publish_ephemeral(
-            self.id,
-            self.caller.user.id,
-            topic,
-            &event,
-            data,
-        );
+        self.services
+            .hub
+            .publish_ephemeral(self.id, self.who.user_id, topic, &event, data);
         self.send(&ServerMessage::Published { id }).await
     }
 
@@ -570,17 +591,14 @@ impl Connection {
     fn principal(
         &self,
     ) -> impl std::future::Future<Output = Result<Option<Principal>, End>> + Send + 'static {
-        current_principal(
-            self.state.services.accounts.db().clone(),
-            self.caller.user.id,
-        )
+        current_principal(self.services.accounts.db().clone(), self.who.user_id)
     }
 
     /// Drops subscriptions the caller may no longer read (an assignment or cohort changed).
     async fn recheck_access(&mut self) -> Result<(), End> {
         // Most connections only follow topics nobody can lose (their own stream, announcements):
         // skip the two queries for them.
-        let user_id = self.caller.user.id;
+        let user_id = self.who.user_id;
         if self.subs.keys().all(|t| always_readable(user_id, t)) {
             return Ok(());
         }
@@ -594,7 +612,7 @@ impl Connection {
             .copied()
             .collect();
         for topic in lost {
-            self.state.services.hub.unsubscribe(self.id, topic);
+            self.services.hub.unsubscribe(self.id, topic);
             self.subs.remove(&topic);
             self.error(
                 None,
@@ -641,17 +659,17 @@ impl Connection {
     }
 
     async fn queue(&mut self, message: Message) -> Result<(), End> {
-        let timeout = self.state.ws.write_timeout;
+        let timeout = self.ws.write_timeout;
         written(tokio::time::timeout(timeout, self.socket.feed(message)).await)
     }
 
     async fn flush(&mut self) -> Result<(), End> {
-        let timeout = self.state.ws.write_timeout;
+        let timeout = self.ws.write_timeout;
         written(tokio::time::timeout(timeout, self.socket.flush()).await)
     }
 
     async fn send_raw(&mut self, message: Message) -> Result<(), End> {
-        let timeout = self.state.ws.write_timeout;
+        let timeout = self.ws.write_timeout;
         written(tokio::time::timeout(timeout, self.socket.send(message)).await)
     }
 }
