@@ -90,7 +90,9 @@ pub async fn upgrade(
     let hard_cap = settings.max_frame_bytes.saturating_mul(4).max(64 * 1024);
     ws.max_message_size(hard_cap)
         .max_frame_size(hard_cap)
-        .read_buffer_size(2 * 1024)
+        // Allocated up front and kept for the socket's life. Client frames are small (a subscribe
+        // is ~120 bytes); a larger one gets room for its whole length when its header arrives.
+        .read_buffer_size(512)
         // Frames collect in the write buffer until a flush or 16 KiB: a burst goes out in few writes.
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
