@@ -208,7 +208,7 @@ mod tests {
         }
         assert!(mailbox.items().capacity() >= 200);
         let mut batch = Vec::new();
-        while mailbox.items().len() > 0 {
+        while !mailbox.items().is_empty() {
             mailbox.recv_batch(&mut batch, 64).await;
         }
         assert_eq!(batch.len(), 200);
