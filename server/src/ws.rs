@@ -19,6 +19,7 @@ use studyhall::protocol::{
     close, decode_client, encode, ClientMessage, ErrorCode, Limits, Position, ResetReason,
     ServerMessage, Topic, PROTOCOL_VERSION,
 };
+use studyhall::server::realtime::mailbox::Mailbox;
 use studyhall::server::realtime::{log, principal, Outbound};
 use studyhall::server::web::{RequestAuth, Services};
 use studyhall::server::{now_ms, sessions, users};
@@ -242,8 +243,6 @@ impl Connection {
         let mut session_check = tokio::time::interval(settings.session_check);
         session_check.reset();
         let mut last_heard = Instant::now();
-        // Reused between batches; empty (and unallocated) until the first delivery.
-        let mut batch = Vec::new();
         loop {
             tokio::select! {
                 biased;
@@ -290,8 +289,8 @@ impl Connection {
                         }
                     }
                 }
-                _ = registration.mailbox.recv_batch(&mut batch, DELIVERY_BATCH) => {
-                    if let Err(end) = self.deliver_batch(&mut batch).await {
+                out = registration.mailbox.recv() => {
+                    if let Err(end) = self.deliver_batch(out, &registration.mailbox).await {
                         return end;
                     }
                 }
@@ -483,14 +482,15 @@ impl Connection {
         }
     }
 
-    /// Delivers a batch the hub queued (up to [`DELIVERY_BATCH`] items), then flushes once: under
-    /// load one write carries many frames instead of one system call per frame.
-    async fn deliver_batch(&mut self, batch: &mut Vec<Outbound>) -> Result<(), End> {
-        for out in batch.drain(..) {
-            self.deliver(out).await?;
-        }
-        if batch.capacity() > DELIVERY_BATCH {
-            *batch = Vec::new();
+    /// Delivers what the hub queued, up to [`DELIVERY_BATCH`] items, then flushes once: under load
+    /// one write carries many frames instead of one system call per frame.
+    async fn deliver_batch(&mut self, first: Outbound, mailbox: &Mailbox) -> Result<(), End> {
+        self.deliver(first).await?;
+        for _ in 1..DELIVERY_BATCH {
+            match mailbox.try_recv() {
+                Some(next) => self.deliver(next).await?,
+                None => break,
+            }
         }
         self.flush().await
     }

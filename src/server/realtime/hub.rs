@@ -81,7 +81,9 @@ pub struct HubStats {
     pub users: usize,
     pub subscriptions: usize,
     pub topics: usize,
+    /// Frames queued for connections (events, ephemeral events, presence diffs).
     pub delivered: u64,
+    /// Connections flagged as slow consumers (each counted once).
     pub slow_consumers: u64,
 }
 
@@ -156,7 +158,7 @@ impl Hub {
             return false;
         };
         for topic in &conn.topics {
-            Self::leave(&mut state, id, conn.user_id, *topic);
+            self.leave(&mut state, id, conn.user_id, *topic);
         }
         match state.per_user.get_mut(&conn.user_id) {
             Some(n) if *n > 1 => {
@@ -195,7 +197,7 @@ impl Hub {
                 joined: vec![user_id],
                 left: vec![],
             });
-            Self::send_frame(&state, topic, frame, Some(id));
+            self.send_frame(&state, topic, frame, Some(id));
         }
         Some(Self::present(&state, topic))
     }
@@ -217,11 +219,11 @@ impl Hub {
         };
         if conn.topics.remove(&topic) {
             let user_id = conn.user_id;
-            Self::leave(&mut state, id, user_id, topic);
+            self.leave(&mut state, id, user_id, topic);
         }
     }
 
-    fn leave(state: &mut State, id: u64, user_id: UserId, topic: Topic) {
+    fn leave(&self, state: &mut State, id: u64, user_id: UserId, topic: Topic) {
         let Some(entry) = state.topics.get_mut(&topic) else {
             return;
         };
@@ -242,7 +244,7 @@ impl Hub {
                 joined: vec![],
                 left: vec![user_id],
             });
-            Self::send_frame(state, topic, frame, None);
+            self.send_frame(state, topic, frame, None);
         }
     }
 
@@ -306,13 +308,13 @@ impl Hub {
                 origin,
                 frame,
             } => {
-                Self::send_frame(&state, topic, frame, Some(origin));
+                self.send_frame(&state, topic, frame, Some(origin));
             }
         }
     }
 
     /// Sends an offset-less frame to a topic's subscribers, except one connection.
-    fn send_frame(state: &State, topic: Topic, frame: Bytes, except: Option<u64>) {
+    fn send_frame(&self, state: &State, topic: Topic, frame: Bytes, except: Option<u64>) {
         let Some(entry) = state.topics.get(&topic) else {
             return;
         };
@@ -322,22 +324,18 @@ impl Hub {
             .filter(|c| Some(**c) != except)
             .filter_map(|c| state.conns.get(c))
         {
-            // A full mailbox flags its connection itself; presence frames are not counted.
-            conn.mailbox.offer(Outbound::Frame(topic, frame.clone()));
+            self.offer(conn, Outbound::Frame(topic, frame.clone()));
         }
     }
 
+    /// Queues an item for one connection and counts what became of it.
     fn offer(&self, conn: &Conn, item: Outbound) {
-        let was_slow = conn.mailbox.is_slow();
-        match conn.mailbox.offer(item) {
-            Offer::Queued => {
-                self.inner.delivered.fetch_add(1, Ordering::Relaxed);
-            }
-            Offer::Full if !was_slow => {
-                self.inner.slow_consumers.fetch_add(1, Ordering::Relaxed);
-            }
-            Offer::Full => {}
-        }
+        let counter = match conn.mailbox.offer(item) {
+            Offer::Queued => &self.inner.delivered,
+            Offer::FlaggedSlow => &self.inner.slow_consumers,
+            Offer::Dropped => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The ids of the users with at least one connection to this node.

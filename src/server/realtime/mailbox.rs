@@ -26,8 +26,11 @@ pub struct Mailbox {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Offer {
     Queued,
-    /// The mailbox was full: the item was dropped and the consumer flagged as slow.
-    Full,
+    /// The mailbox was full: this offer flagged the connection as a slow consumer and dropped
+    /// everything queued for it.
+    FlaggedSlow,
+    /// The connection was already flagged: the item was dropped.
+    Dropped,
 }
 
 impl Mailbox {
@@ -45,57 +48,50 @@ impl Mailbox {
         self.items.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues an item without waiting. A full mailbox (or one already flagged) drops it, raises
-    /// the slow flag and lets go of what is queued: that connection is about to be closed.
+    /// Queues an item without waiting. A full mailbox flags its connection as a slow consumer and
+    /// lets go of what is queued (that connection is about to be closed); later items are dropped.
     pub fn offer(&self, item: Outbound) -> Offer {
         let mut items = self.items();
-        if self.is_slow() || items.len() >= self.capacity {
+        // Only set under the lock, so exactly one offer sees the transition.
+        if self.is_slow() {
+            return Offer::Dropped;
+        }
+        if items.len() >= self.capacity {
             *items = VecDeque::new();
+            self.slow.store(true, Ordering::Release);
             drop(items);
-            self.raise_slow();
-            return Offer::Full;
+            self.slow_raised.notify_one();
+            return Offer::FlaggedSlow;
         }
         let was_empty = items.is_empty();
         items.push_back(item);
         drop(items);
         if was_empty {
-            // One wake-up per batch: the consumer takes everything queued by then.
+            // One wake-up per burst: the consumer takes what follows with `try_recv`.
             self.arrived.notify_one();
         }
         Offer::Queued
     }
 
-    /// Waits until something is queued, then moves up to `max` items into `batch`.
-    /// Cancel-safe: nothing is taken from the queue before the wait ends.
-    pub async fn recv_batch(&self, batch: &mut Vec<Outbound>, max: usize) {
+    /// Waits for the next item. Cancel-safe: an item is only taken in the poll that returns it.
+    pub async fn recv(&self) -> Outbound {
         loop {
-            {
-                let mut items = self.items();
-                if !items.is_empty() {
-                    let n = items.len().min(max);
-                    batch.extend(items.drain(..n));
-                    if items.is_empty() && items.capacity() > KEEP_CAPACITY {
-                        *items = VecDeque::new();
-                    }
-                    return;
-                }
+            if let Some(item) = self.try_recv() {
+                return item;
             }
             // A wake-up that arrives between the check above and this wait is kept as a permit.
             self.arrived.notified().await;
         }
     }
 
-    /// Moves up to `max` queued items into `batch` without waiting.
-    pub fn try_recv_batch(&self, batch: &mut Vec<Outbound>, max: usize) {
+    /// The next item, if one is queued.
+    pub fn try_recv(&self) -> Option<Outbound> {
         let mut items = self.items();
-        let n = items.len().min(max);
-        batch.extend(items.drain(..n));
-    }
-
-    fn raise_slow(&self) {
-        if !self.slow.swap(true, Ordering::AcqRel) {
-            self.slow_raised.notify_one();
+        let item = items.pop_front();
+        if items.is_empty() && items.capacity() > KEEP_CAPACITY {
+            *items = VecDeque::new();
         }
+        item
     }
 
     pub fn is_slow(&self) -> bool {
@@ -128,21 +124,27 @@ mod tests {
         }
     }
 
+    fn drain(mailbox: &Mailbox) -> Vec<u8> {
+        std::iter::from_fn(|| mailbox.try_recv())
+            .map(|item| byte(&item))
+            .collect()
+    }
+
     #[tokio::test]
-    async fn delivers_in_order_in_batches_of_at_most_max() {
+    async fn delivers_in_order_and_holds_no_buffer_while_empty() {
         let mailbox = Mailbox::new(10);
+        assert_eq!(mailbox.items().capacity(), 0);
         for n in 0..5 {
             assert_eq!(mailbox.offer(frame(n)), Offer::Queued);
         }
-        let mut batch = Vec::new();
-        mailbox.recv_batch(&mut batch, 3).await;
-        assert_eq!(batch.iter().map(byte).collect::<Vec<_>>(), [0, 1, 2]);
-        batch.clear();
-        mailbox.try_recv_batch(&mut batch, 64);
-        assert_eq!(batch.iter().map(byte).collect::<Vec<_>>(), [3, 4]);
-        batch.clear();
-        mailbox.try_recv_batch(&mut batch, 64);
-        assert!(batch.is_empty());
+        assert_eq!(byte(&mailbox.recv().await), 0);
+        // Only the first offer woke anyone: a wait must look at the queue before it sleeps.
+        let next = tokio::time::timeout(Duration::from_secs(5), mailbox.recv())
+            .await
+            .expect("queued items are there without another wake-up");
+        assert_eq!(byte(&next), 1);
+        assert_eq!(drain(&mailbox), [2, 3, 4]);
+        assert!(mailbox.try_recv().is_none());
     }
 
     #[tokio::test]
@@ -150,11 +152,7 @@ mod tests {
         let mailbox = std::sync::Arc::new(Mailbox::new(10));
         let consumer = {
             let mailbox = mailbox.clone();
-            tokio::spawn(async move {
-                let mut batch = Vec::new();
-                mailbox.recv_batch(&mut batch, 64).await;
-                batch.iter().map(byte).collect::<Vec<_>>()
-            })
+            tokio::spawn(async move { byte(&mailbox.recv().await) })
         };
         tokio::time::sleep(Duration::from_millis(20)).await;
         mailbox.offer(frame(7));
@@ -162,42 +160,47 @@ mod tests {
             .await
             .expect("woken")
             .unwrap();
-        assert_eq!(got, [7]);
+        assert_eq!(got, 7);
     }
 
     #[tokio::test]
-    async fn a_cancelled_wait_loses_neither_the_item_nor_the_wake_up() {
+    async fn an_item_that_woke_a_cancelled_wait_reaches_the_next_one() {
         let mailbox = Mailbox::new(10);
-        let mut batch = Vec::new();
-        // Wait, get cancelled; an item arrives after the cancellation.
-        let _ = tokio::time::timeout(
-            Duration::from_millis(10),
-            mailbox.recv_batch(&mut batch, 64),
-        )
-        .await;
+        // `select!` drops a wait that was woken when another branch wins; the item and the
+        // wake-up must both reach the next wait, with no further offer to wake it.
+        let mut first = Box::pin(mailbox.recv());
+        assert!(poll_once(first.as_mut()).is_none());
         mailbox.offer(frame(1));
-        tokio::time::timeout(Duration::from_secs(5), mailbox.recv_batch(&mut batch, 64))
+        drop(first);
+        let got = tokio::time::timeout(Duration::from_secs(5), mailbox.recv())
             .await
-            .expect("the item is there");
-        assert_eq!(batch.iter().map(byte).collect::<Vec<_>>(), [1]);
+            .expect("the next wait gets it");
+        assert_eq!(byte(&got), 1);
+    }
+
+    fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> Option<F::Output> {
+        let waker = std::task::Waker::noop();
+        match f.poll(&mut std::task::Context::from_waker(waker)) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        }
     }
 
     #[tokio::test]
-    async fn a_full_mailbox_flags_the_consumer_and_lets_go_of_its_queue() {
+    async fn a_full_mailbox_flags_the_consumer_once_and_lets_go_of_its_queue() {
         let mailbox = Mailbox::new(2);
         assert_eq!(mailbox.offer(frame(0)), Offer::Queued);
         assert_eq!(mailbox.offer(frame(1)), Offer::Queued);
         assert!(!mailbox.is_slow());
-        assert_eq!(mailbox.offer(frame(2)), Offer::Full);
+        assert_eq!(mailbox.offer(frame(2)), Offer::FlaggedSlow);
         assert!(mailbox.is_slow());
         tokio::time::timeout(Duration::from_secs(5), mailbox.slow())
             .await
             .expect("slow resolves");
+        assert_eq!(mailbox.items().capacity(), 0, "its queue is released");
         // Nothing more is queued for a connection that is being closed.
-        assert_eq!(mailbox.offer(frame(3)), Offer::Full);
-        let mut batch = Vec::new();
-        mailbox.try_recv_batch(&mut batch, 64);
-        assert!(batch.is_empty());
+        assert_eq!(mailbox.offer(frame(3)), Offer::Dropped);
+        assert!(mailbox.try_recv().is_none());
     }
 
     #[tokio::test]
@@ -207,11 +210,11 @@ mod tests {
             mailbox.offer(frame(n as u8));
         }
         assert!(mailbox.items().capacity() >= 200);
-        let mut batch = Vec::new();
-        while !mailbox.items().is_empty() {
-            mailbox.recv_batch(&mut batch, 64).await;
-        }
-        assert_eq!(batch.len(), 200);
+        assert_eq!(drain(&mailbox).len(), 200);
         assert_eq!(mailbox.items().capacity(), 0);
+        // A small queue keeps its buffer: no allocation per message at a steady trickle.
+        mailbox.offer(frame(0));
+        let _ = mailbox.try_recv();
+        assert!(mailbox.items().capacity() > 0);
     }
 }
