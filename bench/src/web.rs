@@ -124,6 +124,16 @@ pub async fn ssr_and_first_load(paths: &Paths, secs: u64) -> Result<(Value, Valu
         duration,
     )
     .await?;
+    // The same server rendering a page that loads no data: what Leptos and the middleware cost on
+    // their own, so the report can tell the framework's share from the dashboard's queries.
+    let sign_in = load(
+        &format!("{base}/login"),
+        None,
+        concurrency,
+        warmup,
+        duration,
+    )
+    .await?;
     server.stop().await;
     let (mut bare_child, bare_addr) = start_bare().await?;
     let bare = load(
@@ -138,7 +148,7 @@ pub async fn ssr_and_first_load(paths: &Paths, secs: u64) -> Result<(Value, Valu
     let ratio = dashboard["requests_per_sec"].as_f64().unwrap_or(0.0)
         / bare["requests_per_sec"].as_f64().unwrap_or(1.0).max(1.0);
     Ok((
-        json!({"dashboard": dashboard, "bare_axum": bare, "ratio": (ratio * 1000.0).round() / 1000.0}),
+        json!({"dashboard": dashboard, "sign_in": sign_in, "bare_axum": bare, "ratio": (ratio * 1000.0).round() / 1000.0}),
         first_load,
     ))
 }

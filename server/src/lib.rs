@@ -14,6 +14,7 @@ mod router;
 pub mod telemetry;
 pub mod ws;
 
+use axum::serve::ListenerExt;
 use config::Config;
 use std::net::SocketAddr;
 use studyhall::server::accounts::Accounts;
@@ -121,6 +122,14 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         shutdown.subscribe(),
     );
     let task = tokio::spawn(async move {
+        // No Nagle: a streamed page leaves in several writes, and with Nagle each write after the
+        // first waited for the client's delayed ACK (up to 40 ms on Linux). WebSocket frames are
+        // batched by the connection task already, so they gain nothing from Nagle either.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("could not set TCP_NODELAY: {e}");
+            }
+        });
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
