@@ -316,16 +316,17 @@ pub fn markdown(report: &Value) -> String {
              | Figure | Dashboard | Sign-in page (no data) | Bare axum | Target |\n|---|---:|---:|---:|---|\n",
             fmt(&d["concurrency"])
         ));
-        let rows: [(&str, &dyn Fn(&Value) -> String, &str); 5] = [
+        type Cell = fn(&Value) -> String;
+        let rows: [(&str, Cell, &str); 5] = [
             (
                 "Requests per second",
-                &|v| fmt(&v["requests_per_sec"]),
+                |v| fmt(&v["requests_per_sec"]),
                 "dashboard ≥ 1/4 of bare",
             ),
-            ("p50 (ms)", &|v| ms(&v["p50_us"]), ""),
-            ("p99 (ms)", &|v| ms(&v["p99_us"]), ""),
-            ("Response body (bytes)", &|v| fmt(&v["body_bytes"]), ""),
-            ("Errors", &|v| fmt(&v["errors"]), ""),
+            ("p50 (ms)", |v| ms(&v["p50_us"]), ""),
+            ("p99 (ms)", |v| ms(&v["p99_us"]), ""),
+            ("Response body (bytes)", |v| fmt(&v["body_bytes"]), ""),
+            ("Errors", |v| fmt(&v["errors"]), ""),
         ];
         for (label, cell, target) in rows {
             out.push_str(&format!(

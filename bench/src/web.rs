@@ -9,10 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Closed-loop load: `concurrency` keep-alive connections requesting `url` back to back.
+/// Closed-loop load: `concurrency` keep-alive connections requesting `url` back to back. A response
+/// whose body lacks `expect` counts as an error: a page that rendered without its data must not pass
+/// for a fast one.
 pub async fn load(
     url: &str,
     token: Option<&str>,
+    expect: &str,
     concurrency: usize,
     warmup: Duration,
     duration: Duration,
@@ -31,6 +34,7 @@ pub async fn load(
         .map(|_| {
             let (client, url) = (client.clone(), url.to_string());
             let auth = token.map(|t| format!("Bearer {t}"));
+            let expect = expect.as_bytes().to_vec();
             let (hist, errors, bytes) = (hist.clone(), errors.clone(), bytes.clone());
             tokio::spawn(async move {
                 let mut local = Histogram::default();
@@ -43,9 +47,19 @@ pub async fn load(
                     }
                     let ok = match request.send().await {
                         Ok(r) if r.status().is_success() => match r.bytes().await {
-                            Ok(b) => {
+                            Ok(b)
+                                if expect.is_empty()
+                                    || b.windows(expect.len()).any(|w| w == expect) =>
+                            {
                                 local_bytes = b.len() as u64;
                                 true
+                            }
+                            Ok(_) => {
+                                eprintln!(
+                                    "load: {url} answered without {:?}",
+                                    String::from_utf8_lossy(&expect)
+                                );
+                                false
                             }
                             Err(e) => {
                                 eprintln!("load: reading a body failed: {e}");
@@ -119,6 +133,8 @@ pub async fn ssr_and_first_load(paths: &Paths, secs: u64) -> Result<(Value, Valu
     let dashboard = load(
         &format!("{base}/"),
         Some(&token),
+        // Only in the student panel once its data is in.
+        "data-testid=\"kpi-hours\"",
         concurrency,
         warmup,
         duration,
@@ -129,6 +145,7 @@ pub async fn ssr_and_first_load(paths: &Paths, secs: u64) -> Result<(Value, Valu
     let sign_in = load(
         &format!("{base}/login"),
         None,
+        "type=\"password\"",
         concurrency,
         warmup,
         duration,
@@ -139,6 +156,7 @@ pub async fn ssr_and_first_load(paths: &Paths, secs: u64) -> Result<(Value, Valu
     let bare = load(
         &format!("http://{bare_addr}/"),
         None,
+        "",
         concurrency,
         warmup,
         duration,

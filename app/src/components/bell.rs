@@ -39,7 +39,7 @@ pub struct Toast {
 /// The inbox in context.
 #[derive(Clone, Copy)]
 pub struct Inbox {
-    pub state: Memo<Option<Result<InboxState, AppError>>>,
+    pub state: Signal<Option<Result<InboxState, AppError>>>,
     /// Bumps on every live change, for views that refetch (the notifications page).
     pub version: RwSignal<u64>,
     /// The browser's clock, ticking once a second (0 on the server), for expiry.
@@ -51,27 +51,22 @@ impl Inbox {
     /// Unexpired items as of the ticking clock.
     pub fn visible(&self) -> Vec<Notification> {
         let now = self.now.get();
-        self.state.with(|state| match state {
+        match self.state.get() {
             Some(Ok(s)) => s
                 .items
-                .iter()
+                .into_iter()
                 .filter(|n| now == 0 || !n.is_expired(now))
-                .cloned()
                 .collect(),
             _ => vec![],
-        })
+        }
     }
 
     /// Counts, less anything that expired here before the server's purge says so.
     pub fn counts(&self) -> InboxCounts {
         let now = self.now.get();
-        self.state.with(|state| match state {
-            Some(Ok(s)) => Self::counts_of(s, now),
-            _ => InboxCounts::default(),
-        })
-    }
-
-    fn counts_of(s: &InboxState, now: Millis) -> InboxCounts {
+        let Some(Ok(s)) = self.state.get() else {
+            return InboxCounts::default();
+        };
         let expired: Vec<&Notification> = s
             .items
             .iter()
@@ -88,10 +83,10 @@ impl Inbox {
     }
 
     pub fn preferences(&self) -> Preferences {
-        self.state.with(|state| match state {
-            Some(Ok(s)) => s.preferences.clone(),
+        match self.state.get() {
+            Some(Ok(s)) => s.preferences,
             _ => Preferences::default(),
-        })
+        }
     }
 }
 

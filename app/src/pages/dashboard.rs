@@ -120,28 +120,20 @@ fn StudentPanel(me: UserId) -> impl IntoView {
     );
     view! {
         <Transition fallback=|| view! { <p>"Loading your figures…"</p> }>
-            {move || data.with(|loaded| loaded.as_ref().map(|loaded| match loaded {
+            {move || data.get().map(|loaded| match loaded {
                 Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
                 Ok(_) => {
-                    // Each read takes only what it shows, in place.
-                    let read = move |f: &dyn Fn(&StudentDashboard) -> String| {
-                        data.with(|d| match d {
-                            Some(Ok(d)) => f(d),
-                            _ => String::new(),
-                        })
-                    };
+                    let a = move || data.get().and_then(Result::ok).map(|d| d.analytics);
                     let field = move |f: fn(&studyhall::learning::Analytics) -> String| {
-                        Signal::derive(move || read(&|d| f(&d.analytics)))
+                        Signal::derive(move || a().map(|a| f(&a)).unwrap_or_default())
                     };
-                    let weekly = move || data.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(|d| d.analytics.weekly.clone()).unwrap_or_default());
-                    let monthly = move || data.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(|d| d.analytics.monthly.clone()).unwrap_or_default());
-                    let recent = move || data.with(|d| d.as_ref().and_then(|d| d.as_ref().ok()).map(|d| d.recent.clone()).unwrap_or_default());
+                    let recent = move || data.get().and_then(Result::ok).map(|d| d.recent).unwrap_or_default();
                     view! {
                         <section aria-labelledby="figures-heading" class="space-y-4">
                             <div class="flex flex-wrap items-baseline justify-between gap-2">
                                 <h2 id="figures-heading" class="text-lg font-semibold">"Your learning"</h2>
                                 <p class="text-xs text-slate-500 dark:text-slate-400" data-testid="updated-at">
-                                    "Updated " {move || read(&|d| format::utc(d.analytics.computed_at))}
+                                    "Updated " {move || a().map(|a| format::utc(a.computed_at)).unwrap_or_default()}
                                 </p>
                             </div>
                             <dl class="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
@@ -156,12 +148,12 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                                 <div class="card">
                                     <h3 class="card-title">"Weekly, last 12 weeks"</h3>
                                     <BarChart id="weekly-chart" title="Time learned per week, last 12 weeks"
-                                        totals=Signal::derive(weekly) />
+                                        totals=Signal::derive(move || a().map(|a| a.weekly).unwrap_or_default()) />
                                 </div>
                                 <div class="card">
                                     <h3 class="card-title">"Monthly, last 12 months"</h3>
                                     <BarChart id="monthly-chart" title="Time learned per month, last 12 months"
-                                        totals=Signal::derive(monthly) />
+                                        totals=Signal::derive(move || a().map(|a| a.monthly).unwrap_or_default()) />
                                 </div>
                             </div>
                             <div class="card">
@@ -187,7 +179,7 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                         </section>
                     }.into_any()
                 }
-            }))}
+            })}
         </Transition>
     }
 }

@@ -17,7 +17,7 @@ pub fn use_live_snapshot<T, F, Fut>(
     topic: Topic,
     fetch: F,
     apply: impl Fn(&mut T, &str, &serde_json::Value) + 'static,
-) -> Memo<Option<Result<T, AppError>>>
+) -> Signal<Option<Result<T, AppError>>>
 where
     T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
     F: Fn() -> Fut + Clone + Send + Sync + 'static,
@@ -31,15 +31,10 @@ where
     follow(topic, snapshot, live, reloads, apply);
     #[cfg(not(feature = "hydrate"))]
     let _ = (topic, apply);
-    // A memo, so that views read parts of the value in place (`with`) instead of each read cloning
-    // all of it (measured: a tenth of a dashboard render was such clones). Every change counts as one.
-    Memo::new_with_compare(
-        move |_| match live.get() {
-            Some(v) => Some(Ok(v)),
-            None => snapshot.get().map(|r| r.map(|(v, _)| v)),
-        },
-        |_, _| true,
-    )
+    Signal::derive(move || match live.get() {
+        Some(v) => Some(Ok(v)),
+        None => snapshot.get().map(|r| r.map(|(v, _)| v)),
+    })
 }
 
 /// Browser only: once the snapshot is in, subscribe from its position and fold events into `live`.
