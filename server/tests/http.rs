@@ -62,6 +62,25 @@ both_backends!(
         let html = page.text().await.unwrap();
         assert!(html.contains("Ana Souza"), "shell shows the user");
         assert!(html.contains("Sign out"));
+        // Complete, not just the shell: what the page's loaders fetched is in the HTML (the figures
+        // and recent activity from the live snapshot, the cohort from the overview). A resource the
+        // enclosing Transition does not track renders as nothing here and still gives a 200, unless
+        // its query happened to finish first: several pages at once make that unlikely.
+        let pages = futures_util::future::join_all((0..4).map(|_| async {
+            let res = browser.get(t.url("/")).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.text().await.unwrap()
+        }))
+        .await;
+        for page in std::iter::once(&html).chain(&pages) {
+            for loaded in [
+                "data-testid=\"kpi-hours\"",
+                "Nothing yet. Log your first session.",
+                "Not in a cohort yet",
+            ] {
+                assert!(page.contains(loaded), "server-rendered dashboard lacks {loaded:?}");
+            }
+        }
         let nonce = csp
             .split("'nonce-")
             .nth(1)
