@@ -328,6 +328,8 @@ pub fn markdown(report: &Value) -> String {
             ("Response body (bytes)", |v| fmt(&v["body_bytes"]), ""),
             ("Errors", |v| fmt(&v["errors"]), ""),
         ];
+        let share_of_bare =
+            |v: &Value| num(&v["requests_per_sec"]) / num(&b["requests_per_sec"]).max(1.0) * 100.0;
         for (label, cell, target) in rows {
             out.push_str(&format!(
                 "| {label} | {} | {} | {} | {target} |\n",
@@ -338,8 +340,8 @@ pub fn markdown(report: &Value) -> String {
         }
         out.push_str(&format!(
             "\nDashboard rate / bare rate: {:.1} %; sign-in page / bare: {:.1} %.\n\n",
-            num(&ssr["ratio"]) * 100.0,
-            num(&s["requests_per_sec"]) / num(&b["requests_per_sec"]).max(1.0) * 100.0
+            share_of_bare(d),
+            share_of_bare(s)
         ));
     }
     if let Some(fl) = report.get("first_load") {
