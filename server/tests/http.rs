@@ -78,7 +78,10 @@ both_backends!(
                 "Nothing yet. Log your first session.",
                 "Not in a cohort yet",
             ] {
-                assert!(page.contains(loaded), "server-rendered dashboard lacks {loaded:?}");
+                assert!(
+                    page.contains(loaded),
+                    "server-rendered dashboard lacks {loaded:?}"
+                );
             }
         }
         let nonce = csp
