@@ -317,7 +317,7 @@ pub fn markdown(report: &Value) -> String {
             fmt(&d["concurrency"])
         ));
         type Cell = fn(&Value) -> String;
-        let rows: [(&str, Cell, &str); 5] = [
+        let rows: [(&str, Cell, &str); 6] = [
             (
                 "Requests per second",
                 |v| fmt(&v["requests_per_sec"]),
@@ -325,6 +325,11 @@ pub fn markdown(report: &Value) -> String {
             ),
             ("p50 (ms)", |v| ms(&v["p50_us"]), ""),
             ("p99 (ms)", |v| ms(&v["p99_us"]), ""),
+            (
+                "Server CPU per request (µs)",
+                |v| fmt(&v["server_cpu_us_per_request"]),
+                "",
+            ),
             ("Response body (bytes)", |v| fmt(&v["body_bytes"]), ""),
             ("Errors", |v| fmt(&v["errors"]), ""),
         ];

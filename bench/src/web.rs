@@ -2,7 +2,7 @@
 //! and the first load (what a browser downloads, brotli-compressed, to run the dashboard).
 
 use crate::hist::Histogram;
-use crate::systems::{start_bare, Paths, Studyhall};
+use crate::systems::{cpu_us_of, start_bare, Paths, Studyhall};
 use crate::worker::Error;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -11,9 +11,11 @@ use tokio::time::Instant;
 
 /// Closed-loop load: `concurrency` keep-alive connections requesting `url` back to back. A response
 /// whose body lacks `expect` counts as an error: a page that rendered without its data must not pass
-/// for a fast one.
+/// for a fast one. The CPU time `server_pid` used in the measured window, per request, is the figure
+/// the load generator's share of the cores does not move.
 pub async fn load(
     url: &str,
+    server_pid: u32,
     token: Option<&str>,
     expect: Option<&str>,
     concurrency: usize,
@@ -30,6 +32,12 @@ pub async fn load(
     let started = Instant::now();
     let measure_from = started + warmup;
     let end = measure_from + duration;
+    let server_cpu = tokio::spawn(async move {
+        tokio::time::sleep_until(measure_from).await;
+        let before = cpu_us_of(server_pid);
+        tokio::time::sleep_until(end).await;
+        cpu_us_of(server_pid).saturating_sub(before)
+    });
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| {
             let (client, url) = (client.clone(), url.to_string());
@@ -87,6 +95,7 @@ pub async fn load(
         })
         .collect();
     futures_util::future::join_all(tasks).await;
+    let server_cpu_us = server_cpu.await.unwrap_or(0);
     let hist = hist.lock().unwrap().clone();
     let errors = *errors.lock().unwrap();
     let body_bytes = *bytes.lock().unwrap();
@@ -99,6 +108,7 @@ pub async fn load(
         "max_us": hist.max(),
         "body_bytes": body_bytes,
         "concurrency": concurrency,
+        "server_cpu_us_per_request": (server_cpu_us as f64 / hist.count().max(1) as f64).round(),
     }))
 }
 
@@ -133,6 +143,7 @@ pub async fn ssr_and_first_load(paths: &Paths, secs: u64) -> Result<(Value, Valu
     let duration = Duration::from_secs(secs);
     let dashboard = load(
         &format!("{base}/"),
+        server.pid,
         Some(&token),
         // Only in the student panel once its data is in.
         Some("data-testid=\"kpi-hours\""),
@@ -145,6 +156,7 @@ pub async fn ssr_and_first_load(paths: &Paths, secs: u64) -> Result<(Value, Valu
     // their own, so the report can tell the framework's share from the dashboard's queries.
     let sign_in = load(
         &format!("{base}/login"),
+        server.pid,
         None,
         Some("type=\"password\""),
         concurrency,
@@ -154,8 +166,10 @@ pub async fn ssr_and_first_load(paths: &Paths, secs: u64) -> Result<(Value, Valu
     .await?;
     server.stop().await;
     let (mut bare_child, bare_addr) = start_bare().await?;
+    let bare_pid = bare_child.id().ok_or("the bare server exited at start")?;
     let bare = load(
         &format!("http://{bare_addr}/"),
+        bare_pid,
         None,
         None,
         concurrency,
