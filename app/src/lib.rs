@@ -92,7 +92,11 @@ pub fn App() -> impl IntoView {
         } else {
             format!("{page} · Studyhall")
         };
-        match unread.get() {
+        // `try_get`: on the server leptos_meta formats the title after the page has rendered,
+        // outside the request's sandboxed reactive arena (the thread may hold another request's
+        // arena by then), and `get` panicked there about once in 3,000 pages under load. The server
+        // never knows an unread count anyway (0 until the browser's inbox sets it).
+        match unread.try_get().unwrap_or(0) {
             0 => title,
             n => format!("({n}) {title}"),
         }
