@@ -65,19 +65,60 @@ pub mod ssr {
         result
     }
 
-    /// Results of read-only loaders, kept for one request. Server rendering runs a page's suspense
-    /// trees more than once and each pass creates its resources anew, so without this every pass
-    /// queried the database again (measured: 63 queries for one dashboard, 3× each loader).
+    /// Results of read-only loaders, and the resources that hold them, kept for one request. Server
+    /// rendering runs a page's suspense trees more than once and each pass runs the views' closures
+    /// anew, so without this every pass queried the database again (measured: 63 queries for one
+    /// dashboard, 3× each loader) and created its resources again (each serialized into the page).
     #[derive(Clone, Default)]
-    pub struct RequestMemo(
-        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<&'static str, MemoCell>>>,
-    );
+    pub struct RequestMemo {
+        results: Shared<&'static str, MemoCell>,
+        handles: Shared<String, Box<dyn std::any::Any + Send + Sync>>,
+        /// The request's root owner: handles are made under it, so they live as long as the request
+        /// (a walk may run inside an effect of `Suspense`, whose next run disposes what it made).
+        owner: Option<Owner>,
+    }
 
+    type Shared<K, V> = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<K, V>>>;
     type MemoCell = std::sync::Arc<tokio::sync::OnceCell<Box<dyn std::any::Any + Send + Sync>>>;
+
+    /// The handle `create` made the first time `key` was asked for in this request (a resource, a
+    /// live snapshot: `Copy` handles into the request's reactive arena). Outside a request it
+    /// simply calls `create`.
+    pub fn once_per_request<T: Copy + Send + Sync + 'static>(
+        key: impl FnOnce() -> String,
+        create: impl FnOnce() -> T,
+    ) -> T {
+        let Some(memo) = use_context::<RequestMemo>() else {
+            return create();
+        };
+        let key = key();
+        if let Some(found) = memo
+            .handles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .and_then(|h| h.downcast_ref::<T>())
+        {
+            return *found;
+        }
+        // Not under the lock: `create` may create other per-request handles.
+        let made = match &memo.owner {
+            Some(owner) => owner.with(create),
+            None => create(),
+        };
+        memo.handles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Box::new(made));
+        made
+    }
 
     /// Called once per request (the router's context function).
     pub fn provide_request_memo() {
-        provide_context(RequestMemo::default());
+        provide_context(RequestMemo {
+            owner: Owner::current(),
+            ..Default::default()
+        });
     }
 
     /// `load`'s result, computed at most once per request under `key` (one key per loader and
@@ -91,7 +132,7 @@ pub mod ssr {
             return load.await;
         };
         let cell = memo
-            .0
+            .results
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .entry(key)
@@ -164,6 +205,27 @@ pub mod ssr {
             Owner::new().with(|| assert_eq!(run(memo("loader", load())), Ok(3)));
             assert_eq!(calls.load(Ordering::SeqCst), 4);
         }
+    }
+}
+
+/// Server rendering walks a page's views more than once per request (Leptos's `Suspense` walks its
+/// children to find what they load, walks them again once that has loaded, then renders them), and
+/// each walk runs the closures that build components anew. A resource made in a component would be
+/// made, loaded and serialized into the page on every walk (measured: each of the dashboard's
+/// resources three times, 20 KB of its 47 KB). Components make theirs through this instead, so the
+/// server makes each once per request, under the request's root owner; `key` names the call site
+/// and anything the handle depends on. In the browser, which builds each view once, it is just
+/// `create()`.
+pub fn once_per_request<T: Copy + Send + Sync + 'static>(
+    key: impl FnOnce() -> String,
+    create: impl FnOnce() -> T,
+) -> T {
+    #[cfg(feature = "ssr")]
+    return ssr::once_per_request(key, create);
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = key;
+        create()
     }
 }
 

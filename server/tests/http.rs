@@ -73,6 +73,13 @@ both_backends!(
         }))
         .await;
         for page in std::iter::once(&html).chain(&pages) {
+            // Each resource is made and serialized once per request, not once per rendering walk
+            // (the session, the inbox, the overview, the figures, the announcements).
+            let serialized = page.matches("__RESOLVED_RESOURCES[").count();
+            assert_eq!(
+                serialized, 5,
+                "each of the dashboard's resources is serialized once"
+            );
             for loaded in [
                 "data-testid=\"kpi-hours\"",
                 "Nothing yet. Log your first session.",

@@ -6,7 +6,7 @@
 use crate::api::inbox::{self as api, Which};
 use crate::browser;
 use crate::format;
-use crate::realtime::live::use_live_snapshot;
+use crate::realtime::live::{use_live_snapshot, LiveSnapshot};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
@@ -39,7 +39,7 @@ pub struct Toast {
 /// The inbox in context.
 #[derive(Clone, Copy)]
 pub struct Inbox {
-    pub state: Signal<Option<Result<InboxState, AppError>>>,
+    pub state: LiveSnapshot<InboxState>,
     /// Bumps on every live change, for views that refetch (the notifications page).
     pub version: RwSignal<u64>,
     /// The browser's clock, ticking once a second (0 on the server), for expiry.
@@ -51,42 +51,37 @@ impl Inbox {
     /// Unexpired items as of the ticking clock.
     pub fn visible(&self) -> Vec<Notification> {
         let now = self.now.get();
-        match self.state.get() {
-            Some(Ok(s)) => s
-                .items
-                .into_iter()
+        self.state.map_or_default(|s| {
+            s.items
+                .iter()
                 .filter(|n| now == 0 || !n.is_expired(now))
-                .collect(),
-            _ => vec![],
-        }
+                .cloned()
+                .collect()
+        })
     }
 
     /// Counts, less anything that expired here before the server's purge says so.
     pub fn counts(&self) -> InboxCounts {
         let now = self.now.get();
-        let Some(Ok(s)) = self.state.get() else {
-            return InboxCounts::default();
-        };
-        let expired: Vec<&Notification> = s
-            .items
-            .iter()
-            .filter(|n| now > 0 && n.is_expired(now))
-            .collect();
-        let less = |n: i64, pred: &dyn Fn(&Notification) -> bool| {
-            (n - expired.iter().filter(|x| pred(x)).count() as i64).max(0)
-        };
-        InboxCounts {
-            unseen: less(s.counts.unseen, &|n| n.seen_at.is_none()),
-            unread: less(s.counts.unread, &|n| n.read_at.is_none()),
-            total: less(s.counts.total, &|_| true),
-        }
+        self.state.map_or_default(|s| {
+            let expired: Vec<&Notification> = s
+                .items
+                .iter()
+                .filter(|n| now > 0 && n.is_expired(now))
+                .collect();
+            let less = |n: i64, pred: &dyn Fn(&Notification) -> bool| {
+                (n - expired.iter().filter(|x| pred(x)).count() as i64).max(0)
+            };
+            InboxCounts {
+                unseen: less(s.counts.unseen, &|n| n.seen_at.is_none()),
+                unread: less(s.counts.unread, &|n| n.read_at.is_none()),
+                total: less(s.counts.total, &|_| true),
+            }
+        })
     }
 
     pub fn preferences(&self) -> Preferences {
-        match self.state.get() {
-            Some(Ok(s)) => s.preferences,
-            _ => Preferences::default(),
-        }
+        self.state.map_or_default(|s| s.preferences.clone())
     }
 }
 

@@ -22,7 +22,10 @@ pub fn ApiTokensPage() -> impl IntoView {
         .into_any();
     }
     let reload = RwSignal::new(0u32);
-    let tokens = Resource::new(move || reload.get(), |_| api::api_tokens());
+    let tokens = crate::api::once_per_request(
+        || "admin tokens".into(),
+        || Resource::new(move || reload.get(), |_| api::api_tokens()),
+    );
     let name = RwSignal::new(String::new());
     let scopes = RwSignal::new(Vec::<ApiScope>::new());
     let create = Action::new(move |(n, s): &(String, Vec<ApiScope>)| {

@@ -29,23 +29,33 @@ pub fn AdminUsersPage() -> impl IntoView {
     let change = ServerAction::<api::AdminChangeUser>::new();
     let create = ServerAction::<api::AdminCreateUser>::new();
     let create_cohort = ServerAction::<api::AdminCreateCohort>::new();
-    let users = Resource::new(
-        move || {
-            (
-                AdminQuery {
-                    search: search.get(),
-                    role: role.get(),
-                    page: page.get(),
+    let users = api::once_per_request(
+        || "admin users".into(),
+        || {
+            Resource::new(
+                move || {
+                    (
+                        AdminQuery {
+                            search: search.get(),
+                            role: role.get(),
+                            page: page.get(),
+                        },
+                        change.version().get(),
+                        create.version().get(),
+                    )
                 },
-                change.version().get(),
-                create.version().get(),
+                |(query, _, _)| api::admin_users(query),
             )
         },
-        |(query, _, _)| api::admin_users(query),
     );
-    let options = Resource::new(
-        move || create_cohort.version().get(),
-        |_| api::admin_options(),
+    let options = api::once_per_request(
+        || "admin options".into(),
+        || {
+            Resource::new(
+                move || create_cohort.version().get(),
+                |_| api::admin_options(),
+            )
+        },
     );
     let change_error = Signal::derive(move || change.value().get().and_then(Result::err));
     view! {

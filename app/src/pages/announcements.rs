@@ -34,21 +34,21 @@ pub fn AnnouncementsPanel(role: Role) -> impl IntoView {
             {(role == Role::Admin).then(|| view! { <PostAnnouncement /> })}
             <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="announcements" aria-live="polite">
                 <Transition fallback=|| view! { <li class="py-2">"Loading…"</li> }>
-                {move || items.get().map(|loaded| match loaded {
+                {move || items.with(|loaded| loaded.map(|loaded| match loaded {
                     Err(e) => view! { <li class="py-2" role="alert">{e.to_string()}</li> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <li class="py-2 text-slate-600 dark:text-slate-400">"No announcements yet."</li>
                     }.into_any(),
-                    Ok(list) => list.into_iter().map(|a| view! {
+                    Ok(list) => list.iter().map(|a| view! {
                         <li class="py-2" data-offset=a.offset>
-                            <p class="font-medium">{a.title}</p>
-                            <p class="text-sm">{a.body}</p>
+                            <p class="font-medium">{a.title.clone()}</p>
+                            <p class="text-sm">{a.body.clone()}</p>
                             <p class="text-xs text-slate-500 dark:text-slate-400">
-                                {a.author_name.unwrap_or_else(|| "Studyhall".into())} " · " {format::utc(a.created_at)}
+                                {a.author_name.clone().unwrap_or_else(|| "Studyhall".into())} " · " {format::utc(a.created_at)}
                             </p>
                         </li>
                     }).collect_view().into_any(),
-                })}
+                }))}
                 </Transition>
             </ul>
         </section>

@@ -20,7 +20,10 @@ use studyhall::server_events::{ACTIVITY_CREATED, FIGURES_UPDATED, LEARNING_CHANG
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let user = use_current_user();
-    let overview = Resource::new(|| (), |_| api::load_overview());
+    let overview = api::once_per_request(
+        || "dashboard overview".into(),
+        || Resource::new(|| (), |_| api::load_overview()),
+    );
     view! {
         <Title text="Dashboard" />
         <h1 class="text-2xl font-bold">"Welcome, " {user.display_name.clone()}</h1>
@@ -120,20 +123,20 @@ fn StudentPanel(me: UserId) -> impl IntoView {
     );
     view! {
         <Transition fallback=|| view! { <p>"Loading your figures…"</p> }>
-            {move || data.get().map(|loaded| match loaded {
+            {move || data.status().map(|loaded| match loaded {
                 Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                Ok(_) => {
-                    let a = move || data.get().and_then(Result::ok).map(|d| d.analytics);
-                    let field = move |f: fn(&studyhall::learning::Analytics) -> String| {
-                        Signal::derive(move || a().map(|a| f(&a)).unwrap_or_default())
+                Ok(()) => {
+                    // Each figure borrows the snapshot for just what it shows (no clone of the whole).
+                    let a = move |f: fn(&studyhall::learning::Analytics) -> String| {
+                        data.map_or_default(|d| f(&d.analytics))
                     };
-                    let recent = move || data.get().and_then(Result::ok).map(|d| d.recent).unwrap_or_default();
+                    let field = move |f: fn(&studyhall::learning::Analytics) -> String| Signal::derive(move || a(f));
                     view! {
                         <section aria-labelledby="figures-heading" class="space-y-4">
                             <div class="flex flex-wrap items-baseline justify-between gap-2">
                                 <h2 id="figures-heading" class="text-lg font-semibold">"Your learning"</h2>
                                 <p class="text-xs text-slate-500 dark:text-slate-400" data-testid="updated-at">
-                                    "Updated " {move || a().map(|a| format::utc(a.computed_at)).unwrap_or_default()}
+                                    "Updated " {move || a(|a| format::utc(a.computed_at))}
                                 </p>
                             </div>
                             <dl class="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
@@ -148,12 +151,12 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                                 <div class="card">
                                     <h3 class="card-title">"Weekly, last 12 weeks"</h3>
                                     <BarChart id="weekly-chart" title="Time learned per week, last 12 weeks"
-                                        totals=Signal::derive(move || a().map(|a| a.weekly).unwrap_or_default()) />
+                                        totals=Signal::derive(move || data.map_or_default(|d| d.analytics.weekly.clone())) />
                                 </div>
                                 <div class="card">
                                     <h3 class="card-title">"Monthly, last 12 months"</h3>
                                     <BarChart id="monthly-chart" title="Time learned per month, last 12 months"
-                                        totals=Signal::derive(move || a().map(|a| a.monthly).unwrap_or_default()) />
+                                        totals=Signal::derive(move || data.map_or_default(|d| d.analytics.monthly.clone())) />
                                 </div>
                             </div>
                             <div class="card">
@@ -163,7 +166,7 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                                 </div>
                                 <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="recent-activity">
                                     {move || {
-                                        let items = recent();
+                                        let items = data.map_or_default(|d| d.recent.clone());
                                         if items.is_empty() {
                                             return view! { <li class="py-2 text-slate-600 dark:text-slate-400">"Nothing yet. Log your first session."</li> }.into_any();
                                         }
@@ -203,7 +206,10 @@ enum SortBy {
 /// The mentor's students, each row live from that student's stream.
 #[component]
 fn MentorTable() -> impl IntoView {
-    let loaded = Resource::new(|| (), |_| api::learning::mentor_rows());
+    let loaded = api::once_per_request(
+        || "dashboard mentor rows".into(),
+        || Resource::new(|| (), |_| api::learning::mentor_rows()),
+    );
     let rows = RwSignal::new(None::<Vec<StudentRow>>);
     let sort = RwSignal::new((SortBy::Week, true));
     #[cfg(feature = "hydrate")]
@@ -362,22 +368,15 @@ fn AdminFigures() -> impl IntoView {
             }
         },
     );
-    let get = move |f: fn(&SystemFigures) -> String| {
-        Signal::derive(move || {
-            figures
-                .get()
-                .and_then(Result::ok)
-                .map(|x| f(&x))
-                .unwrap_or_default()
-        })
-    };
+    let get =
+        move |f: fn(&SystemFigures) -> String| Signal::derive(move || figures.map_or_default(f));
     view! {
         <section aria-labelledby="system-heading">
             <h2 id="system-heading" class="mb-3 text-lg font-semibold">"Right now"</h2>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || figures.get().map(|r| match r {
+                {move || figures.status().map(|r| match r {
                     Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(_) => view! {
+                    Ok(()) => view! {
                         <dl class="grid grid-cols-2 gap-3 lg:grid-cols-5">
                             <Tile label="Users online" testid="kpi-online" value=get(|f| f.users_online.to_string()) />
                             <Tile label="Sessions today" testid="kpi-sessions-today" value=get(|f| f.sessions_logged_today.to_string()) />
@@ -385,7 +384,7 @@ fn AdminFigures() -> impl IntoView {
                             <Tile label="Notifications today" testid="kpi-notifications-today" value=get(|f| f.notifications_sent_today.to_string()) />
                             <Tile label="Active students (7 days)" testid="kpi-active" value=get(|f| f.active_students_this_week.to_string()) />
                         </dl>
-                        <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"Updated " {move || figures.get().and_then(Result::ok).map(|f| format::utc(f.computed_at)).unwrap_or_default()} " (UTC day)"</p>
+                        <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"Updated " {move || figures.map_or_default(|f| format::utc(f.computed_at))} " (UTC day)"</p>
                     }.into_any(),
                 })}
             </Transition>

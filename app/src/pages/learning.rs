@@ -65,21 +65,20 @@ pub fn LearningPage() -> impl IntoView {
         || async { api::load_learning().await.map(|s| (s.clone(), s.position)) },
         apply,
     );
-    let loaded = move || snap.get().and_then(Result::ok);
     view! {
         <Title text="Learning" />
         <h1 class="text-2xl font-bold">"Learning log"</h1>
         <Transition fallback=|| view! { <p class="mt-4">"Loading…"</p> }>
-            {move || snap.get().map(|r| match r {
+            // Reads borrow the snapshot for what each part shows; only lists handed to child views are cloned.
+            {move || snap.with(|r| r.map(|r| r.map(|s| s.analytics.today.clone()).map_err(Clone::clone))).map(|r| match r {
                 Err(e) => view! { <p role="alert" class="mt-4">{e.to_string()}</p> }.into_any(),
-                Ok(first) => {
-                    let today = first.analytics.today.clone();
+                Ok(today) => {
                     view! {
                         <p class="mt-1 text-slate-600 dark:text-slate-400" data-testid="learning-summary">
-                            {move || loaded().map(|s| format!(
+                            {move || snap.with(|s| s.and_then(Result::ok).map(|s| format!(
                                 "{} in {} sessions · current streak {} days",
                                 format_minutes(s.analytics.total_minutes), s.analytics.sessions, s.analytics.current_streak
-                            ))}
+                            )))}
                         </p>
                         <div class="mt-6 grid gap-6 lg:grid-cols-3">
                             <div class="space-y-6 lg:col-span-2">
@@ -90,13 +89,13 @@ pub fn LearningPage() -> impl IntoView {
                                 <section class="card" aria-labelledby="sessions-heading">
                                     <h2 id="sessions-heading" class="card-title">"Sessions"</h2>
                                     <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="sessions">
-                                        <Show when=move || loaded().is_some_and(|s| s.sessions.is_empty())>
+                                        <Show when=move || snap.map_or_default(|s| s.sessions.is_empty())>
                                             <li class="py-2 text-slate-600 dark:text-slate-400">"No sessions yet."</li>
                                         </Show>
                                         // Keyed, so a live change re-renders only the rows it touched (an open
                                         // edit form elsewhere in the list stays open).
                                         <For
-                                            each=move || loaded().map(|s| s.sessions).unwrap_or_default()
+                                            each=move || snap.map_or_default(|s| s.sessions.clone())
                                             key=|s| (s.id, s.updated_at)
                                             let:s
                                         >
@@ -106,8 +105,8 @@ pub fn LearningPage() -> impl IntoView {
                                 </section>
                             </div>
                             <div class="space-y-6">
-                                <Goals goals=Signal::derive(move || loaded().map(|s| s.goals).unwrap_or_default()) />
-                                <Skills skills=Signal::derive(move || loaded().map(|s| s.skills).unwrap_or_default()) />
+                                <Goals goals=Signal::derive(move || snap.map_or_default(|s| s.goals.clone())) />
+                                <Skills skills=Signal::derive(move || snap.map_or_default(|s| s.skills.clone())) />
                             </div>
                         </div>
                     }.into_any()

@@ -24,7 +24,10 @@ pub fn ProfilePage() -> impl IntoView {
 fn ProfileForm() -> impl IntoView {
     let user = use_current_user();
     let action = ServerAction::<api::UpdateProfile>::new();
-    let zones = Resource::new(|| (), |_| api::time_zones());
+    let zones = api::once_per_request(
+        || "profile time zones".into(),
+        || Resource::new(|| (), |_| api::time_zones()),
+    );
     let server_error = move || action.value().get().and_then(Result::err);
     let saved = Signal::derive(move || {
         matches!(action.value().get(), Some(Ok(_))).then(|| "Saved.".to_string())
@@ -128,7 +131,10 @@ fn PasswordForm() -> impl IntoView {
 #[component]
 fn Sessions() -> impl IntoView {
     let revoke = ServerAction::<api::RevokeSession>::new();
-    let sessions = Resource::new(move || revoke.version().get(), |_| api::my_sessions());
+    let sessions = api::once_per_request(
+        || "profile sessions".into(),
+        || Resource::new(move || revoke.version().get(), |_| api::my_sessions()),
+    );
     view! {
         <section class="card mt-6" aria-labelledby="sessions-heading">
             <h2 id="sessions-heading" class="card-title">"Where you are signed in"</h2>

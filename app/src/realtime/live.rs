@@ -11,30 +11,80 @@ use studyhall::protocol::{Position, Topic};
 use studyhall::AppError;
 
 /// A value loaded by `fetch` together with the log position it is current to, then kept current from
-/// `topic`: `apply` folds each new event (name, data) into it. Returns the current value (`None` while
-/// the first load is in flight).
+/// `topic`: `apply` folds each new event (name, data) into it.
 pub fn use_live_snapshot<T, F, Fut>(
     topic: Topic,
     fetch: F,
     apply: impl Fn(&mut T, &str, &serde_json::Value) + 'static,
-) -> Signal<Option<Result<T, AppError>>>
+) -> LiveSnapshot<T>
 where
     T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
     F: Fn() -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<(T, Position), AppError>> + Send + 'static,
 {
-    let reloads = RwSignal::new(0u32);
-    let snapshot = Resource::new(move || reloads.get(), move |_| fetch());
-    // The value as updated live; `None` until the snapshot has been taken over in the browser.
-    let live: RwSignal<Option<T>> = RwSignal::new(None);
-    #[cfg(feature = "hydrate")]
-    follow(topic, snapshot, live, reloads, apply);
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (topic, apply);
-    Signal::derive(move || match live.get() {
-        Some(v) => Some(Ok(v)),
-        None => snapshot.get().map(|r| r.map(|(v, _)| v)),
-    })
+    crate::api::once_per_request(
+        || format!("live {topic} {}", std::any::type_name::<T>()),
+        move || {
+            let reloads = RwSignal::new(0u32);
+            let snapshot = Resource::new(move || reloads.get(), move |_| fetch());
+            // The value as updated live; `None` until the snapshot has been taken over in the browser.
+            let live: RwSignal<Option<T>> = RwSignal::new(None);
+            #[cfg(feature = "hydrate")]
+            follow(topic, snapshot, live, reloads, apply);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (topic, apply);
+            LiveSnapshot { snapshot, live }
+        },
+    )
+}
+
+/// The current value of a live snapshot: `None` while the first load is in flight.
+///
+/// Every read happens in the caller's reactive context, never in a memo of its own: a resource read
+/// there registers with the caller's `Suspense`/`Transition`, which is what makes the server wait for
+/// the data before it sends the page. Read with [`LiveSnapshot::with`] to borrow instead of cloning the
+/// whole value for each figure a view shows.
+pub struct LiveSnapshot<T: Send + Sync + 'static> {
+    snapshot: Resource<Result<(T, Position), AppError>>,
+    live: RwSignal<Option<T>>,
+}
+
+impl<T: Send + Sync + 'static> Clone for LiveSnapshot<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for LiveSnapshot<T> {}
+
+impl<T> LiveSnapshot<T>
+where
+    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    /// Runs `f` on the current value, borrowed; tracked.
+    pub fn with<R>(&self, f: impl FnOnce(Option<Result<&T, &AppError>>) -> R) -> R {
+        self.live.with(|live| match live {
+            Some(v) => f(Some(Ok(v))),
+            None => self
+                .snapshot
+                .with(|s| f(s.as_ref().map(|r| r.as_ref().map(|(v, _)| v)))),
+        })
+    }
+
+    /// `f` of the loaded value, or the default while loading or after an error; tracked.
+    pub fn map_or_default<R: Default>(&self, f: impl FnOnce(&T) -> R) -> R {
+        self.with(|s| s.and_then(Result::ok).map(f).unwrap_or_default())
+    }
+
+    /// Whether the first load is done and how it went, without the value; tracked.
+    pub fn status(&self) -> Option<Result<(), AppError>> {
+        self.with(|s| s.map(|r| r.map(|_| ()).map_err(Clone::clone)))
+    }
+
+    /// A clone of the whole current value; tracked. Prefer [`Self::with`] for parts of it.
+    pub fn get(&self) -> Option<Result<T, AppError>> {
+        self.with(|s| s.map(|r| r.cloned().map_err(Clone::clone)))
+    }
 }
 
 /// Browser only: once the snapshot is in, subscribe from its position and fold events into `live`.
