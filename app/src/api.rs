@@ -65,21 +65,21 @@ pub mod ssr {
         result
     }
 
-    /// Results of read-only loaders, and the resources that hold them, kept for one request. Server
-    /// rendering runs a page's suspense trees more than once and each pass runs the views' closures
-    /// anew, so without this every pass queried the database again (measured: 63 queries for one
-    /// dashboard, 3× each loader) and created its resources again (each serialized into the page).
+    /// The resources (and other reactive handles) made for one request. Server rendering walks a
+    /// page's views more than once and each walk runs the views' closures anew; without this every
+    /// walk made, loaded and serialized its resources again (measured on the dashboard: 63 queries
+    /// before loaders were shared, each of five resources serialized three times after).
     #[derive(Clone, Default)]
     pub struct RequestMemo {
-        results: Shared<&'static str, MemoCell>,
-        handles: Shared<String, Box<dyn std::any::Any + Send + Sync>>,
+        handles: std::sync::Arc<
+            std::sync::Mutex<
+                std::collections::HashMap<String, Box<dyn std::any::Any + Send + Sync>>,
+            >,
+        >,
         /// The request's root owner: handles are made under it, so they live as long as the request
         /// (a walk may run inside an effect of `Suspense`, whose next run disposes what it made).
         owner: Option<Owner>,
     }
-
-    type Shared<K, V> = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<K, V>>>;
-    type MemoCell = std::sync::Arc<tokio::sync::OnceCell<Box<dyn std::any::Any + Send + Sync>>>;
 
     /// The handle `create` made the first time `key` was asked for in this request (a resource, a
     /// live snapshot: `Copy` handles into the request's reactive arena). Outside a request it
@@ -121,32 +121,6 @@ pub mod ssr {
         });
     }
 
-    /// `load`'s result, computed at most once per request under `key` (one key per loader and
-    /// result type). Outside a request (no memo) it simply runs `load`.
-    pub async fn memo<T, F>(key: &'static str, load: F) -> Result<T, AppError>
-    where
-        T: Clone + Send + Sync + 'static,
-        F: std::future::Future<Output = Result<T, AppError>>,
-    {
-        let Some(memo) = use_context::<RequestMemo>() else {
-            return load.await;
-        };
-        let cell = memo
-            .results
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(key)
-            .or_default()
-            .clone();
-        let value = cell
-            .get_or_init(|| async { Box::new(load.await) as Box<dyn std::any::Any + Send + Sync> })
-            .await;
-        value
-            .downcast_ref::<Result<T, AppError>>()
-            .cloned()
-            .unwrap_or(Err(AppError::Internal))
-    }
-
     /// A plain HTML form post (before hydration, or without JavaScript) rather than a fetch.
     pub fn is_plain_form_post() -> bool {
         use_context::<http::request::Parts>()
@@ -162,48 +136,35 @@ pub mod ssr {
     #[cfg(test)]
     mod tests {
         use super::*;
-        use std::sync::atomic::{AtomicUsize, Ordering};
-
-        /// The loaders here finish without waiting, so one poll runs them to the end.
-        fn run<T>(future: impl std::future::Future<Output = T>) -> T {
-            let mut future = std::pin::pin!(future);
-            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-            match future.as_mut().poll(&mut cx) {
-                std::task::Poll::Ready(value) => value,
-                std::task::Poll::Pending => panic!("the loader waited"),
-            }
-        }
 
         #[test]
-        fn a_loader_runs_once_per_request_and_again_in_the_next() {
-            let calls = AtomicUsize::new(0);
-            let load = || async { Ok::<_, AppError>(calls.fetch_add(1, Ordering::SeqCst)) };
+        fn a_handle_is_made_once_per_request_and_outlives_the_walk_that_made_it() {
             let request = Owner::new();
             request.with(|| {
                 provide_request_memo();
-                assert_eq!(run(memo("loader", load())), Ok(0));
-                assert_eq!(
-                    run(memo("loader", load())),
-                    Ok(0),
-                    "the second pass reuses the first"
-                );
-                assert_eq!(
-                    run(memo("other", load())),
-                    Ok(1),
-                    "another loader runs on its own"
-                );
+                // The first walk runs inside an owner of its own (as `Suspense`'s effect does)…
+                let walk = Owner::new();
+                let first =
+                    walk.with(|| once_per_request(|| "counter".into(), || RwSignal::new(1)));
+                walk.cleanup();
+                // …and a later walk gets the same handle, still alive after that owner's cleanup.
+                let again = once_per_request(|| "counter".into(), || RwSignal::new(2));
+                assert_eq!(again.try_get(), Some(1), "the first walk's handle, alive");
+                assert_eq!(first.try_get(), Some(1));
+                let other = once_per_request(|| "other".into(), || RwSignal::new(3));
+                assert_eq!(other.get_untracked(), 3, "another key makes its own");
             });
             Owner::new().with(|| {
                 provide_request_memo();
-                assert_eq!(
-                    run(memo("loader", load())),
-                    Ok(2),
-                    "a new request loads afresh"
-                );
+                let next = once_per_request(|| "counter".into(), || RwSignal::new(4));
+                assert_eq!(next.get_untracked(), 4, "a new request makes it afresh");
             });
-            // Outside a request there is nothing to remember in.
-            Owner::new().with(|| assert_eq!(run(memo("loader", load())), Ok(3)));
-            assert_eq!(calls.load(Ordering::SeqCst), 4);
+            // Outside a request there is nothing to keep it in.
+            Owner::new().with(|| {
+                let a = once_per_request(|| "counter".into(), || RwSignal::new(5));
+                let b = once_per_request(|| "counter".into(), || RwSignal::new(6));
+                assert_eq!((a.get_untracked(), b.get_untracked()), (5, 6));
+            });
         }
     }
 }
@@ -227,6 +188,21 @@ pub fn once_per_request<T: Copy + Send + Sync + 'static>(
         let _ = key;
         create()
     }
+}
+
+/// `Resource::new(source, fetcher)`, made once per request on the server (see [`once_per_request`]);
+/// `key` names the call site.
+pub fn request_resource<S, T, Fut>(
+    key: &'static str,
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> Resource<T>
+where
+    S: PartialEq + Clone + Send + Sync + 'static,
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    once_per_request(|| key.into(), || Resource::new(source, fetcher))
 }
 
 /// The signed-in user, or `None`.
@@ -343,12 +319,8 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn load_overview() -> Result<AccountOverview, AppError> {
     ssr::with_status(
         async move {
-            ssr::memo("load_overview", async {
-                let services = ssr::services()?;
-                studyhall::server::overview::for_caller(services.accounts.db(), &ssr::caller()?)
-                    .await
-            })
-            .await
+            let services = ssr::services()?;
+            studyhall::server::overview::for_caller(services.accounts.db(), &ssr::caller()?).await
         }
         .await,
     )
@@ -565,10 +537,7 @@ pub async fn latest_announcements() -> Result<AnnouncementsSnapshot, AppError> {
     ssr::with_status(
         async move {
             ssr::caller()?;
-            ssr::memo("latest_announcements", async {
-                studyhall::server::announcements::snapshot(ssr::services()?.accounts.db(), 10).await
-            })
-            .await
+            studyhall::server::announcements::snapshot(ssr::services()?.accounts.db(), 10).await
         }
         .await,
     )

@@ -14,11 +14,7 @@ use studyhall::AppError;
 pub async fn load_inbox() -> Result<InboxSnapshot, AppError> {
     with_status(
         async move {
-            super::ssr::memo("load_inbox", async {
-                studyhall::server::notifications::snapshot(services()?.accounts.db(), &caller()?)
-                    .await
-            })
-            .await
+            studyhall::server::notifications::snapshot(services()?.accounts.db(), &caller()?).await
         }
         .await,
     )

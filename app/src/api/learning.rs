@@ -22,7 +22,7 @@ pub struct StudentDashboard {
 #[server(endpoint = "learning/dashboard")]
 pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
     with_status(
-        super::ssr::memo("load_student_dashboard", async move {
+        async move {
             use studyhall::server::{activity, learning};
             let services = services()?;
             let caller = caller()?;
@@ -46,7 +46,7 @@ pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
                 recent,
                 position,
             })
-        })
+        }
         .await,
     )
 }
@@ -55,11 +55,7 @@ pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
 pub async fn mentor_rows() -> Result<Vec<StudentRow>, AppError> {
     with_status(
         async move {
-            super::ssr::memo("mentor_rows", async {
-                studyhall::server::learning::mentor_rows(services()?.accounts.db(), &caller()?)
-                    .await
-            })
-            .await
+            studyhall::server::learning::mentor_rows(services()?.accounts.db(), &caller()?).await
         }
         .await,
     )

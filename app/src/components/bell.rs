@@ -63,21 +63,23 @@ impl Inbox {
     /// Counts, less anything that expired here before the server's purge says so.
     pub fn counts(&self) -> InboxCounts {
         let now = self.now.get();
-        self.state.map_or_default(|s| {
-            let expired: Vec<&Notification> = s
-                .items
-                .iter()
-                .filter(|n| now > 0 && n.is_expired(now))
-                .collect();
-            let less = |n: i64, pred: &dyn Fn(&Notification) -> bool| {
-                (n - expired.iter().filter(|x| pred(x)).count() as i64).max(0)
-            };
-            InboxCounts {
-                unseen: less(s.counts.unseen, &|n| n.seen_at.is_none()),
-                unread: less(s.counts.unread, &|n| n.read_at.is_none()),
-                total: less(s.counts.total, &|_| true),
-            }
-        })
+        self.state.map_or_default(|s| Self::counts_of(s, now))
+    }
+
+    fn counts_of(s: &InboxState, now: Millis) -> InboxCounts {
+        let expired: Vec<&Notification> = s
+            .items
+            .iter()
+            .filter(|n| now > 0 && n.is_expired(now))
+            .collect();
+        let less = |n: i64, pred: &dyn Fn(&Notification) -> bool| {
+            (n - expired.iter().filter(|x| pred(x)).count() as i64).max(0)
+        };
+        InboxCounts {
+            unseen: less(s.counts.unseen, &|n| n.seen_at.is_none()),
+            unread: less(s.counts.unread, &|n| n.read_at.is_none()),
+            total: less(s.counts.total, &|_| true),
+        }
     }
 
     pub fn preferences(&self) -> Preferences {

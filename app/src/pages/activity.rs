@@ -53,14 +53,10 @@ pub fn ActivityPage() -> impl IntoView {
         ..Default::default()
     };
     let filters = RwSignal::new(initial);
-    let first = api::once_per_request(
-        || "activity first page".into(),
-        || {
-            Resource::new(
-                move || filters.get(),
-                |f| api::learning::load_feed(f.to_filter(None)),
-            )
-        },
+    let first = api::request_resource(
+        "activity first page",
+        move || filters.get(),
+        |f| api::learning::load_feed(f.to_filter(None)),
     );
     // What is shown: the first page (then live arrivals), plus pages loaded with "Load more".
     let items = RwSignal::new(None::<Vec<Activity>>);
@@ -68,10 +64,7 @@ pub fn ActivityPage() -> impl IntoView {
     let unread = RwSignal::new(0i64);
     let pending = RwSignal::new(Vec::<Activity>::new());
     let error = RwSignal::new(None::<AppError>);
-    let students = api::once_per_request(
-        || "activity students".into(),
-        || Resource::new(|| (), |_| api::load_overview()),
-    );
+    let students = api::request_resource("activity students", || (), |_| api::load_overview());
     #[cfg(feature = "hydrate")]
     follow(first, filters, items, pending, unread, me);
     let shown = move || {

@@ -22,10 +22,8 @@ pub fn ApiTokensPage() -> impl IntoView {
         .into_any();
     }
     let reload = RwSignal::new(0u32);
-    let tokens = crate::api::once_per_request(
-        || "admin tokens".into(),
-        || Resource::new(move || reload.get(), |_| api::api_tokens()),
-    );
+    let tokens =
+        crate::api::request_resource("admin tokens", move || reload.get(), |_| api::api_tokens());
     let name = RwSignal::new(String::new());
     let scopes = RwSignal::new(Vec::<ApiScope>::new());
     let create = Action::new(move |(n, s): &(String, Vec<ApiScope>)| {

@@ -29,33 +29,25 @@ pub fn AdminUsersPage() -> impl IntoView {
     let change = ServerAction::<api::AdminChangeUser>::new();
     let create = ServerAction::<api::AdminCreateUser>::new();
     let create_cohort = ServerAction::<api::AdminCreateCohort>::new();
-    let users = api::once_per_request(
-        || "admin users".into(),
-        || {
-            Resource::new(
-                move || {
-                    (
-                        AdminQuery {
-                            search: search.get(),
-                            role: role.get(),
-                            page: page.get(),
-                        },
-                        change.version().get(),
-                        create.version().get(),
-                    )
+    let users = api::request_resource(
+        "admin users",
+        move || {
+            (
+                AdminQuery {
+                    search: search.get(),
+                    role: role.get(),
+                    page: page.get(),
                 },
-                |(query, _, _)| api::admin_users(query),
+                change.version().get(),
+                create.version().get(),
             )
         },
+        |(query, _, _)| api::admin_users(query),
     );
-    let options = api::once_per_request(
-        || "admin options".into(),
-        || {
-            Resource::new(
-                move || create_cohort.version().get(),
-                |_| api::admin_options(),
-            )
-        },
+    let options = api::request_resource(
+        "admin options",
+        move || create_cohort.version().get(),
+        |_| api::admin_options(),
     );
     let change_error = Signal::derive(move || change.value().get().and_then(Result::err));
     view! {

@@ -20,10 +20,7 @@ use studyhall::server_events::{ACTIVITY_CREATED, FIGURES_UPDATED, LEARNING_CHANG
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let user = use_current_user();
-    let overview = api::once_per_request(
-        || "dashboard overview".into(),
-        || Resource::new(|| (), |_| api::load_overview()),
-    );
+    let overview = api::request_resource("dashboard overview", || (), |_| api::load_overview());
     view! {
         <Title text="Dashboard" />
         <h1 class="text-2xl font-bold">"Welcome, " {user.display_name.clone()}</h1>
@@ -127,16 +124,16 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                 Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
                 Ok(()) => {
                     // Each figure borrows the snapshot for just what it shows (no clone of the whole).
-                    let a = move |f: fn(&studyhall::learning::Analytics) -> String| {
+                    let figure = move |f: fn(&studyhall::learning::Analytics) -> String| {
                         data.map_or_default(|d| f(&d.analytics))
                     };
-                    let field = move |f: fn(&studyhall::learning::Analytics) -> String| Signal::derive(move || a(f));
+                    let field = move |f: fn(&studyhall::learning::Analytics) -> String| Signal::derive(move || figure(f));
                     view! {
                         <section aria-labelledby="figures-heading" class="space-y-4">
                             <div class="flex flex-wrap items-baseline justify-between gap-2">
                                 <h2 id="figures-heading" class="text-lg font-semibold">"Your learning"</h2>
                                 <p class="text-xs text-slate-500 dark:text-slate-400" data-testid="updated-at">
-                                    "Updated " {move || a(|a| format::utc(a.computed_at))}
+                                    "Updated " {move || figure(|a| format::utc(a.computed_at))}
                                 </p>
                             </div>
                             <dl class="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
@@ -206,9 +203,10 @@ enum SortBy {
 /// The mentor's students, each row live from that student's stream.
 #[component]
 fn MentorTable() -> impl IntoView {
-    let loaded = api::once_per_request(
-        || "dashboard mentor rows".into(),
-        || Resource::new(|| (), |_| api::learning::mentor_rows()),
+    let loaded = api::request_resource(
+        "dashboard mentor rows",
+        || (),
+        |_| api::learning::mentor_rows(),
     );
     let rows = RwSignal::new(None::<Vec<StudentRow>>);
     let sort = RwSignal::new((SortBy::Week, true));

@@ -26,18 +26,14 @@ pub fn NotificationsPage() -> impl IntoView {
     let filter = RwSignal::new(NotificationFilter::default());
     // How many are shown; "Load more" raises it, and a live change refetches that many.
     let shown = RwSignal::new(20i64);
-    let page = crate::api::once_per_request(
-        || "notifications page".into(),
-        || {
-            Resource::new(
-                move || (filter.get(), shown.get(), version()),
-                |(f, n, _)| {
-                    api::notifications_page(NotificationFilter {
-                        limit: Some(n),
-                        ..f
-                    })
-                },
-            )
+    let page = crate::api::request_resource(
+        "notifications page",
+        move || (filter.get(), shown.get(), version()),
+        |(f, n, _)| {
+            api::notifications_page(NotificationFilter {
+                limit: Some(n),
+                ..f
+            })
         },
     );
     let navigate = use_navigate();
@@ -197,14 +193,9 @@ fn Compose(role: Role) -> impl IntoView {
         RwSignal::new(String::new()),
     );
     let local = RwSignal::new(None::<String>);
-    let overview = crate::api::once_per_request(
-        || "send form overview".into(),
-        || Resource::new(|| (), |_| load_overview()),
-    );
-    let options = crate::api::once_per_request(
-        || "send form cohorts".into(),
-        || Resource::new(|| (), |_| api::addressable_cohorts()),
-    );
+    let overview = crate::api::request_resource("send form overview", || (), |_| load_overview());
+    let options =
+        crate::api::request_resource("send form cohorts", || (), |_| api::addressable_cohorts());
     let sent = move || {
         action
             .value()

@@ -24,10 +24,7 @@ pub fn ProfilePage() -> impl IntoView {
 fn ProfileForm() -> impl IntoView {
     let user = use_current_user();
     let action = ServerAction::<api::UpdateProfile>::new();
-    let zones = api::once_per_request(
-        || "profile time zones".into(),
-        || Resource::new(|| (), |_| api::time_zones()),
-    );
+    let zones = api::request_resource("profile time zones", || (), |_| api::time_zones());
     let server_error = move || action.value().get().and_then(Result::err);
     let saved = Signal::derive(move || {
         matches!(action.value().get(), Some(Ok(_))).then(|| "Saved.".to_string())
@@ -131,9 +128,10 @@ fn PasswordForm() -> impl IntoView {
 #[component]
 fn Sessions() -> impl IntoView {
     let revoke = ServerAction::<api::RevokeSession>::new();
-    let sessions = api::once_per_request(
-        || "profile sessions".into(),
-        || Resource::new(move || revoke.version().get(), |_| api::my_sessions()),
+    let sessions = api::request_resource(
+        "profile sessions",
+        move || revoke.version().get(),
+        |_| api::my_sessions(),
     );
     view! {
         <section class="card mt-6" aria-labelledby="sessions-heading">

@@ -42,8 +42,7 @@ where
 ///
 /// Every read happens in the caller's reactive context, never in a memo of its own: a resource read
 /// there registers with the caller's `Suspense`/`Transition`, which is what makes the server wait for
-/// the data before it sends the page. Read with [`LiveSnapshot::with`] to borrow instead of cloning the
-/// whole value for each figure a view shows.
+/// the data before it sends the page. Reads borrow the value (no clone of the whole per figure).
 pub struct LiveSnapshot<T: Send + Sync + 'static> {
     snapshot: Resource<Result<(T, Position), AppError>>,
     live: RwSignal<Option<T>>,
@@ -79,11 +78,6 @@ where
     /// Whether the first load is done and how it went, without the value; tracked.
     pub fn status(&self) -> Option<Result<(), AppError>> {
         self.with(|s| s.map(|r| r.map(|_| ()).map_err(Clone::clone)))
-    }
-
-    /// A clone of the whole current value; tracked. Prefer [`Self::with`] for parts of it.
-    pub fn get(&self) -> Option<Result<T, AppError>> {
-        self.with(|s| s.map(|r| r.cloned().map_err(Clone::clone)))
     }
 }
 
