@@ -884,11 +884,21 @@ both_backends!(
             third.closed(Duration::from_secs(5)).await,
             close::TOO_MANY_CONNECTIONS
         );
-        // A peer that sends nothing (not even pongs: this client does not read) is dropped.
-        tokio::time::sleep(Duration::from_secs(4)).await;
+        // A peer that sends nothing (not even pongs: this client does not read) is dropped; one
+        // that answers the heartbeat's pings stays, past the idle timeout.
+        let (_, other) = student(&t, "lu@example.com").await;
+        let mut live = connect(&t.ws_url(), &other).await;
+        let pings = live.pings_within(Duration::from_secs(4)).await;
+        assert!(pings >= 2, "a ping a second, got {pings} in 4 s");
         assert_eq!(
             first.closed(Duration::from_secs(5)).await,
             close::HEARTBEAT_TIMEOUT
+        );
+        live.send(serde_json::json!({"type": "ping", "id": "still"}))
+            .await;
+        assert!(
+            matches!(live.recv().await, ServerMessage::Pong { .. }),
+            "the answering peer is still served"
         );
         t.stop().await;
     }

@@ -292,6 +292,22 @@ pub mod ws {
             }
         }
 
+        /// Reads for `wait` (answering pings, as every WebSocket library does) and counts the pings.
+        pub async fn pings_within(&mut self, wait: Duration) -> usize {
+            let deadline = tokio::time::Instant::now() + wait;
+            let mut pings = 0;
+            while let Ok(next) = tokio::time::timeout_at(deadline, self.stream.next()).await {
+                match next {
+                    Some(Ok(Message::Ping(_))) => pings += 1,
+                    Some(Ok(Message::Close(frame))) => panic!("unexpected close {frame:?}"),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => panic!("socket error {e}"),
+                    None => panic!("socket ended"),
+                }
+            }
+            pings
+        }
+
         /// Reads until the server closes; returns the close code (skipping any messages before it).
         pub async fn closed(&mut self, wait: Duration) -> u16 {
             let deadline = tokio::time::Instant::now() + wait;

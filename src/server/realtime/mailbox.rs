@@ -16,10 +16,17 @@ const KEEP_CAPACITY: usize = 16;
 pub struct Mailbox {
     items: Mutex<VecDeque<Outbound>>,
     capacity: usize,
-    /// Something was queued into an empty mailbox.
-    arrived: Notify,
+    /// Something was queued into an empty mailbox, or the connection was flagged as slow: one
+    /// wake-up for both, so that a waiting connection holds one wait, not two.
+    wake: Notify,
     slow: AtomicBool,
-    slow_raised: Notify,
+}
+
+/// What a connection's task is woken for.
+pub enum Next {
+    Item(Outbound),
+    /// The connection was flagged as a slow consumer: close it.
+    Slow,
 }
 
 /// What became of an offered item.
@@ -38,9 +45,8 @@ impl Mailbox {
         Mailbox {
             items: Mutex::new(VecDeque::new()),
             capacity: capacity.max(1),
-            arrived: Notify::new(),
+            wake: Notify::new(),
             slow: AtomicBool::new(false),
-            slow_raised: Notify::new(),
         }
     }
 
@@ -60,7 +66,7 @@ impl Mailbox {
             *items = VecDeque::new();
             self.slow.store(true, Ordering::Release);
             drop(items);
-            self.slow_raised.notify_one();
+            self.wake.notify_one();
             return Offer::FlaggedSlow;
         }
         let was_empty = items.is_empty();
@@ -68,19 +74,23 @@ impl Mailbox {
         drop(items);
         if was_empty {
             // One wake-up per burst: the consumer takes what follows with `try_recv`.
-            self.arrived.notify_one();
+            self.wake.notify_one();
         }
         Offer::Queued
     }
 
-    /// Waits for the next item. Cancel-safe: an item is only taken in the poll that returns it.
-    pub async fn recv(&self) -> Outbound {
+    /// Waits for the next item, or for the flag that ends the connection (which comes first).
+    /// Cancel-safe: an item is only taken in the poll that returns it.
+    pub async fn next(&self) -> Next {
         loop {
-            if let Some(item) = self.try_recv() {
-                return item;
+            if self.is_slow() {
+                return Next::Slow;
             }
-            // A wake-up that arrives between the check above and this wait is kept as a permit.
-            self.arrived.notified().await;
+            if let Some(item) = self.try_recv() {
+                return Next::Item(item);
+            }
+            // A wake-up that arrives between the checks above and this wait is kept as a permit.
+            self.wake.notified().await;
         }
     }
 
@@ -96,13 +106,6 @@ impl Mailbox {
 
     pub fn is_slow(&self) -> bool {
         self.slow.load(Ordering::Acquire)
-    }
-
-    /// Resolves once the connection has been flagged as a slow consumer.
-    pub async fn slow(&self) {
-        if !self.is_slow() {
-            self.slow_raised.notified().await;
-        }
     }
 }
 
@@ -124,6 +127,13 @@ mod tests {
         }
     }
 
+    async fn recv(mailbox: &Mailbox) -> Outbound {
+        match mailbox.next().await {
+            Next::Item(item) => item,
+            Next::Slow => panic!("flagged slow"),
+        }
+    }
+
     fn drain(mailbox: &Mailbox) -> Vec<u8> {
         std::iter::from_fn(|| mailbox.try_recv())
             .map(|item| byte(&item))
@@ -137,9 +147,9 @@ mod tests {
         for n in 0..5 {
             assert_eq!(mailbox.offer(frame(n)), Offer::Queued);
         }
-        assert_eq!(byte(&mailbox.recv().await), 0);
+        assert_eq!(byte(&recv(&mailbox).await), 0);
         // Only the first offer woke anyone: a wait must look at the queue before it sleeps.
-        let next = tokio::time::timeout(Duration::from_secs(5), mailbox.recv())
+        let next = tokio::time::timeout(Duration::from_secs(5), recv(&mailbox))
             .await
             .expect("queued items are there without another wake-up");
         assert_eq!(byte(&next), 1);
@@ -152,7 +162,7 @@ mod tests {
         let mailbox = std::sync::Arc::new(Mailbox::new(10));
         let consumer = {
             let mailbox = mailbox.clone();
-            tokio::spawn(async move { byte(&mailbox.recv().await) })
+            tokio::spawn(async move { byte(&recv(&mailbox).await) })
         };
         tokio::time::sleep(Duration::from_millis(20)).await;
         mailbox.offer(frame(7));
@@ -168,11 +178,11 @@ mod tests {
         let mailbox = Mailbox::new(10);
         // `select!` drops a wait that was woken when another branch wins; the item and the
         // wake-up must both reach the next wait, with no further offer to wake it.
-        let mut first = Box::pin(mailbox.recv());
+        let mut first = Box::pin(mailbox.next());
         assert!(poll_once(first.as_mut()).is_none());
         mailbox.offer(frame(1));
         drop(first);
-        let got = tokio::time::timeout(Duration::from_secs(5), mailbox.recv())
+        let got = tokio::time::timeout(Duration::from_secs(5), recv(&mailbox))
             .await
             .expect("the next wait gets it");
         assert_eq!(byte(&got), 1);
@@ -194,13 +204,31 @@ mod tests {
         assert!(!mailbox.is_slow());
         assert_eq!(mailbox.offer(frame(2)), Offer::FlaggedSlow);
         assert!(mailbox.is_slow());
-        tokio::time::timeout(Duration::from_secs(5), mailbox.slow())
+        let next = tokio::time::timeout(Duration::from_secs(5), mailbox.next())
             .await
-            .expect("slow resolves");
+            .expect("the flag is there without waiting");
+        assert!(
+            matches!(next, Next::Slow),
+            "the flag comes before anything queued"
+        );
         assert_eq!(mailbox.items().capacity(), 0, "its queue is released");
         // Nothing more is queued for a connection that is being closed.
         assert_eq!(mailbox.offer(frame(3)), Offer::Dropped);
         assert!(mailbox.try_recv().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_pending_wait_ends_with_the_slow_flag_not_with_what_was_queued() {
+        let mailbox = Mailbox::new(1);
+        let mut wait = Box::pin(mailbox.next());
+        assert!(poll_once(wait.as_mut()).is_none());
+        // The wake-up of the first offer is still pending when the second flags the connection.
+        assert_eq!(mailbox.offer(frame(1)), Offer::Queued);
+        assert_eq!(mailbox.offer(frame(2)), Offer::FlaggedSlow);
+        let next = tokio::time::timeout(Duration::from_secs(5), wait)
+            .await
+            .expect("woken");
+        assert!(matches!(next, Next::Slow));
     }
 
     #[tokio::test]

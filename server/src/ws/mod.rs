@@ -19,12 +19,16 @@ use studyhall::protocol::{
     close, decode_client, encode, ClientMessage, ErrorCode, Limits, Position, ResetReason,
     ServerMessage, Topic, PROTOCOL_VERSION,
 };
-use studyhall::server::realtime::mailbox::Mailbox;
+use studyhall::server::realtime::hub::Registration;
+use studyhall::server::realtime::mailbox::{Mailbox, Next};
 use studyhall::server::realtime::{log, principal, Outbound};
 use studyhall::server::web::{RequestAuth, Services};
 use studyhall::server::{now_ms, sessions, users};
 use studyhall::AppError;
 use tokio::sync::watch;
+
+mod clocks;
+use clocks::{Clocks, Tick, TokenBucket};
 
 /// Realtime limits and timings (all configurable, see the README).
 #[derive(Debug, Clone, Copy)]
@@ -97,7 +101,7 @@ pub async fn upgrade(
         // Frames collect in the write buffer until a flush or 16 KiB: a burst goes out in few writes.
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
-        .on_upgrade(move |socket| Connection::run(socket, services, settings, shutdown, who))
+        .on_upgrade(move |socket| Connection::start(socket, services, settings, shutdown, who))
 }
 
 /// Where one subscription stands: the log's epoch and the last offset sent.
@@ -106,40 +110,17 @@ struct Cursor {
     offset: i64,
 }
 
-/// Publishes allowed per minute, refilled continuously.
-struct TokenBucket {
-    capacity: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl TokenBucket {
-    fn new(per_minute: u32) -> Self {
-        Self {
-            capacity: per_minute as f64,
-            tokens: per_minute as f64,
-            last: Instant::now(),
-        }
-    }
-
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f64() * self.capacity / 60.0;
-        self.tokens = (self.tokens + refill).min(self.capacity);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// Why a connection ends.
 enum End {
     Close(u16, &'static str),
     Gone,
+}
+
+/// What woke a connection's task.
+enum Wake {
+    Tick(Tick),
+    Incoming(Option<Result<Message, axum::Error>>),
+    Outbound(Outbound),
 }
 
 /// The signed-in user behind a connection, as far as the connection needs to know.
@@ -161,64 +142,72 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run(
-        mut socket: WebSocket,
+    /// Registers the socket with the hub and returns the task that serves it. The connection is
+    /// built and boxed here, before the task's future exists: an `async fn` keeps its arguments in
+    /// its future for its whole life, so a connection built inside one held the socket, services
+    /// and settings twice, in every idle task.
+    fn start(
+        socket: WebSocket,
         services: Services,
         ws: WsSettings,
         shutdown: watch::Receiver<bool>,
         who: Who,
-    ) {
-        let hub = services.hub.clone();
-        let mut registration = match hub.connect(who.user_id) {
-            Ok(r) => r,
-            Err(_) => {
-                let _ = socket
-                    .send(close_message(
-                        close::TOO_MANY_CONNECTIONS,
-                        "too many connections",
-                    ))
-                    .await;
-                return;
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let accepted = match services.hub.connect(who.user_id) {
+            Ok(registration) => Ok((
+                Box::new(Connection {
+                    socket,
+                    id: registration.id,
+                    subs: HashMap::new(),
+                    bucket: TokenBucket::new(ws.publishes_per_minute),
+                    services,
+                    ws,
+                    shutdown,
+                    who,
+                }),
+                registration,
+            )),
+            Err(_) => Err(Box::new(socket)),
+        };
+        async move {
+            match accepted {
+                Ok((conn, registration)) => conn.run(registration).await,
+                Err(mut socket) => {
+                    let refusal =
+                        close_message(close::TOO_MANY_CONNECTIONS, "too many connections");
+                    let _ = socket.send(refusal).await;
+                }
             }
-        };
-        let mut conn = Connection {
-            socket,
-            id: registration.id,
-            subs: HashMap::new(),
-            bucket: TokenBucket::new(ws.publishes_per_minute),
-            services,
-            ws,
-            shutdown,
-            who,
-        };
+        }
+    }
+
+    async fn run(mut self: Box<Self>, mut registration: Registration) {
+        let hub = self.services.hub.clone();
         tracing::debug!(
-            conn = conn.id,
-            user = conn.who.user_id,
+            conn = self.id,
+            user = self.who.user_id,
             "websocket connected"
         );
-        let end = conn.serve(&mut registration).await;
+        let end = self.serve(&mut registration).await;
         if let End::Close(code, reason) = end {
             let _ = tokio::time::timeout(
                 Duration::from_secs(2),
-                conn.socket.send(close_message(code, reason)),
+                self.socket.send(close_message(code, reason)),
             )
             .await;
         }
-        let db = conn.services.accounts.db().clone();
+        let db = self.services.accounts.db().clone();
         // At shutdown the server stores everyone's last-seen in one go (RunningServer::shutdown):
         // ten thousand single-row writes here used to hold a restart up for seconds.
-        let shutting_down = *conn.shutdown.borrow();
-        if hub.disconnect(conn.id) && !shutting_down {
+        let shutting_down = *self.shutdown.borrow();
+        if hub.disconnect(self.id) && !shutting_down {
             // The user's last connection: remember when they were last here.
-            let _ = Box::pin(users::touch_last_seen(&db, conn.who.user_id, now_ms())).await;
+            let _ = Box::pin(users::touch_last_seen(&db, self.who.user_id, now_ms())).await;
         }
-        tracing::debug!(conn = conn.id, "websocket closed");
+        tracing::debug!(conn = self.id, "websocket closed");
     }
 
-    async fn serve(
-        &mut self,
-        registration: &mut studyhall::server::realtime::hub::Registration,
-    ) -> End {
+    async fn serve(&mut self, registration: &mut Registration) -> End {
         let settings = self.ws;
         let welcome = ServerMessage::Welcome {
             version: PROTOCOL_VERSION,
@@ -236,65 +225,84 @@ impl Connection {
         }
         let mut shutdown = self.shutdown.clone();
         let expires_in = (self.who.token_expires_at - now_ms()).max(0) as u64;
-        let session_end = tokio::time::sleep(Duration::from_millis(expires_in));
-        tokio::pin!(session_end);
-        let mut heartbeat = tokio::time::interval(settings.heartbeat);
-        heartbeat.reset();
-        let mut session_check = tokio::time::interval(settings.session_check);
-        session_check.reset();
+        let mut clocks = Clocks::start(&settings, Duration::from_millis(expires_in));
+        let timer = tokio::time::sleep_until(clocks.next());
+        tokio::pin!(timer);
         let mut last_heard = Instant::now();
         loop {
-            tokio::select! {
+            // Waiting is all an idle connection does, so only what it waits on lives in this task;
+            // what a wake-up does is one boxed future (`act`), allocated while it runs.
+            let wake = tokio::select! {
                 biased;
-                _ = registration.mailbox.slow() => return End::Close(close::SLOW_CONSUMER, "slow consumer"),
                 _ = stopping(&mut shutdown) => return End::Close(close::GOING_AWAY, "server shutting down"),
-                _ = &mut session_end => return End::Close(close::SESSION_ENDED, "session expired"),
-                _ = session_check.tick() => {
-                    // Rare and heavy (database futures) branches are boxed: an idle connection's task
-                    // then stays small instead of reserving room for their state all its life.
-                    match Box::pin(sessions::find_active(self.services.accounts.db(), &self.who.session_id, now_ms())).await {
-                        Ok(Some(_)) => {
-                            if let Err(end) = Box::pin(self.recheck_access()).await {
-                                return end;
-                            }
-                        }
-                        Ok(None) => return End::Close(close::SESSION_ENDED, "session ended"),
-                        Err(_) => {} // a database hiccup is not the user's fault; check again later
-                    }
-                }
-                _ = heartbeat.tick() => {
-                    if last_heard.elapsed() > settings.idle_timeout {
-                        return End::Close(close::HEARTBEAT_TIMEOUT, "no heartbeat");
-                    }
-                    if self.send_raw(Message::Ping(Default::default())).await.is_err() {
-                        return End::Gone;
+                _ = &mut timer => {
+                    let due = clocks.take_due(tokio::time::Instant::now(), &settings);
+                    timer.as_mut().reset(clocks.next());
+                    match due {
+                        Some(tick) => Wake::Tick(tick),
+                        None => continue,
                     }
                 }
                 incoming = self.socket.recv() => {
                     last_heard = Instant::now();
-                    match incoming {
-                        None | Some(Err(_)) => return End::Gone,
-                        Some(Ok(Message::Close(_))) => return End::Gone,
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                        Some(Ok(Message::Binary(_))) => {
-                            self.error(None, ErrorCode::Malformed, "Binary frames are not supported; send JSON text.").await;
-                        }
-                        Some(Ok(Message::Text(text))) => {
-                            if text.len() > settings.max_frame_bytes {
-                                return End::Close(close::TOO_BIG, "frame too large");
-                            }
-                            if let Err(end) = Box::pin(self.handle(text.as_str())).await {
-                                return end;
-                            }
-                        }
-                    }
+                    Wake::Incoming(incoming)
                 }
-                out = registration.mailbox.recv() => {
-                    if let Err(end) = self.deliver_batch(out, &registration.mailbox).await {
-                        return end;
-                    }
+                next = registration.mailbox.next() => match next {
+                    Next::Item(out) => Wake::Outbound(out),
+                    Next::Slow => return End::Close(close::SLOW_CONSUMER, "slow consumer"),
+                },
+            };
+            if let Err(end) = Box::pin(self.act(wake, &registration.mailbox, last_heard)).await {
+                return end;
+            }
+        }
+    }
+
+    /// Does what one wake-up of [`Self::serve`] asks for.
+    async fn act(&mut self, wake: Wake, mailbox: &Mailbox, last_heard: Instant) -> Result<(), End> {
+        let settings = self.ws;
+        match wake {
+            Wake::Tick(Tick::SessionEnd) => {
+                Err(End::Close(close::SESSION_ENDED, "session expired"))
+            }
+            Wake::Tick(Tick::SessionCheck) => {
+                let db = self.services.accounts.db();
+                match sessions::find_active(db, &self.who.session_id, now_ms()).await {
+                    Ok(Some(_)) => self.recheck_access().await,
+                    Ok(None) => Err(End::Close(close::SESSION_ENDED, "session ended")),
+                    Err(_) => Ok(()), // a database hiccup is not the user's fault; check again later
                 }
             }
+            Wake::Tick(Tick::Heartbeat) => {
+                if last_heard.elapsed() > settings.idle_timeout {
+                    return Err(End::Close(close::HEARTBEAT_TIMEOUT, "no heartbeat"));
+                }
+                match self.send_raw(Message::Ping(Default::default())).await {
+                    Ok(()) => Ok(()),
+                    Err(_) => Err(End::Gone),
+                }
+            }
+            Wake::Incoming(incoming) => match incoming {
+                None | Some(Err(_)) => Err(End::Gone),
+                Some(Ok(Message::Close(_))) => Err(End::Gone),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+                Some(Ok(Message::Binary(_))) => {
+                    self.error(
+                        None,
+                        ErrorCode::Malformed,
+                        "Binary frames are not supported; send JSON text.",
+                    )
+                    .await;
+                    Ok(())
+                }
+                Some(Ok(Message::Text(text))) => {
+                    if text.len() > settings.max_frame_bytes {
+                        return Err(End::Close(close::TOO_BIG, "frame too large"));
+                    }
+                    self.handle(text.as_str()).await
+                }
+            },
+            Wake::Outbound(out) => self.deliver_batch(out, mailbox).await,
         }
     }
 
