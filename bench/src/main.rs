@@ -133,6 +133,9 @@ fn run(args: &[String]) -> Result<(), Error> {
         report["command"] = command.into();
         report["machine"] = report::machine();
         report["sizes"] = format!("{sizes:?}").into();
+        if o.only.iter().any(|s| s == "ssr") || o.systems.contains(&System::Studyhall) {
+            systems::precompress(&o.paths).await?;
+        }
         for scenario in &o.only {
             match scenario.as_str() {
                 "ssr" => {
