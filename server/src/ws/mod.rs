@@ -230,6 +230,11 @@ impl Connection {
         tokio::pin!(timer);
         let mut last_heard = Instant::now();
         loop {
+            // The slow flag comes before anything else the loop would do, however busy the socket:
+            // a flagged connection's events are being dropped, and it must close with 4002 now.
+            if registration.mailbox.is_slow() {
+                return End::Close(close::SLOW_CONSUMER, "slow consumer");
+            }
             // Waiting is all an idle connection does, so only what it waits on lives in this task;
             // what a wake-up does is one boxed future (`act`), allocated while it runs.
             let wake = tokio::select! {

@@ -79,8 +79,8 @@ impl Mailbox {
         Offer::Queued
     }
 
-    /// Waits for the next item, or for the flag that ends the connection (which comes first).
-    /// Cancel-safe: an item is only taken in the poll that returns it.
+    /// Waits for the next item, or for the flag that ends the connection (raising it empties the
+    /// queue). Cancel-safe: an item is only taken in the poll that returns it.
     pub async fn next(&self) -> Next {
         loop {
             if self.is_slow() {
@@ -176,8 +176,8 @@ mod tests {
     #[tokio::test]
     async fn an_item_that_woke_a_cancelled_wait_reaches_the_next_one() {
         let mailbox = Mailbox::new(10);
-        // `select!` drops a wait that was woken when another branch wins; the item and the
-        // wake-up must both reach the next wait, with no further offer to wake it.
+        // `select!` drops a wait that was woken when another branch wins; the item must reach the
+        // next wait, with no further offer to wake it.
         let mut first = Box::pin(mailbox.next());
         assert!(poll_once(first.as_mut()).is_none());
         mailbox.offer(frame(1));
@@ -207,10 +207,7 @@ mod tests {
         let next = tokio::time::timeout(Duration::from_secs(5), mailbox.next())
             .await
             .expect("the flag is there without waiting");
-        assert!(
-            matches!(next, Next::Slow),
-            "the flag comes before anything queued"
-        );
+        assert!(matches!(next, Next::Slow), "the wait reports the flag");
         assert_eq!(mailbox.items().capacity(), 0, "its queue is released");
         // Nothing more is queued for a connection that is being closed.
         assert_eq!(mailbox.offer(frame(3)), Offer::Dropped);
@@ -218,7 +215,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_pending_wait_ends_with_the_slow_flag_not_with_what_was_queued() {
+    async fn a_pending_wait_ends_with_the_slow_flag() {
         let mailbox = Mailbox::new(1);
         let mut wait = Box::pin(mailbox.next());
         assert!(poll_once(wait.as_mut()).is_none());
