@@ -1,0 +1,226 @@
+//! A connection's subscriptions: the cursor each keeps, the replay from the log on `subscribe`, and
+//! the live delivery that drops what was already sent and fills gaps from the log. The seam between
+//! replay and live delivery is described in docs/ARCHITECTURE.md ("The connection task and its cursors").
+
+use super::{Connection, End};
+use axum::extract::ws::Message;
+use studyhall::access::can_subscribe;
+use studyhall::protocol::{close, encode, ErrorCode, Position, ResetReason, ServerMessage, Topic};
+use studyhall::server::realtime::mailbox::Mailbox;
+use studyhall::server::realtime::{log, Outbound};
+
+const REPLAY_PAGE: i64 = 500;
+/// Most queued items written before one flush.
+const DELIVERY_BATCH: usize = 64;
+
+/// Where one subscription stands: the log's epoch and the last offset sent.
+pub(super) struct Cursor {
+    epoch: String,
+    offset: i64,
+}
+
+impl Connection {
+    pub(super) async fn subscribe(
+        &mut self,
+        id: Option<String>,
+        topic: Topic,
+        since: Option<Position>,
+    ) -> Result<(), End> {
+        let settings = self.ws;
+        if !self.subs.contains_key(&topic) && self.subs.len() >= settings.max_subscriptions {
+            self.error(
+                id,
+                ErrorCode::TooManySubscriptions,
+                &format!(
+                    "A connection may hold at most {} subscriptions.",
+                    settings.max_subscriptions
+                ),
+            )
+            .await;
+            return Ok(());
+        }
+        let db = self.services.accounts.db().clone();
+        // Rules are checked against what the database says now, not what it said at connect.
+        let allowed = match self.principal().await? {
+            Some(p) => can_subscribe(&p, &topic),
+            None => {
+                self.retry_later(id).await;
+                return Ok(());
+            }
+        };
+        if !allowed {
+            self.error(
+                id,
+                ErrorCode::Forbidden,
+                &format!("You may not subscribe to {topic}."),
+            )
+            .await;
+            return Ok(());
+        }
+        // Join the hub before reading the log: events committed from here on queue up for us, and the
+        // cursor drops the ones the replay already sent.
+        let present = self.services.hub.subscribe(self.id, topic);
+        let head = match log::head(&db, topic).await {
+            Ok(h) => h,
+            Err(_) => {
+                self.services.hub.unsubscribe(self.id, topic);
+                self.subs.remove(&topic);
+                self.retry_later(id).await;
+                return Ok(());
+            }
+        };
+        let reset = match &since {
+            None => None,
+            Some(p) if p.epoch != head.epoch => Some(ResetReason::EpochChanged),
+            Some(p) if p.offset > head.head || p.offset < 0 => Some(ResetReason::UnknownOffset),
+            Some(p) if p.offset < head.oldest - 1 => Some(ResetReason::BeyondRetention),
+            Some(_) => None,
+        };
+        let start = match (&since, reset) {
+            (Some(p), None) => p.offset,
+            _ => head.head,
+        };
+        self.subs.insert(
+            topic,
+            Cursor {
+                epoch: head.epoch.clone(),
+                offset: start,
+            },
+        );
+        let replayed = self.fill(topic, head.head).await?;
+        let epoch = head.epoch.clone();
+        let offset = self.subs.get(&topic).map_or(head.head, |c| c.offset);
+        match reset {
+            Some(reason) => {
+                self.send(&ServerMessage::Reset {
+                    id,
+                    topic,
+                    epoch,
+                    offset,
+                    reason,
+                })
+                .await?;
+            }
+            None => {
+                self.send(&ServerMessage::Subscribed {
+                    id,
+                    topic,
+                    epoch,
+                    offset,
+                    replayed,
+                })
+                .await?;
+            }
+        }
+        if let Some(present) = present {
+            self.send(&ServerMessage::Presence { topic, present })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Sends stored events after the cursor up to `until`, from the log. Returns how many.
+    async fn fill(&mut self, topic: Topic, until: i64) -> Result<u64, End> {
+        let db = self.services.accounts.db().clone();
+        let mut sent = 0;
+        loop {
+            let Some(cursor) = self.subs.get(&topic) else {
+                return Ok(sent);
+            };
+            if cursor.offset >= until {
+                return Ok(sent);
+            }
+            let (epoch, after) = (cursor.epoch.clone(), cursor.offset);
+            let page = match log::read(&db, topic, &epoch, after, until, REPLAY_PAGE).await {
+                Ok(p) => p,
+                Err(_) => return Err(End::Close(close::GOING_AWAY, "log unavailable")),
+            };
+            // Retention removed what we needed (nothing left, or the first event is past the cursor):
+            // say so rather than skip silently.
+            if page.first().is_none_or(|e| e.offset != after + 1) {
+                if let Some(c) = self.subs.get_mut(&topic) {
+                    c.offset = until;
+                }
+                self.send(&ServerMessage::Reset {
+                    id: None,
+                    topic,
+                    epoch,
+                    offset: until,
+                    reason: ResetReason::BeyondRetention,
+                })
+                .await?;
+                return Ok(sent);
+            }
+            // Queued, not flushed one by one: every caller sends or flushes right after the fill,
+            // and the write buffer goes out on its own each time it passes 16 KiB.
+            for event in page {
+                let offset = event.offset;
+                self.queue(Message::Text(encode(&event.to_message()).into()))
+                    .await?;
+                if let Some(c) = self.subs.get_mut(&topic) {
+                    c.offset = offset;
+                }
+                sent += 1;
+            }
+        }
+    }
+
+    /// Delivers what the hub queued, up to [`DELIVERY_BATCH`] items, then flushes once: under load
+    /// one write carries many frames instead of one system call per frame.
+    pub(super) async fn deliver_batch(
+        &mut self,
+        first: Outbound,
+        mailbox: &Mailbox,
+    ) -> Result<(), End> {
+        self.deliver(first).await?;
+        for _ in 1..DELIVERY_BATCH {
+            match mailbox.try_recv() {
+                Some(next) => self.deliver(next).await?,
+                None => break,
+            }
+        }
+        self.flush().await
+    }
+
+    async fn deliver(&mut self, out: Outbound) -> Result<(), End> {
+        match out {
+            Outbound::Frame(topic, frame) => {
+                if self.subs.contains_key(&topic) {
+                    self.queue_frame(frame).await?;
+                }
+                Ok(())
+            }
+            Outbound::Event(event) => {
+                let Some(cursor) = self.subs.get_mut(&event.topic) else {
+                    return Ok(());
+                };
+                if *event.epoch != *cursor.epoch {
+                    // The log was reset while we listened: start over from this event.
+                    cursor.epoch = event.epoch.to_string();
+                    cursor.offset = event.offset - 1;
+                    let (topic, epoch, offset) = (event.topic, cursor.epoch.clone(), cursor.offset);
+                    self.send(&ServerMessage::Reset {
+                        id: None,
+                        topic,
+                        epoch,
+                        offset,
+                        reason: ResetReason::EpochChanged,
+                    })
+                    .await?;
+                }
+                let behind = self.subs.get(&event.topic).map_or(i64::MAX, |c| c.offset);
+                if event.offset <= behind {
+                    return Ok(()); // already sent (replay, or a gap fill)
+                }
+                if event.offset > behind + 1 {
+                    Box::pin(self.fill(event.topic, event.offset - 1)).await?;
+                }
+                self.queue_frame(event.frame.clone()).await?;
+                if let Some(c) = self.subs.get_mut(&event.topic) {
+                    c.offset = c.offset.max(event.offset);
+                }
+                Ok(())
+            }
+        }
+    }
+}
