@@ -188,13 +188,17 @@ impl Connection {
             )
             .await;
         }
-        let db = self.services.accounts.db().clone();
         // At shutdown the server stores everyone's last-seen in one go (RunningServer::shutdown):
         // ten thousand single-row writes here used to hold a restart up for seconds.
         let shutting_down = *self.shutdown.borrow();
         if hub.disconnect(self.id) && !shutting_down {
             // The user's last connection: remember when they were last here.
-            let _ = Box::pin(users::touch_last_seen(&db, self.who.user_id, now_ms())).await;
+            let _ = Box::pin(users::touch_last_seen(
+                self.services.accounts.db(),
+                self.who.user_id,
+                now_ms(),
+            ))
+            .await;
         }
         tracing::debug!(conn = self.id, "websocket closed");
     }
@@ -215,7 +219,6 @@ impl Connection {
         if let Err(end) = self.send(&welcome).await {
             return end;
         }
-        let mut shutdown = self.shutdown.clone();
         let expires_in = (self.who.token_expires_at - now_ms()).max(0) as u64;
         let mut clocks = Clocks::start(&settings, Duration::from_millis(expires_in));
         let timer = tokio::time::sleep_until(clocks.next());
@@ -231,7 +234,7 @@ impl Connection {
             // what a wake-up does is one boxed future (`act`), allocated while it runs.
             let wake = tokio::select! {
                 biased;
-                _ = stopping(&mut shutdown) => return End::Close(close::GOING_AWAY, "server shutting down"),
+                _ = stopping(&mut self.shutdown) => return End::Close(close::GOING_AWAY, "server shutting down"),
                 _ = &mut timer => {
                     let due = clocks.take_due(tokio::time::Instant::now(), &settings);
                     timer.as_mut().reset(clocks.next());
@@ -274,10 +277,10 @@ impl Connection {
                 if last_heard.elapsed() > settings.idle_timeout {
                     return Err(End::Close(close::HEARTBEAT_TIMEOUT, "no heartbeat"));
                 }
-                match self.send_raw(Message::Ping(Default::default())).await {
-                    Ok(()) => Ok(()),
-                    Err(_) => Err(End::Gone),
-                }
+                // A ping that cannot be written means the peer is gone, whatever the reason.
+                self.send_raw(Message::Ping(Default::default()))
+                    .await
+                    .map_err(|_| End::Gone)
             }
             Wake::Incoming(incoming) => match incoming {
                 None | Some(Err(_)) => Err(End::Gone),
