@@ -55,6 +55,8 @@ impl RunningServer {
     pub async fn shutdown(self) -> Result<(), StartError> {
         let online = self.services.hub.online_user_ids();
         let _ = self.shutdown.send(true);
+        // WebSockets close with 1001 (they are not requests the graceful shutdown waits for).
+        self.services.hub.close_all();
         let result = self.task.await.unwrap_or(Ok(()));
         let db = self.services.accounts.db();
         if let Err(e) =
@@ -109,13 +111,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         secure_cookies: origins.iter().all(|o| o.starts_with("https://")),
     };
     let (shutdown, mut shutdown_rx) = watch::channel(false);
-    let app = router::build(
-        &config,
-        services.clone(),
-        origins,
-        addr,
-        shutdown.subscribe(),
-    );
+    let app = router::build(&config, services.clone(), origins, addr);
     jobs::spawn(
         services.clone(),
         jobs::JobSettings::from(&config),

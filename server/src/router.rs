@@ -14,7 +14,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use studyhall::server::web::Services;
-use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -34,8 +33,6 @@ pub struct AppState {
     pub services: Services,
     pub http: HttpSettings,
     pub ws: WsSettings,
-    /// Flips to true when the server is shutting down (WebSockets close with 1001).
-    pub shutdown: watch::Receiver<bool>,
 }
 
 pub fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
@@ -57,7 +54,6 @@ pub fn build(
     services: Services,
     origins: Vec<String>,
     addr: SocketAddr,
-    shutdown: watch::Receiver<bool>,
 ) -> Router {
     let leptos_options = leptos_options(config, addr);
     let http = HttpSettings {
@@ -70,7 +66,6 @@ pub fn build(
         services: services.clone(),
         http,
         ws: config.ws,
-        shutdown,
     };
     crate::assets::precompress_in_background(&config.site_root);
     let routes = generate_route_list(app::App);

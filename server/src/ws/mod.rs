@@ -19,13 +19,12 @@ use studyhall::protocol::{
     close, decode_client, encode, ClientMessage, ErrorCode, Limits, ServerMessage, Topic,
     PROTOCOL_VERSION,
 };
-use studyhall::server::realtime::hub::Registration;
+use studyhall::server::realtime::hub::{Refused, Registration};
 use studyhall::server::realtime::mailbox::{Mailbox, Next};
 use studyhall::server::realtime::{principal, Outbound};
 use studyhall::server::web::{RequestAuth, Services};
 use studyhall::server::{now_ms, sessions, users};
 use studyhall::AppError;
-use tokio::sync::watch;
 
 mod clocks;
 mod cursors;
@@ -87,7 +86,6 @@ pub async fn upgrade(
         token_expires_at: caller.token_expires_at,
     };
     let services = state.services;
-    let shutdown = state.shutdown;
     // The library's own cap is a backstop well above ours, so that an oversized frame reaches us and
     // gets the documented 1009 close instead of a broken connection.
     let hard_cap = settings.max_frame_bytes.saturating_mul(4).max(64 * 1024);
@@ -99,7 +97,7 @@ pub async fn upgrade(
         // Frames collect in the write buffer until a flush or 16 KiB: a burst goes out in few writes.
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
-        .on_upgrade(move |socket| Connection::start(socket, services, settings, shutdown, who))
+        .on_upgrade(move |socket| Connection::start(socket, services, settings, who))
 }
 
 /// Why a connection ends.
@@ -126,7 +124,6 @@ struct Connection {
     socket: WebSocket,
     services: Services,
     ws: WsSettings,
-    shutdown: watch::Receiver<bool>,
     who: Who,
     id: u64,
     subs: HashMap<Topic, Cursor>,
@@ -142,7 +139,6 @@ impl Connection {
         socket: WebSocket,
         services: Services,
         ws: WsSettings,
-        shutdown: watch::Receiver<bool>,
         who: Who,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
         let accepted = match services.hub.connect(who.user_id) {
@@ -154,19 +150,24 @@ impl Connection {
                     bucket: TokenBucket::new(ws.publishes_per_minute),
                     services,
                     ws,
-                    shutdown,
                     who,
                 }),
                 registration,
             )),
-            Err(_) => Err(Box::new(socket)),
+            Err(refused) => Err((Box::new(socket), refused)),
         };
         async move {
             match accepted {
                 Ok((conn, registration)) => conn.run(registration).await,
-                Err(mut socket) => {
-                    let refusal =
-                        close_message(close::TOO_MANY_CONNECTIONS, "too many connections");
+                Err((mut socket, refused)) => {
+                    let refusal = match refused {
+                        Refused::TooManyConnections => {
+                            close_message(close::TOO_MANY_CONNECTIONS, "too many connections")
+                        }
+                        Refused::ShuttingDown => {
+                            close_message(close::GOING_AWAY, "server shutting down")
+                        }
+                    };
                     let _ = socket.send(refusal).await;
                 }
             }
@@ -182,15 +183,15 @@ impl Connection {
         );
         let end = self.serve(&mut registration).await;
         if let End::Close(code, reason) = end {
-            let _ = tokio::time::timeout(
+            let _ = Box::pin(tokio::time::timeout(
                 Duration::from_secs(2),
                 self.socket.send(close_message(code, reason)),
-            )
+            ))
             .await;
         }
         // At shutdown the server stores everyone's last-seen in one go (RunningServer::shutdown):
         // ten thousand single-row writes here used to hold a restart up for seconds.
-        let shutting_down = *self.shutdown.borrow();
+        let shutting_down = hub.is_closing();
         if hub.disconnect(self.id) && !shutting_down {
             // The user's last connection: remember when they were last here.
             let _ = Box::pin(users::touch_last_seen(
@@ -205,18 +206,9 @@ impl Connection {
 
     async fn serve(&mut self, registration: &mut Registration) -> End {
         let settings = self.ws;
-        let welcome = ServerMessage::Welcome {
-            version: PROTOCOL_VERSION,
-            connection_id: format!("{}", self.id),
-            user_id: self.who.user_id,
-            heartbeat_ms: settings.heartbeat.as_millis() as u64,
-            limits: Limits {
-                max_frame_bytes: settings.max_frame_bytes,
-                max_subscriptions: settings.max_subscriptions,
-                publishes_per_minute: settings.publishes_per_minute,
-            },
-        };
-        if let Err(end) = self.send(&welcome).await {
+        // Boxed like every other send: an inline await keeps room for its future in the task for
+        // the socket's whole life, though it runs once.
+        if let Err(end) = Box::pin(self.welcome()).await {
             return end;
         }
         let expires_in = (self.who.token_expires_at - now_ms()).max(0) as u64;
@@ -230,11 +222,14 @@ impl Connection {
             if registration.mailbox.is_slow() {
                 return End::Close(close::SLOW_CONSUMER, "slow consumer");
             }
+            // So does the shutdown, which arrives through the mailbox too.
+            if registration.mailbox.is_closing() {
+                return End::Close(close::GOING_AWAY, "server shutting down");
+            }
             // Waiting is all an idle connection does, so only what it waits on lives in this task;
             // what a wake-up does is one boxed future (`act`), allocated while it runs.
             let wake = tokio::select! {
                 biased;
-                _ = stopping(&mut self.shutdown) => return End::Close(close::GOING_AWAY, "server shutting down"),
                 _ = &mut timer => {
                     let due = clocks.take_due(tokio::time::Instant::now(), &settings);
                     timer.as_mut().reset(clocks.next());
@@ -250,12 +245,29 @@ impl Connection {
                 next = registration.mailbox.next() => match next {
                     Next::Item(out) => Wake::Outbound(out),
                     Next::Slow => return End::Close(close::SLOW_CONSUMER, "slow consumer"),
+                    Next::Closing => return End::Close(close::GOING_AWAY, "server shutting down"),
                 },
             };
             if let Err(end) = Box::pin(self.act(wake, &registration.mailbox, last_heard)).await {
                 return end;
             }
         }
+    }
+
+    async fn welcome(&mut self) -> Result<(), End> {
+        let settings = self.ws;
+        let welcome = ServerMessage::Welcome {
+            version: PROTOCOL_VERSION,
+            connection_id: format!("{}", self.id),
+            user_id: self.who.user_id,
+            heartbeat_ms: settings.heartbeat.as_millis() as u64,
+            limits: Limits {
+                max_frame_bytes: settings.max_frame_bytes,
+                max_subscriptions: settings.max_subscriptions,
+                publishes_per_minute: settings.publishes_per_minute,
+            },
+        };
+        self.send(&welcome).await
     }
 
     /// Does what one wake-up of [`Self::serve`] asks for.
@@ -504,10 +516,6 @@ async fn current_principal(
         Ok(_) => Err(End::Close(close::SESSION_ENDED, "account disabled")),
         Err(_) => Ok(None),
     }
-}
-
-async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
 fn close_message(code: u16, reason: &'static str) -> Message {

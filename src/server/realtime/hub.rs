@@ -10,7 +10,7 @@ use crate::model::UserId;
 use crate::protocol::{encode, ServerMessage, Topic};
 use bytes::Bytes;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Copy)]
@@ -72,8 +72,14 @@ pub struct Registration {
     pub mailbox: Arc<Mailbox>,
 }
 
+/// Why the hub turned a connection away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TooManyConnections;
+pub enum Refused {
+    /// The user already has as many connections as one user may.
+    TooManyConnections,
+    /// The server is shutting down.
+    ShuttingDown,
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HubStats {
@@ -92,6 +98,8 @@ struct Inner {
     state: Mutex<State>,
     bus: Arc<dyn Bus>,
     next_id: AtomicU64,
+    /// Set once, under the state lock, when the server shuts down.
+    closing: AtomicBool,
     delivered: AtomicU64,
     slow_consumers: AtomicU64,
 }
@@ -114,6 +122,7 @@ impl Hub {
             state: Mutex::new(State::default()),
             bus: bus.clone(),
             next_id: AtomicU64::new(1),
+            closing: AtomicBool::new(false),
             delivered: AtomicU64::new(0),
             slow_consumers: AtomicU64::new(0),
         });
@@ -130,12 +139,18 @@ impl Hub {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Registers a connection of `user_id`; refused beyond the per-user cap.
-    pub fn connect(&self, user_id: UserId) -> Result<Registration, TooManyConnections> {
+    /// Registers a connection of `user_id`; refused beyond the per-user cap and once the server
+    /// is shutting down.
+    pub fn connect(&self, user_id: UserId) -> Result<Registration, Refused> {
         let mut state = self.state();
+        // Read under the lock that `close_all` holds while it sets it: a connection either is
+        // told to close or is refused, never neither.
+        if self.is_closing() {
+            return Err(Refused::ShuttingDown);
+        }
         let count = state.per_user.entry(user_id).or_default();
         if *count >= self.inner.settings.max_connections_per_user {
-            return Err(TooManyConnections);
+            return Err(Refused::TooManyConnections);
         }
         *count += 1;
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
@@ -149,6 +164,21 @@ impl Hub {
             },
         );
         Ok(Registration { id, mailbox })
+    }
+
+    /// Tells every connection that the server is shutting down (each closes with 1001) and refuses
+    /// new ones. One flag and one wake-up per connection, instead of a shutdown receiver and its
+    /// wait in every connection's task.
+    pub fn close_all(&self) {
+        let state = self.state();
+        self.inner.closing.store(true, Ordering::Release);
+        for conn in state.conns.values() {
+            conn.mailbox.close();
+        }
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.inner.closing.load(Ordering::Acquire)
     }
 
     /// Removes a connection and its subscriptions. Returns true if it was the user's last connection.
@@ -363,4 +393,44 @@ impl Hub {
 
 fn frame(message: &ServerMessage) -> Bytes {
     Bytes::from(encode(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::realtime::mailbox::Next;
+    use crate::server::realtime::InProcessBus;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn closing_wakes_every_connection_and_refuses_new_ones() {
+        let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
+        let first = hub.connect(1).expect("open");
+        let second = hub.connect(2).expect("open");
+        assert!(!hub.is_closing());
+        hub.close_all();
+        assert!(hub.is_closing());
+        for registration in [&first, &second] {
+            let next = tokio::time::timeout(Duration::from_secs(5), registration.mailbox.next())
+                .await
+                .expect("told without waiting");
+            assert!(matches!(next, Next::Closing));
+        }
+        assert_eq!(hub.connect(3).err(), Some(Refused::ShuttingDown));
+        // Those told to close still leave as usual.
+        assert!(hub.disconnect(first.id));
+        assert_eq!(hub.stats().connections, 1);
+    }
+
+    #[test]
+    fn a_user_beyond_the_cap_is_refused() {
+        let settings = HubSettings {
+            max_connections_per_user: 1,
+            ..HubSettings::default()
+        };
+        let hub = Hub::new(settings, Arc::new(InProcessBus::default()));
+        let _held = hub.connect(7).expect("open");
+        assert_eq!(hub.connect(7).err(), Some(Refused::TooManyConnections));
+        assert!(hub.connect(8).is_ok());
+    }
 }

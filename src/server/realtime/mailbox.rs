@@ -1,4 +1,5 @@
-//! A connection's mailbox: what the hub queued for one socket, bounded, and the slow-consumer flag.
+//! A connection's mailbox: what the hub queued for one socket, bounded, the slow-consumer flag and
+//! the server's shutdown, so that a waiting connection waits on one thing.
 //!
 //! It replaces a tokio `mpsc` channel per connection, which allocates a block of 32 slots up front
 //! and keeps it while the connection idles. A mailbox holds no buffer while empty and gives back a
@@ -16,10 +17,12 @@ const KEEP_CAPACITY: usize = 16;
 pub struct Mailbox {
     items: Mutex<VecDeque<Outbound>>,
     capacity: usize,
-    /// Something was queued into an empty mailbox, or the connection was flagged as slow: one
-    /// wake-up for both, so that a waiting connection holds one wait, not two.
+    /// Something was queued into an empty mailbox, the connection was flagged as slow, or the
+    /// server is shutting down: one wake-up for all three, so that a waiting connection holds one
+    /// wait, not three.
     wake: Notify,
     slow: AtomicBool,
+    closing: AtomicBool,
 }
 
 /// What a connection's task is woken for.
@@ -27,6 +30,8 @@ pub enum Next {
     Item(Outbound),
     /// The connection was flagged as a slow consumer: close it.
     Slow,
+    /// The server is shutting down: close the connection (clients reconnect and resume).
+    Closing,
 }
 
 /// What became of an offered item.
@@ -47,6 +52,7 @@ impl Mailbox {
             capacity: capacity.max(1),
             wake: Notify::new(),
             slow: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
         }
     }
 
@@ -79,12 +85,22 @@ impl Mailbox {
         Offer::Queued
     }
 
-    /// Waits for the next item, or for the flag that ends the connection (raising it empties the
-    /// queue). Cancel-safe: an item is only taken in the poll that returns it.
+    /// Tells the waiting connection that the server is shutting down. What is still queued is not
+    /// delivered: the client resumes it from the log when it reconnects.
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    /// Waits for the next item, or for a flag that ends the connection (raising the slow flag
+    /// empties the queue). Cancel-safe: an item is only taken in the poll that returns it.
     pub async fn next(&self) -> Next {
         loop {
             if self.is_slow() {
                 return Next::Slow;
+            }
+            if self.is_closing() {
+                return Next::Closing;
             }
             if let Some(item) = self.try_recv() {
                 return Next::Item(item);
@@ -106,6 +122,10 @@ impl Mailbox {
 
     pub fn is_slow(&self) -> bool {
         self.slow.load(Ordering::Acquire)
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
     }
 }
 
@@ -131,6 +151,7 @@ mod tests {
         match mailbox.next().await {
             Next::Item(item) => item,
             Next::Slow => panic!("flagged slow"),
+            Next::Closing => panic!("closed"),
         }
     }
 
@@ -226,6 +247,21 @@ mod tests {
             .await
             .expect("woken");
         assert!(matches!(next, Next::Slow));
+    }
+
+    #[tokio::test]
+    async fn closing_ends_a_pending_wait_and_comes_before_what_is_queued() {
+        let mailbox = Mailbox::new(10);
+        let mut wait = Box::pin(mailbox.next());
+        assert!(poll_once(wait.as_mut()).is_none());
+        mailbox.close();
+        let next = tokio::time::timeout(Duration::from_secs(5), wait)
+            .await
+            .expect("a waiting connection is woken by the shutdown");
+        assert!(matches!(next, Next::Closing));
+        // The connection closes at once rather than flushing its queue; clients resume from the log.
+        mailbox.offer(frame(1));
+        assert!(matches!(mailbox.next().await, Next::Closing));
     }
 
     #[tokio::test]
