@@ -11,7 +11,6 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures_util::SinkExt;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use studyhall::access::{always_readable, can_publish, can_subscribe, Principal, CLIENT_EVENTS};
 use studyhall::model::{Millis, UserId};
@@ -29,7 +28,7 @@ use studyhall::AppError;
 mod clocks;
 mod cursors;
 use clocks::{Clocks, Tick, TokenBucket};
-use cursors::Cursor;
+use cursors::Subscriptions;
 
 /// Realtime limits and timings (all configurable, see the README).
 #[derive(Debug, Clone, Copy)]
@@ -92,8 +91,9 @@ pub async fn upgrade(
     ws.max_message_size(hard_cap)
         .max_frame_size(hard_cap)
         // Allocated up front and kept for the socket's life. Client frames are small (a subscribe
-        // is ~120 bytes); a larger one gets room for its whole length when its header arrives.
-        .read_buffer_size(512)
+        // is ~120 bytes); a larger one gets room for its whole length when its header arrives and
+        // is read 256 bytes at a time.
+        .read_buffer_size(256)
         // Frames collect in the write buffer until a flush or 16 KiB: a burst goes out in few writes.
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
@@ -126,7 +126,7 @@ struct Connection {
     ws: WsSettings,
     who: Who,
     id: u64,
-    subs: HashMap<Topic, Cursor>,
+    subs: Subscriptions,
     bucket: TokenBucket,
 }
 
@@ -146,7 +146,7 @@ impl Connection {
                 Box::new(Connection {
                     socket,
                     id: registration.id,
-                    subs: HashMap::new(),
+                    subs: Subscriptions::default(),
                     bucket: TokenBucket::new(ws.publishes_per_minute),
                     services,
                     ws,
@@ -205,14 +205,13 @@ impl Connection {
     }
 
     async fn serve(&mut self, registration: &mut Registration) -> End {
-        let settings = self.ws;
         // Boxed like every other send: an inline await keeps room for its future in the task for
         // the socket's whole life, though it runs once.
         if let Err(end) = Box::pin(self.welcome()).await {
             return end;
         }
         let expires_in = (self.who.token_expires_at - now_ms()).max(0) as u64;
-        let mut clocks = Clocks::start(&settings, Duration::from_millis(expires_in));
+        let mut clocks = Clocks::start(&self.ws, Duration::from_millis(expires_in));
         let timer = tokio::time::sleep_until(clocks.next());
         tokio::pin!(timer);
         let mut last_heard = Instant::now();
@@ -231,7 +230,7 @@ impl Connection {
             let wake = tokio::select! {
                 biased;
                 _ = &mut timer => {
-                    let due = clocks.take_due(tokio::time::Instant::now(), &settings);
+                    let due = clocks.take_due(tokio::time::Instant::now(), &self.ws);
                     timer.as_mut().reset(clocks.next());
                     match due {
                         Some(tick) => Wake::Tick(tick),

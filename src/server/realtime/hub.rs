@@ -9,7 +9,7 @@ use super::mailbox::{Mailbox, Offer};
 use crate::model::UserId;
 use crate::protocol::{encode, ServerMessage, Topic};
 use bytes::Bytes;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -49,7 +49,9 @@ pub enum Outbound {
 struct Conn {
     user_id: UserId,
     mailbox: Arc<Mailbox>,
-    topics: HashSet<Topic>,
+    /// At its exact length: a connection holds a few topics (at most the subscription limit), and
+    /// a hash set holding one allocates room for four.
+    topics: Vec<Topic>,
 }
 
 #[derive(Default)]
@@ -160,7 +162,7 @@ impl Hub {
             Conn {
                 user_id,
                 mailbox: mailbox.clone(),
-                topics: HashSet::new(),
+                topics: Vec::new(),
             },
         );
         Ok(Registration { id, mailbox })
@@ -208,10 +210,12 @@ impl Hub {
         let mut state = self.state();
         let user_id = {
             let conn = state.conns.get_mut(&id)?;
-            if !conn.topics.insert(topic) {
+            if conn.topics.contains(&topic) {
                 // Already subscribed: nothing changes.
                 return topic.has_presence().then(|| Self::present(&state, topic));
             }
+            conn.topics.reserve_exact(1);
+            conn.topics.push(topic);
             conn.user_id
         };
         let entry = state.topics.entry(topic).or_default();
@@ -247,7 +251,9 @@ impl Hub {
         let Some(conn) = state.conns.get_mut(&id) else {
             return;
         };
-        if conn.topics.remove(&topic) {
+        if let Some(i) = conn.topics.iter().position(|t| *t == topic) {
+            conn.topics.swap_remove(i);
+            conn.topics.shrink_to_fit();
             let user_id = conn.user_id;
             self.leave(&mut state, id, user_id, topic);
         }
@@ -420,6 +426,31 @@ mod tests {
         // Those told to close still leave as usual.
         assert!(hub.disconnect(first.id));
         assert_eq!(hub.stats().connections, 1);
+    }
+
+    #[test]
+    fn a_topic_is_held_once_per_connection_and_let_go_on_unsubscribe_and_disconnect() {
+        let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
+        let conn = hub.connect(1).expect("open");
+        hub.subscribe(conn.id, Topic::User(1));
+        hub.subscribe(conn.id, Topic::User(1));
+        hub.subscribe(conn.id, Topic::Announcements);
+        let stats = hub.stats();
+        assert_eq!(
+            (stats.subscriptions, stats.topics),
+            (2, 2),
+            "a repeat adds nothing"
+        );
+        hub.unsubscribe(conn.id, Topic::User(1));
+        hub.unsubscribe(conn.id, Topic::User(1)); // not held any more: nothing happens
+        let stats = hub.stats();
+        assert_eq!((stats.subscriptions, stats.topics), (1, 1));
+        assert!(hub.disconnect(conn.id));
+        let stats = hub.stats();
+        assert_eq!(
+            (stats.connections, stats.subscriptions, stats.topics),
+            (0, 0, 0)
+        );
     }
 
     #[test]
