@@ -53,10 +53,10 @@ pub struct RunningServer {
 impl RunningServer {
     /// Stops accepting connections, lets requests in flight finish, and closes the pool.
     pub async fn shutdown(self) -> Result<(), StartError> {
-        let online = self.services.hub.online_user_ids();
         let _ = self.shutdown.send(true);
-        // WebSockets close with 1001 (they are not requests the graceful shutdown waits for).
-        self.services.hub.close_all();
+        // WebSockets close with 1001 (they are not requests the graceful shutdown waits for); who
+        // was connected gets last-seen below, in one statement.
+        let online = self.services.hub.close_all();
         let result = self.task.await.unwrap_or(Ok(()));
         let db = self.services.accounts.db();
         if let Err(e) =

@@ -903,3 +903,25 @@ both_backends!(
         t.stop().await;
     }
 );
+
+both_backends!(
+    t14_a_closing_hub_closes_sockets_and_turns_new_ones_away,
+    |db: TestDb| async move {
+        let t = TestServer::start(db).await;
+        let (id, token) = student(&t, "flo@example.com").await;
+        let mut held = connect(&t.ws_url(), &token).await;
+        subscribed(held.subscribe(&Topic::User(id).to_string(), None).await);
+        // What shutdown does to sockets, without stopping the HTTP server.
+        assert_eq!(t.services().hub.close_all(), [id], "who was connected");
+        assert_eq!(held.closed(Duration::from_secs(5)).await, close::GOING_AWAY);
+        // An upgrade that completes now is closed at once, before any welcome.
+        let mut late = try_connect(&t.ws_url(), Auth::Bearer(&token))
+            .await
+            .expect("upgrade accepted");
+        assert_eq!(
+            late.closed_at_once(Duration::from_secs(5)).await,
+            close::GOING_AWAY
+        );
+        t.stop().await;
+    }
+);

@@ -21,7 +21,7 @@ pub(super) struct Cursor {
 
 /// A connection's cursors by topic. A vector kept at its exact length rather than a hash map: most
 /// connections hold one to a few subscriptions (at most `max_subscriptions`), where a scan is as
-/// fast as hashing, and a map holding one entry allocates room for four (~200 bytes per idle
+/// fast as hashing, and a map holding one entry allocates four slots (~200 bytes per idle
 /// connection, measured with heaptrack).
 #[derive(Default)]
 pub(super) struct Subscriptions(Vec<(Topic, Cursor)>);

@@ -308,6 +308,17 @@ pub mod ws {
             pings
         }
 
+        /// The close code, if the server's first frame is a close (a refusal before any message).
+        pub async fn closed_at_once(&mut self, wait: Duration) -> u16 {
+            match tokio::time::timeout(wait, self.stream.next()).await {
+                Err(_) => panic!("no close within {wait:?}"),
+                Ok(Some(Ok(Message::Close(frame)))) => frame
+                    .map(|f| u16::from(f.code))
+                    .unwrap_or(u16::from(CloseCode::Status)),
+                Ok(other) => panic!("expected a close first, got {other:?}"),
+            }
+        }
+
         /// Reads until the server closes; returns the close code (skipping any messages before it).
         pub async fn closed(&mut self, wait: Duration) -> u16 {
             let deadline = tokio::time::Instant::now() + wait;

@@ -50,7 +50,7 @@ struct Conn {
     user_id: UserId,
     mailbox: Arc<Mailbox>,
     /// At its exact length: a connection holds a few topics (at most the subscription limit), and
-    /// a hash set holding one allocates room for four.
+    /// a hash set holding one allocates four slots.
     topics: Vec<Topic>,
 }
 
@@ -170,13 +170,16 @@ impl Hub {
 
     /// Tells every connection that the server is shutting down (each closes with 1001) and refuses
     /// new ones. One flag and one wake-up per connection, instead of a shutdown receiver and its
-    /// wait in every connection's task.
-    pub fn close_all(&self) {
+    /// wait in every connection's task. Returns the users who were connected, read under the same
+    /// lock: their sockets skip storing last-seen once the hub is closing, so the caller stores it
+    /// for all of them at once, and nobody connects after the list is taken.
+    pub fn close_all(&self) -> Vec<UserId> {
         let state = self.state();
         self.inner.closing.store(true, Ordering::Release);
         for conn in state.conns.values() {
             conn.mailbox.close();
         }
+        state.per_user.keys().copied().collect()
     }
 
     pub fn is_closing(&self) -> bool {
@@ -374,11 +377,6 @@ impl Hub {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The ids of the users with at least one connection to this node.
-    pub fn online_user_ids(&self) -> Vec<UserId> {
-        self.state().per_user.keys().copied().collect()
-    }
-
     /// Users with at least one connection to this node.
     pub fn online_users(&self) -> usize {
         self.state().per_user.len()
@@ -414,7 +412,9 @@ mod tests {
         let first = hub.connect(1).expect("open");
         let second = hub.connect(2).expect("open");
         assert!(!hub.is_closing());
-        hub.close_all();
+        let mut online = hub.close_all();
+        online.sort_unstable();
+        assert_eq!(online, [1, 2], "who was connected when the hub closed");
         assert!(hub.is_closing());
         for registration in [&first, &second] {
             let next = tokio::time::timeout(Duration::from_secs(5), registration.mailbox.next())
@@ -432,19 +432,34 @@ mod tests {
     fn a_topic_is_held_once_per_connection_and_let_go_on_unsubscribe_and_disconnect() {
         let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
         let conn = hub.connect(1).expect("open");
+        let topics_held = |hub: &Hub| {
+            let state = hub.state();
+            let topics = &state.conns[&conn.id].topics;
+            (topics.len(), topics.capacity())
+        };
         hub.subscribe(conn.id, Topic::User(1));
         hub.subscribe(conn.id, Topic::User(1));
-        hub.subscribe(conn.id, Topic::Announcements);
+        assert_eq!(
+            hub.subscribe(conn.id, Topic::Room(7)),
+            Some(vec![1]),
+            "a presence topic answers who is there"
+        );
         let stats = hub.stats();
         assert_eq!(
             (stats.subscriptions, stats.topics),
             (2, 2),
             "a repeat adds nothing"
         );
+        assert_eq!(topics_held(&hub), (2, 2), "no spare room");
         hub.unsubscribe(conn.id, Topic::User(1));
         hub.unsubscribe(conn.id, Topic::User(1)); // not held any more: nothing happens
         let stats = hub.stats();
         assert_eq!((stats.subscriptions, stats.topics), (1, 1));
+        assert_eq!(topics_held(&hub), (1, 1), "room given back");
+        // Held again after it was let go (it would count as a repeat if unsubscribe had not
+        // removed it from the connection's own list).
+        hub.subscribe(conn.id, Topic::User(1));
+        assert_eq!(hub.stats().subscriptions, 2);
         assert!(hub.disconnect(conn.id));
         let stats = hub.stats();
         assert_eq!(
