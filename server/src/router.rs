@@ -49,6 +49,16 @@ pub fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// The app's routes, generated once per process. Generating them renders the app with every
+/// resource's loading suppressed through a process-wide flag, so a second generation while another
+/// server in the same process renders a page (the test suites start many servers at once) left that
+/// page's resources pending for good and the request ended in a 408 after 30 s.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 pub fn build(
     config: &Config,
     services: Services,
@@ -68,7 +78,7 @@ pub fn build(
         ws: config.ws,
     };
     crate::assets::precompress_in_background(&config.site_root);
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let context = {
         let services = services.clone();
         move || {
