@@ -75,34 +75,33 @@ impl Connection {
     ) -> Result<(), End> {
         let settings = self.ws;
         if !self.subs.contains_key(&topic) && self.subs.len() >= settings.max_subscriptions {
-            self.error(
-                id,
-                ErrorCode::TooManySubscriptions,
-                &format!(
-                    "A connection may hold at most {} subscriptions.",
-                    settings.max_subscriptions
-                ),
-            )
-            .await;
-            return Ok(());
+            return self
+                .refuse(
+                    id,
+                    ErrorCode::TooManySubscriptions,
+                    &format!(
+                        "A connection may hold at most {} subscriptions.",
+                        settings.max_subscriptions
+                    ),
+                )
+                .await;
         }
         let db = self.services.accounts.db().clone();
         // Rules are checked against what the database says now, not what it said at connect.
         let allowed = match self.principal().await? {
             Some(p) => can_subscribe(&p, &topic),
             None => {
-                self.retry_later(id).await;
-                return Ok(());
+                return self.retry_later(id).await;
             }
         };
         if !allowed {
-            self.error(
-                id,
-                ErrorCode::Forbidden,
-                &format!("You may not subscribe to {topic}."),
-            )
-            .await;
-            return Ok(());
+            return self
+                .refuse(
+                    id,
+                    ErrorCode::Forbidden,
+                    &format!("You may not subscribe to {topic}."),
+                )
+                .await;
         }
         // Join the hub before reading the log: events committed from here on queue up for us, and the
         // cursor drops the ones the replay already sent.
@@ -110,10 +109,8 @@ impl Connection {
         let head = match log::head(&db, topic).await {
             Ok(h) => h,
             Err(_) => {
-                self.services.hub.unsubscribe(self.id, topic);
-                self.subs.remove(&topic);
-                self.retry_later(id).await;
-                return Ok(());
+                self.drop_subscription(topic);
+                return self.retry_later(id).await;
             }
         };
         let reset = match &since {

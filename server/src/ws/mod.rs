@@ -19,7 +19,7 @@ use studyhall::protocol::{
     PROTOCOL_VERSION,
 };
 use studyhall::server::realtime::hub::{Refused, Registration};
-use studyhall::server::realtime::mailbox::{Mailbox, Next};
+use studyhall::server::realtime::mailbox::{Mailbox, Next, Stop};
 use studyhall::server::realtime::{principal, Outbound};
 use studyhall::server::web::{RequestAuth, Services};
 use studyhall::server::{now_ms, sessions, users};
@@ -101,9 +101,35 @@ pub async fn upgrade(
 }
 
 /// Why a connection ends.
+#[derive(Clone, Copy)]
 enum End {
     Close(u16, &'static str),
     Gone,
+}
+
+const SLOW_CONSUMER: End = End::Close(close::SLOW_CONSUMER, "slow consumer");
+const SHUTTING_DOWN: End = End::Close(close::GOING_AWAY, "server shutting down");
+
+impl End {
+    /// The close frame that says why, unless the peer is already gone.
+    fn close_frame(self) -> Option<Message> {
+        match self {
+            End::Close(code, reason) => Some(Message::Close(Some(CloseFrame {
+                code,
+                reason: Utf8Bytes::from_static(reason),
+            }))),
+            End::Gone => None,
+        }
+    }
+}
+
+impl From<Stop> for End {
+    fn from(stop: Stop) -> End {
+        match stop {
+            Stop::Slow => SLOW_CONSUMER,
+            Stop::Closing => SHUTTING_DOWN,
+        }
+    }
 }
 
 /// What woke a connection's task.
@@ -162,38 +188,36 @@ impl Connection {
                 Err((mut socket, refused)) => {
                     let refusal = match refused {
                         Refused::TooManyConnections => {
-                            close_message(close::TOO_MANY_CONNECTIONS, "too many connections")
+                            End::Close(close::TOO_MANY_CONNECTIONS, "too many connections")
                         }
-                        Refused::ShuttingDown => {
-                            close_message(close::GOING_AWAY, "server shutting down")
-                        }
+                        Refused::ShuttingDown => SHUTTING_DOWN,
                     };
-                    let _ = socket.send(refusal).await;
+                    if let Some(frame) = refusal.close_frame() {
+                        let _ = socket.send(frame).await;
+                    }
                 }
             }
         }
     }
 
     async fn run(mut self: Box<Self>, mut registration: Registration) {
-        let hub = self.services.hub.clone();
         tracing::debug!(
             conn = self.id,
             user = self.who.user_id,
             "websocket connected"
         );
         let end = self.serve(&mut registration).await;
-        if let End::Close(code, reason) = end {
+        if let Some(frame) = end.close_frame() {
             let _ = Box::pin(tokio::time::timeout(
                 Duration::from_secs(2),
-                self.socket.send(close_message(code, reason)),
+                self.socket.send(frame),
             ))
             .await;
         }
-        // At shutdown the server stores everyone's last-seen in one go (RunningServer::shutdown):
-        // ten thousand single-row writes here used to hold a restart up for seconds.
-        let shutting_down = hub.is_closing();
-        if hub.disconnect(self.id) && !shutting_down {
-            // The user's last connection: remember when they were last here.
+        // The user's last connection: remember when they were last here. Not at shutdown, which
+        // stores everyone's in one statement (ten thousand single-row writes here used to hold a
+        // restart up for seconds).
+        if self.services.hub.disconnect(self.id) {
             let _ = Box::pin(users::touch_last_seen(
                 self.services.accounts.db(),
                 self.who.user_id,
@@ -216,14 +240,11 @@ impl Connection {
         tokio::pin!(timer);
         let mut last_heard = Instant::now();
         loop {
-            // The slow flag comes before anything else the loop would do, however busy the socket:
-            // a flagged connection's events are being dropped, and it must close with 4002 now.
-            if registration.mailbox.is_slow() {
-                return End::Close(close::SLOW_CONSUMER, "slow consumer");
-            }
-            // So does the shutdown, which arrives through the mailbox too.
-            if registration.mailbox.is_closing() {
-                return End::Close(close::GOING_AWAY, "server shutting down");
+            // The mailbox's flags come before anything else the loop would do, however busy the
+            // socket: a slow consumer's events are being dropped (4002 now), and a shutdown is a
+            // shutdown (1001).
+            if let Some(stop) = registration.mailbox.stopped() {
+                return stop.into();
             }
             // Waiting is all an idle connection does, so only what it waits on lives in this task;
             // what a wake-up does is one boxed future (`act`), allocated while it runs.
@@ -243,8 +264,7 @@ impl Connection {
                 }
                 next = registration.mailbox.next() => match next {
                     Next::Item(out) => Wake::Outbound(out),
-                    Next::Slow => return End::Close(close::SLOW_CONSUMER, "slow consumer"),
-                    Next::Closing => return End::Close(close::GOING_AWAY, "server shutting down"),
+                    Next::Stop(stop) => return stop.into(),
                 },
             };
             if let Err(end) = Box::pin(self.act(wake, &registration.mailbox, last_heard)).await {
@@ -298,13 +318,12 @@ impl Connection {
                 Some(Ok(Message::Close(_))) => Err(End::Gone),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
                 Some(Ok(Message::Binary(_))) => {
-                    self.error(
+                    self.refuse(
                         None,
                         ErrorCode::Malformed,
                         "Binary frames are not supported; send JSON text.",
                     )
-                    .await;
-                    Ok(())
+                    .await
                 }
                 Some(Ok(Message::Text(text))) => {
                     if text.len() > settings.max_frame_bytes {
@@ -343,8 +362,7 @@ impl Connection {
             ClientMessage::Ping { id } => self.send(&ServerMessage::Pong { id }).await,
             ClientMessage::Subscribe { id, topic, since } => self.subscribe(id, topic, since).await,
             ClientMessage::Unsubscribe { id, topic } => {
-                self.services.hub.unsubscribe(self.id, topic);
-                self.subs.remove(&topic);
+                self.drop_subscription(topic);
                 self.send(&ServerMessage::Unsubscribed { id, topic }).await
             }
             ClientMessage::Publish {
@@ -365,41 +383,34 @@ impl Connection {
     ) -> Result<(), End> {
         if !self.bucket.take() {
             let per_minute = self.ws.publishes_per_minute;
-            self.error(
-                id,
-                ErrorCode::RateLimited,
-                &format!("At most {per_minute} publishes per minute."),
-            )
-            .await;
-            return Ok(());
+            let message = format!("At most {per_minute} publishes per minute.");
+            return self.refuse(id, ErrorCode::RateLimited, &message).await;
         }
         if data.to_string().len() > self.ws.max_ephemeral_bytes {
-            self.error(id, ErrorCode::NotAllowed, "The event's data is too large.")
+            return self
+                .refuse(id, ErrorCode::NotAllowed, "The event's data is too large.")
                 .await;
-            return Ok(());
         }
         if !topic.accepts_client_events() || !CLIENT_EVENTS.contains(&event.as_str()) {
             let message =
                 format!("Clients may publish only {CLIENT_EVENTS:?}, on rooms and cohorts.");
-            self.error(id, ErrorCode::NotAllowed, &message).await;
-            return Ok(());
+            return self.refuse(id, ErrorCode::NotAllowed, &message).await;
         }
         let allowed = match self.principal().await? {
             Some(p) => can_publish(&p, &topic, &event),
             None => {
-                self.error(
-                    id,
-                    ErrorCode::Internal,
-                    "Could not publish right now; try again.",
-                )
-                .await;
-                return Ok(());
+                return self
+                    .refuse(
+                        id,
+                        ErrorCode::Internal,
+                        "Could not publish right now; try again.",
+                    )
+                    .await;
             }
         };
         if !allowed {
             let message = format!("You may not publish on {topic}.");
-            self.error(id, ErrorCode::Forbidden, &message).await;
-            return Ok(());
+            return self.refuse(id, ErrorCode::Forbidden, &message).await;
         }
         self.services
             .hub
@@ -433,8 +444,7 @@ impl Connection {
             .copied()
             .collect();
         for topic in lost {
-            self.services.hub.unsubscribe(self.id, topic);
-            self.subs.remove(&topic);
+            self.drop_subscription(topic);
             self.error(
                 None,
                 ErrorCode::Forbidden,
@@ -448,13 +458,31 @@ impl Connection {
     }
 
     /// A database hiccup during a subscribe: the client may simply try again.
-    async fn retry_later(&mut self, id: Option<String>) {
-        self.error(
+    async fn retry_later(&mut self, id: Option<String>) -> Result<(), End> {
+        self.refuse(
             id,
             ErrorCode::Internal,
             "Could not subscribe right now; try again.",
         )
-        .await;
+        .await
+    }
+
+    /// Answers a request with an error and keeps the connection: a failed reply is noticed by the
+    /// next read or write.
+    async fn refuse(
+        &mut self,
+        id: Option<String>,
+        code: ErrorCode,
+        message: &str,
+    ) -> Result<(), End> {
+        self.error(id, code, message).await;
+        Ok(())
+    }
+
+    /// Stops delivering `topic` to this connection.
+    fn drop_subscription(&mut self, topic: Topic) {
+        self.services.hub.unsubscribe(self.id, topic);
+        self.subs.remove(&topic);
     }
 
     async fn error(&mut self, id: Option<String>, code: ErrorCode, message: &str) {
@@ -500,7 +528,7 @@ fn written<E>(outcome: Result<Result<(), E>, tokio::time::error::Elapsed>) -> Re
     match outcome {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(End::Gone),
-        Err(_) => Err(End::Close(close::SLOW_CONSUMER, "slow consumer")),
+        Err(_) => Err(SLOW_CONSUMER),
     }
 }
 
@@ -515,11 +543,4 @@ async fn current_principal(
         Ok(_) => Err(End::Close(close::SESSION_ENDED, "account disabled")),
         Err(_) => Ok(None),
     }
-}
-
-fn close_message(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from_static(reason),
-    }))
 }

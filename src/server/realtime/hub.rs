@@ -182,11 +182,13 @@ impl Hub {
         state.per_user.keys().copied().collect()
     }
 
-    pub fn is_closing(&self) -> bool {
+    fn is_closing(&self) -> bool {
         self.inner.closing.load(Ordering::Acquire)
     }
 
-    /// Removes a connection and its subscriptions. Returns true if it was the user's last connection.
+    /// Removes a connection and its subscriptions. Returns true if the caller should store the
+    /// user's last-seen now: it was their last connection, and the hub is not closing (then
+    /// `close_all`, under the same lock, already listed the user for the shutdown to store).
     pub fn disconnect(&self, id: u64) -> bool {
         let mut state = self.state();
         let Some(conn) = state.conns.remove(&id) else {
@@ -202,7 +204,7 @@ impl Hub {
             }
             _ => {
                 state.per_user.remove(&conn.user_id);
-                true
+                !self.is_closing()
             }
         }
     }
@@ -402,7 +404,7 @@ fn frame(message: &ServerMessage) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::realtime::mailbox::Next;
+    use crate::server::realtime::mailbox::{Next, Stop};
     use crate::server::realtime::InProcessBus;
     use std::time::Duration;
 
@@ -420,11 +422,15 @@ mod tests {
             let next = tokio::time::timeout(Duration::from_secs(5), registration.mailbox.next())
                 .await
                 .expect("told without waiting");
-            assert!(matches!(next, Next::Closing));
+            assert!(matches!(next, Next::Stop(Stop::Closing)));
         }
         assert_eq!(hub.connect(3).err(), Some(Refused::ShuttingDown));
-        // Those told to close still leave as usual.
-        assert!(hub.disconnect(first.id));
+        // Those told to close still leave as usual, and leave last-seen to the shutdown, which
+        // has them in its list.
+        assert!(
+            !hub.disconnect(first.id),
+            "last-seen is the shutdown's to store"
+        );
         assert_eq!(hub.stats().connections, 1);
     }
 
@@ -460,7 +466,10 @@ mod tests {
         // removed it from the connection's own list).
         hub.subscribe(conn.id, Topic::User(1));
         assert_eq!(hub.stats().subscriptions, 2);
-        assert!(hub.disconnect(conn.id));
+        assert!(
+            hub.disconnect(conn.id),
+            "the user's last connection: store last-seen"
+        );
         let stats = hub.stats();
         assert_eq!(
             (stats.connections, stats.subscriptions, stats.topics),
@@ -475,8 +484,17 @@ mod tests {
             ..HubSettings::default()
         };
         let hub = Hub::new(settings, Arc::new(InProcessBus::default()));
-        let _held = hub.connect(7).expect("open");
+        let held = hub.connect(7).expect("open");
         assert_eq!(hub.connect(7).err(), Some(Refused::TooManyConnections));
         assert!(hub.connect(8).is_ok());
+        // A user with two connections (a higher cap) is still online after one closes.
+        let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
+        let (one, two) = (hub.connect(7).expect("open"), hub.connect(7).expect("open"));
+        assert!(!hub.disconnect(one.id), "another connection remains");
+        assert!(hub.disconnect(two.id));
+        assert!(
+            !hub.disconnect(held.id),
+            "not this hub's connection: nothing to store"
+        );
     }
 }

@@ -28,9 +28,15 @@ pub struct Mailbox {
 /// What a connection's task is woken for.
 pub enum Next {
     Item(Outbound),
-    /// The connection was flagged as a slow consumer: close it.
+    Stop(Stop),
+}
+
+/// Why a connection must close now, whatever else it has to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The connection was flagged as a slow consumer (its queue was dropped).
     Slow,
-    /// The server is shutting down: close the connection (clients reconnect and resume).
+    /// The server is shutting down (clients reconnect and resume).
     Closing,
 }
 
@@ -96,11 +102,8 @@ impl Mailbox {
     /// empties the queue). Cancel-safe: an item is only taken in the poll that returns it.
     pub async fn next(&self) -> Next {
         loop {
-            if self.is_slow() {
-                return Next::Slow;
-            }
-            if self.is_closing() {
-                return Next::Closing;
+            if let Some(stop) = self.stopped() {
+                return Next::Stop(stop);
             }
             if let Some(item) = self.try_recv() {
                 return Next::Item(item);
@@ -124,8 +127,15 @@ impl Mailbox {
         self.slow.load(Ordering::Acquire)
     }
 
-    pub fn is_closing(&self) -> bool {
-        self.closing.load(Ordering::Acquire)
+    /// A flag that ends the connection, if one is raised (the slow flag first).
+    pub fn stopped(&self) -> Option<Stop> {
+        if self.is_slow() {
+            Some(Stop::Slow)
+        } else if self.closing.load(Ordering::Acquire) {
+            Some(Stop::Closing)
+        } else {
+            None
+        }
     }
 }
 
@@ -150,8 +160,7 @@ mod tests {
     async fn recv(mailbox: &Mailbox) -> Outbound {
         match mailbox.next().await {
             Next::Item(item) => item,
-            Next::Slow => panic!("flagged slow"),
-            Next::Closing => panic!("closed"),
+            Next::Stop(stop) => panic!("stopped: {stop:?}"),
         }
     }
 
@@ -228,7 +237,10 @@ mod tests {
         let next = tokio::time::timeout(Duration::from_secs(5), mailbox.next())
             .await
             .expect("the flag is there without waiting");
-        assert!(matches!(next, Next::Slow), "the wait reports the flag");
+        assert!(
+            matches!(next, Next::Stop(Stop::Slow)),
+            "the wait reports the flag"
+        );
         assert_eq!(mailbox.items().capacity(), 0, "its queue is released");
         // Nothing more is queued for a connection that is being closed.
         assert_eq!(mailbox.offer(frame(3)), Offer::Dropped);
@@ -246,7 +258,7 @@ mod tests {
         let next = tokio::time::timeout(Duration::from_secs(5), wait)
             .await
             .expect("woken");
-        assert!(matches!(next, Next::Slow));
+        assert!(matches!(next, Next::Stop(Stop::Slow)));
     }
 
     #[tokio::test]
@@ -258,10 +270,17 @@ mod tests {
         let next = tokio::time::timeout(Duration::from_secs(5), wait)
             .await
             .expect("a waiting connection is woken by the shutdown");
-        assert!(matches!(next, Next::Closing));
+        assert!(matches!(next, Next::Stop(Stop::Closing)));
         // The connection closes at once rather than flushing its queue; clients resume from the log.
         mailbox.offer(frame(1));
-        assert!(matches!(mailbox.next().await, Next::Closing));
+        assert!(matches!(mailbox.next().await, Next::Stop(Stop::Closing)));
+        // A slow consumer's flag wins over the shutdown: its events were dropped, and 4002 says so.
+        let full = Mailbox::new(1);
+        full.close();
+        full.offer(frame(2));
+        assert_eq!(full.stopped(), Some(Stop::Closing));
+        full.offer(frame(3));
+        assert_eq!(full.stopped(), Some(Stop::Slow));
     }
 
     #[tokio::test]
