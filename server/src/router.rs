@@ -121,3 +121,36 @@ pub fn build(
         .layer(SetRequestIdLayer::new(request_id, CounterRequestId::default()))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::route_list;
+    use leptos::prelude::*;
+    use std::time::Duration;
+
+    /// Building a router while another server in the process renders must not stall that render's
+    /// resources (the route list is generated with resource loading switched off process-wide).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn building_more_servers_never_stalls_a_resource_elsewhere() {
+        route_list(); // the first server of the process
+        let builds = std::thread::spawn(|| {
+            for _ in 0..30 {
+                route_list();
+            }
+        });
+        let (mut loaded, mut stalled) = (0, 0);
+        // Resources made while the other thread builds, and at least 200 of them.
+        while !builds.is_finished() || loaded + stalled < 200 {
+            let resource = Owner::new().with(|| ArcResource::new(|| (), |_| async { 1u8 }));
+            match tokio::time::timeout(Duration::from_millis(500), resource).await {
+                Ok(_) => loaded += 1,
+                Err(_) => stalled += 1,
+            }
+        }
+        builds.join().expect("route lists built");
+        assert_eq!(
+            stalled, 0,
+            "{stalled} resources never loaded ({loaded} did)"
+        );
+    }
+}
