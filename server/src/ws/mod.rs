@@ -97,7 +97,13 @@ pub async fn upgrade(
         // Frames collect in the write buffer until a flush or 16 KiB: a burst goes out in few writes.
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
-        .on_upgrade(move |socket| Connection::start(socket, services, settings, who))
+        .on_upgrade(move |socket| {
+            // The connection gets a task of its own and axum's upgrade task ends here. Awaited
+            // inside axum's future, ours sat beside what that future captured (the upgrade, the
+            // WebSocket configuration, this closure's captures), kept for the socket's whole life.
+            tokio::spawn(Connection::start(socket, services, settings, who));
+            std::future::ready(())
+        })
 }
 
 /// Why a connection ends.
