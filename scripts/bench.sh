@@ -11,7 +11,6 @@ scripts/bootstrap.sh
 say "release build of Studyhall (server + WASM + CSS) and of the load generator"
 cargo leptos build --release --split
 cargo build --release --locked -p studyhall-bench
-d
 if [ ! -d bench/socketio/node_modules/socket.io ]; then
   say "installing the Socket.IO reference server from bench/socketio/package-lock.json"
   (cd bench/socketio && npm ci --no-audit --no-fund)
