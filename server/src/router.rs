@@ -32,7 +32,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
     pub http: HttpSettings,
-    pub ws: WsSettings,
+    /// Shared by every connection (one pointer each rather than a 104-byte copy).
+    pub ws: Arc<WsSettings>,
 }
 
 pub fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
@@ -75,7 +76,7 @@ pub fn build(
         leptos_options: leptos_options.clone(),
         services: services.clone(),
         http,
-        ws: config.ws,
+        ws: Arc::new(config.ws),
     };
     crate::assets::precompress_in_background(&config.site_root);
     let routes = route_list();

@@ -3,9 +3,9 @@
 use super::WsSettings;
 use std::time::{Duration, Instant};
 
-/// Publishes allowed per minute, refilled continuously.
+/// Publishes allowed per minute, refilled continuously. The rate is the caller's to pass (it is in
+/// the shared settings), not a copy kept in every connection.
 pub(super) struct TokenBucket {
-    capacity: f64,
     tokens: f64,
     last: Instant,
 }
@@ -13,16 +13,16 @@ pub(super) struct TokenBucket {
 impl TokenBucket {
     pub(super) fn new(per_minute: u32) -> Self {
         Self {
-            capacity: per_minute as f64,
             tokens: per_minute as f64,
             last: Instant::now(),
         }
     }
 
-    pub(super) fn take(&mut self) -> bool {
+    pub(super) fn take(&mut self, per_minute: u32) -> bool {
+        let capacity = per_minute as f64;
         let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f64() * self.capacity / 60.0;
-        self.tokens = (self.tokens + refill).min(self.capacity);
+        let refill = now.duration_since(self.last).as_secs_f64() * capacity / 60.0;
+        self.tokens = (self.tokens + refill).min(capacity);
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -159,10 +159,10 @@ mod tests {
     #[test]
     fn the_publish_allowance_runs_out_and_refills_with_time() {
         let mut bucket = TokenBucket::new(2);
-        assert!(bucket.take() && bucket.take());
-        assert!(!bucket.take(), "two a minute: the third is refused");
+        assert!(bucket.take(2) && bucket.take(2));
+        assert!(!bucket.take(2), "two a minute: the third is refused");
         bucket.last -= Duration::from_secs(30);
-        assert!(bucket.take(), "half a minute later one more is allowed");
-        assert!(!bucket.take());
+        assert!(bucket.take(2), "half a minute later one more is allowed");
+        assert!(!bucket.take(2));
     }
 }

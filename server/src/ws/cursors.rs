@@ -19,12 +19,13 @@ pub(super) struct Cursor {
     offset: i64,
 }
 
-/// A connection's cursors by topic. A vector kept at its exact length rather than a hash map: most
-/// connections hold one to a few subscriptions (at most `max_subscriptions`), where a scan is as
-/// fast as hashing, and a map holding one entry allocates four slots (~200 bytes per idle
-/// connection, measured with heaptrack).
+/// A connection's cursors by topic. A boxed slice, exactly as long as what it holds, rather than a
+/// hash map: most connections hold one to a few subscriptions (at most `max_subscriptions`), where a
+/// scan is as fast as hashing, and a map holding one entry allocates four slots (~200 bytes per idle
+/// connection, measured with heaptrack). A slice rather than a `Vec`: it cannot keep spare room, and
+/// it is 8 bytes smaller in the connection's boxed state.
 #[derive(Default)]
-pub(super) struct Subscriptions(Vec<(Topic, Cursor)>);
+pub(super) struct Subscriptions(Box<[(Topic, Cursor)]>);
 
 impl Subscriptions {
     pub(super) fn len(&self) -> usize {
@@ -48,16 +49,19 @@ impl Subscriptions {
         match self.get_mut(&topic) {
             Some(c) => *c = cursor,
             None => {
-                self.0.reserve_exact(1);
-                self.0.push((topic, cursor));
+                let mut held = std::mem::take(&mut self.0).into_vec();
+                held.reserve_exact(1);
+                held.push((topic, cursor));
+                self.0 = held.into_boxed_slice();
             }
         }
     }
 
     pub(super) fn remove(&mut self, topic: &Topic) {
         if let Some(i) = self.0.iter().position(|(t, _)| t == topic) {
-            self.0.swap_remove(i);
-            self.0.shrink_to_fit();
+            let mut held = std::mem::take(&mut self.0).into_vec();
+            held.swap_remove(i);
+            self.0 = held.into_boxed_slice();
         }
     }
 
@@ -73,7 +77,7 @@ impl Connection {
         topic: Topic,
         since: Option<Position>,
     ) -> Result<(), End> {
-        let settings = self.ws;
+        let settings = *self.ws;
         if !self.subs.contains_key(&topic) && self.subs.len() >= settings.max_subscriptions {
             return self
                 .refuse(
@@ -284,7 +288,7 @@ mod tests {
     fn subscriptions_keep_one_cursor_per_topic_and_no_spare_room() {
         let mut subs = Subscriptions::default();
         subs.insert(Topic::User(1), cursor(3));
-        assert_eq!(subs.0.capacity(), 1, "one subscription, room for one");
+        assert_eq!(subs.0.len(), 1, "one subscription, room for one");
         subs.insert(Topic::Announcements, cursor(7));
         subs.insert(Topic::User(1), cursor(5));
         assert_eq!(
@@ -302,7 +306,7 @@ mod tests {
             subs.keys().copied().collect::<Vec<_>>(),
             [Topic::Announcements]
         );
-        assert_eq!(subs.0.capacity(), 1, "room is given back on unsubscribe");
+        assert_eq!(subs.0.len(), 1, "room is given back on unsubscribe");
         subs.remove(&Topic::Inbox(9)); // not held: nothing happens
         assert_eq!(subs.len(), 1);
     }
