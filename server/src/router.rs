@@ -32,7 +32,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
     pub http: HttpSettings,
-    /// Shared by every connection (one pointer each rather than a 104-byte copy).
+    /// Shared by every connection (one pointer each rather than a 96-byte copy).
     pub ws: Arc<WsSettings>,
 }
 
