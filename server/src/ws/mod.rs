@@ -164,6 +164,15 @@ struct Connection {
     bucket: TokenBucket,
 }
 
+/// A backstop for a task that ends without reaching the end of [`Connection::run`] (a panic, or the
+/// runtime dropping it): the hub lets go of the connection, so the user's per-user count and the
+/// connection's topics do not outlive the socket. After a normal end this finds nothing to remove.
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.services.hub.disconnect(self.id);
+    }
+}
+
 impl Connection {
     /// Registers the socket with the hub and returns the task that serves it. The connection is
     /// built and boxed here, before the task's future exists: an `async fn` keeps its arguments in
