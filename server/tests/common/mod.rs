@@ -219,6 +219,16 @@ pub mod ws {
         },
     }
 
+    /// An upgrade the server accepts and then turns away: the close code, which must come before
+    /// anything else (no welcome).
+    pub async fn refused(url: &str, token: &str) -> u16 {
+        try_connect(url, Auth::Bearer(token))
+            .await
+            .expect("upgrade accepted")
+            .closed_at_once(Duration::from_secs(5))
+            .await
+    }
+
     /// Opens a connection; Err carries the HTTP status of a refused upgrade.
     pub async fn try_connect(url: &str, auth: Auth<'_>) -> Result<Client, u16> {
         let mut req = url.into_client_request().unwrap();
