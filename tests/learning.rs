@@ -656,3 +656,182 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_mentors_table_agrees_with_each_students_own_figures,
+    |t: TestDb| async move {
+        let db = &t.db;
+        let hub = hub();
+        let maya = user(db, "maya@example.com", "Maya", Role::Mentor, "UTC").await;
+        let omar = user(db, "omar@example.com", "Omar", Role::Mentor, "UTC").await;
+        let ana = user(db, "ana@example.com", "Ana", Role::Student, "UTC").await;
+        // Far enough east that "today" and "this week" are not the server's UTC ones every hour.
+        let ben = user(
+            db,
+            "ben@example.com",
+            "Ben",
+            Role::Student,
+            "Pacific/Kiritimati",
+        )
+        .await;
+        let cara = user(db, "cara@example.com", "Cara", Role::Student, "UTC").await;
+        let dan = user(db, "dan@example.com", "Dan", Role::Student, "UTC").await;
+        let eve = user(db, "eve@example.com", "Eve", Role::Student, "UTC").await;
+        for s in [&ana, &ben, &cara, &dan] {
+            users::replace_mentors(db, s.user.id, &[maya.user.id], now_ms())
+                .await
+                .unwrap();
+        }
+        users::replace_mentors(db, eve.user.id, &[omar.user.id], now_ms())
+            .await
+            .unwrap();
+        for (s, tz) in [(&ana, "UTC"), (&ben, "Pacific/Kiritimati")] {
+            for (n, minutes) in [
+                (0, 30),
+                (1, 45),
+                (2, 20),
+                (9, 60),
+                (10, 10),
+                (11, 10),
+                (12, 10),
+                (40, 15),
+            ] {
+                learning::log_session(db, &hub, s, &session(days_ago(tz, n), minutes, "Rust"))
+                    .await
+                    .unwrap();
+            }
+        }
+        learning::log_session(
+            db,
+            &hub,
+            &ben,
+            &session(days_ago("Pacific/Kiritimati", 0), 5, "Go"),
+        )
+        .await
+        .unwrap();
+        learning::log_session(db, &hub, &dan, &session(days_ago("UTC", 0), 10, "Rust"))
+            .await
+            .unwrap();
+        users::set_disabled(db, dan.user.id, Some(now_ms()))
+            .await
+            .unwrap();
+        learning::log_session(db, &hub, &eve, &session(days_ago("UTC", 0), 10, "Rust"))
+            .await
+            .unwrap();
+
+        let rows = learning::mentor_rows(db, &maya).await.unwrap();
+        let ids: Vec<_> = rows.iter().map(|r| r.user_id).collect();
+        assert_eq!(
+            ids,
+            [ana.user.id, ben.user.id, cara.user.id],
+            "the mentor's active students, by id: not a disabled one, not another mentor's"
+        );
+        for row in &rows {
+            let (figures, position) = learning::analytics_of(db, &maya, row.user_id)
+                .await
+                .unwrap();
+            assert_eq!(
+                (row.this_week_minutes, row.current_streak, row.total_minutes),
+                (
+                    figures.this_week_minutes,
+                    figures.current_streak,
+                    figures.total_minutes
+                ),
+                "row of {}",
+                row.display_name
+            );
+            assert_eq!(row.position, position, "row of {}", row.display_name);
+            let newest = activity::list(
+                db,
+                &maya,
+                &FeedFilter {
+                    user_id: Some(row.user_id),
+                    ..FeedFilter::default()
+                },
+            )
+            .await
+            .unwrap()
+            .items
+            .first()
+            .map(|a| a.created_at);
+            assert_eq!(row.last_activity_at, newest, "row of {}", row.display_name);
+        }
+        assert_eq!(rows[0].total_minutes, 200);
+        assert_eq!(rows[1].total_minutes, 205);
+        assert_eq!(
+            rows[0].current_streak, 3,
+            "the run ending today, not the longer one before"
+        );
+        let cara_row = &rows[2];
+        assert_eq!(
+            (
+                cara_row.this_week_minutes,
+                cara_row.current_streak,
+                cara_row.total_minutes
+            ),
+            (0, 0, 0)
+        );
+        assert_eq!(cara_row.last_activity_at, None);
+        assert_eq!(cara_row.position.offset, 0, "a stream made for the row");
+        assert_eq!(
+            log::head(db, Topic::User(cara.user.id))
+                .await
+                .unwrap()
+                .epoch,
+            cara_row.position.epoch,
+            "the position names the stream that now exists"
+        );
+
+        assert_eq!(learning::mentor_rows(db, &omar).await.unwrap().len(), 1);
+        for other in [&ana, &t_admin(db).await] {
+            assert_eq!(
+                learning::mentor_rows(db, other).await.map(|_| ()),
+                Err(AppError::Forbidden)
+            );
+        }
+    }
+);
+
+async fn t_admin(db: &Db) -> Caller {
+    user(db, "root@example.com", "Root", Role::Admin, "UTC").await
+}
+
+both_backends!(
+    a_mentor_with_more_students_than_one_query_binds_sees_them_all,
+    |t: TestDb| async move {
+        let db = &t.db;
+        let maya = user(db, "maya@example.com", "Maya", Role::Mentor, "UTC").await;
+        let mut ids = Vec::new();
+        for i in 0..501 {
+            let s = user(
+                db,
+                &format!("s{i}@example.com"),
+                &format!("S{i}"),
+                Role::Student,
+                "UTC",
+            )
+            .await;
+            users::replace_mentors(db, s.user.id, &[maya.user.id], now_ms())
+                .await
+                .unwrap();
+            ids.push(s.user.id);
+        }
+        let rows = learning::mentor_rows(db, &maya).await.unwrap();
+        assert_eq!(rows.iter().map(|r| r.user_id).collect::<Vec<_>>(), ids);
+        let heads = log::heads(
+            db,
+            &ids.iter()
+                .rev()
+                .map(|id| Topic::User(*id))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+        for (row, head) in rows.iter().zip(heads.iter().rev()) {
+            assert_eq!(
+                (&row.position.epoch, row.position.offset),
+                (&head.epoch, head.head)
+            );
+        }
+    }
+);

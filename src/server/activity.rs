@@ -4,7 +4,7 @@
 //! Visibility: the actor, their mentors and admins; nobody else.
 
 use super::accounts::Caller;
-use super::db::{internal, Conn, Db, Tx};
+use super::db::{internal, placeholders, Db, Tx, IN_LIST_CHUNK};
 use super::realtime::{log, StoredEvent};
 use super::users;
 use crate::feed::{self, Activity, FeedFilter, FeedPage, NewActivity};
@@ -288,10 +288,26 @@ pub async fn mark_all_read(db: &Db, caller: &Caller) -> Result<(), AppError> {
 }
 
 /// The latest activity time of a user, for the mentor's table.
-pub async fn last_activity_at(
-    conn: &mut Conn<'_>,
-    user_id: UserId,
-) -> Result<Option<Millis>, AppError> {
-    with_conn!(conn, c => sqlx::query_scalar("SELECT MAX(created_at) FROM activities WHERE user_id = $1")
-        .bind(user_id).fetch_one(&mut *c).await.map_err(internal))
+/// When each of `users` last did something, for those who did: one query per [`IN_LIST_CHUNK`] users.
+pub async fn last_activity_of(
+    db: &Db,
+    users: &[UserId],
+) -> Result<std::collections::HashMap<UserId, Millis>, AppError> {
+    let mut last = std::collections::HashMap::with_capacity(users.len());
+    for chunk in users.chunks(IN_LIST_CHUNK) {
+        let sql = format!(
+            "SELECT user_id, MAX(created_at) FROM activities WHERE user_id IN ({}) GROUP BY user_id",
+            placeholders(1, chunk.len())
+        );
+        let rows: Vec<(UserId, Millis)> = with_db!(db, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await
+        })
+        .map_err(internal)?;
+        last.extend(rows);
+    }
+    Ok(last)
 }

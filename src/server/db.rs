@@ -162,6 +162,17 @@ pub fn unique_or_internal(err: sqlx::Error, field: &str, message: &str) -> AppEr
     }
 }
 
+/// How many values one `IN (…)` list binds: far below either backend's limit on parameters.
+pub const IN_LIST_CHUNK: usize = 500;
+
+/// `$first, $first+1, …` for `n` values: an `IN (…)` list written the same way for both backends.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A transaction on either backend. SQLite transactions start with `BEGIN IMMEDIATE`, taking the write
 /// lock up front so concurrent writers wait (busy timeout) instead of failing on a lock upgrade.
 pub enum Tx {

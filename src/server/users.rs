@@ -1,6 +1,6 @@
 //! The users table: rows, lookups and updates. Authorization lives in the services that call these.
 
-use super::db::{internal, unique_or_internal, Db};
+use super::db::{internal, placeholders, unique_or_internal, Db, IN_LIST_CHUNK};
 use crate::model::{AdminUserRow, CohortId, Millis, Page, Role, User, UserFilter, UserId};
 use crate::{with_db, AppError};
 
@@ -182,12 +182,11 @@ pub async fn touch_last_seen(db: &Db, id: UserId, now: Millis) -> Result<(), App
 
 /// One statement per 500 users: what a shutdown writes for everyone still connected.
 pub async fn touch_last_seen_many(db: &Db, ids: &[UserId], now: Millis) -> Result<(), AppError> {
-    for chunk in ids.chunks(500) {
-        let placeholders = (2..chunk.len() + 2)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("UPDATE users SET last_seen_at = $1 WHERE id IN ({placeholders})");
+    for chunk in ids.chunks(IN_LIST_CHUNK) {
+        let sql = format!(
+            "UPDATE users SET last_seen_at = $1 WHERE id IN ({})",
+            placeholders(2, chunk.len())
+        );
         with_db!(db, pool => {
             let mut query = sqlx::query(&sql).bind(now);
             for id in chunk {
@@ -307,6 +306,19 @@ pub async fn mentors_of(db: &Db, student: UserId) -> Result<Vec<UserId>, AppErro
         "SELECT mentor_id FROM mentor_assignments WHERE student_id = $1 ORDER BY mentor_id")
         .bind(student).fetch_all(pool).await)
     .map_err(internal)
+}
+
+/// A mentor's students whose accounts are active, by id: the rows of the mentor's table.
+pub async fn active_students_of(db: &Db, mentor: UserId) -> Result<Vec<User>, AppError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM mentor_assignments m JOIN users u ON u.id = m.student_id \
+         WHERE m.mentor_id = $1 AND u.disabled_at IS NULL ORDER BY u.id"
+    );
+    with_db!(db, pool => sqlx::query_as::<_, UserRow>(&sql).bind(mentor).fetch_all(pool).await)
+        .map_err(internal)?
+        .into_iter()
+        .map(UserRow::into_user)
+        .collect()
 }
 
 pub async fn students_of(db: &Db, mentor: UserId) -> Result<Vec<UserId>, AppError> {
