@@ -32,17 +32,27 @@ pub async fn for_caller(db: &Db, caller: &Caller) -> Result<AccountOverview, App
             .map(|rows| rows.into_iter().map(PersonRef::from).collect::<Vec<_>>())
             .map_err(internal)
     };
-    let mentors = people(
-        "SELECT u.id, u.display_name, u.email, u.last_seen_at FROM mentor_assignments m \
-         JOIN users u ON u.id = m.mentor_id WHERE m.student_id = $1 ORDER BY u.display_name",
-    )
-    .await?;
-    let students = people(
-        "SELECT u.id, u.display_name, u.email, u.last_seen_at FROM mentor_assignments m \
-         JOIN users u ON u.id = m.student_id WHERE m.mentor_id = $1 AND u.disabled_at IS NULL \
-         ORDER BY u.display_name",
-    )
-    .await?;
+    // Only students have mentors and only mentors students (a change of role drops the assignments
+    // that no longer fit), so each role asks for at most one of the two lists.
+    let mentors = if user.role == Role::Student {
+        people(
+            "SELECT u.id, u.display_name, u.email, u.last_seen_at FROM mentor_assignments m \
+             JOIN users u ON u.id = m.mentor_id WHERE m.student_id = $1 ORDER BY u.display_name",
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    let students = if user.role == Role::Mentor {
+        people(
+            "SELECT u.id, u.display_name, u.email, u.last_seen_at FROM mentor_assignments m \
+             JOIN users u ON u.id = m.student_id WHERE m.mentor_id = $1 AND u.disabled_at IS NULL \
+             ORDER BY u.display_name",
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     let cohort_name = match user.cohort_id {
         None => None,
         Some(id) => with_db!(db, pool => sqlx::query_scalar::<_, String>("SELECT name FROM cohorts WHERE id = $1")
