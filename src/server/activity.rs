@@ -185,8 +185,23 @@ impl From<Row> for Activity {
     }
 }
 
-/// A page of the feed the caller may see, newest first.
+/// A page of the feed the caller may see, newest first, with the caller's unread count.
 pub async fn list(db: &Db, caller: &Caller, filter: &FeedFilter) -> Result<FeedPage, AppError> {
+    let (items, next) = items(db, caller, filter).await?;
+    Ok(FeedPage {
+        unread: unread_count(db, &caller.user).await?,
+        items,
+        next,
+    })
+}
+
+/// A page of the feed the caller may see, newest first, and the id the next page starts before; without
+/// the unread count (a count over everything visible), for views that show none.
+pub async fn items(
+    db: &Db,
+    caller: &Caller,
+    filter: &FeedFilter,
+) -> Result<(Vec<Activity>, Option<i64>), AppError> {
     let viewer = &caller.user;
     if let Some(student) = filter.user_id {
         if !may_see(db, viewer, student).await? {
@@ -219,11 +234,7 @@ pub async fn list(db: &Db, caller: &Caller, filter: &FeedFilter) -> Result<FeedP
     } else {
         None
     };
-    Ok(FeedPage {
-        unread: unread_count(db, viewer).await?,
-        items,
-        next,
-    })
+    Ok((items, next))
 }
 
 pub async fn unread_count(db: &Db, viewer: &User) -> Result<i64, AppError> {

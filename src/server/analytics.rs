@@ -131,12 +131,11 @@ pub async fn compute(
             "SELECT day, CAST(SUM(minutes) AS BIGINT), COUNT(*) FROM learning_sessions \
              WHERE user_id = $1 GROUP BY day ORDER BY day")
             .bind(user_id).fetch_all(&mut *c).await.map_err(internal)?;
-        let goals: (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COUNT(completed_at) FROM goals WHERE user_id = $1")
+        let (set, completed, skills): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(completed_at), (SELECT COUNT(*) FROM skills WHERE user_id = $1) \
+             FROM goals WHERE user_id = $1")
             .bind(user_id).fetch_one(&mut *c).await.map_err(internal)?;
-        let skills: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM skills WHERE user_id = $1")
-            .bind(user_id).fetch_one(&mut *c).await.map_err(internal)?;
-        (rows, goals, skills)
+        (rows, (set, completed), skills)
     });
     let per_day: Vec<(NaiveDate, i64)> = rows
         .iter()

@@ -30,7 +30,7 @@ pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
             // The position comes first: anything after it arrives live (figures replace, activities
             // are de-duplicated by id).
             let (analytics, position) = learning::analytics_of(db, &caller, caller.user.id).await?;
-            let recent = activity::list(
+            let (recent, _) = activity::items(
                 db,
                 &caller,
                 &FeedFilter {
@@ -39,8 +39,7 @@ pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
                     ..Default::default()
                 },
             )
-            .await?
-            .items;
+            .await?;
             Ok(StudentDashboard {
                 analytics,
                 recent,
