@@ -1,6 +1,7 @@
 //! `studyhall-bench`: runs every benchmark scenario against Studyhall and the Socket.IO reference and
 //! writes the report. `studyhall-bench run --help` lists the options; see docs/BENCHMARKS.md.
 
+mod check;
 mod client;
 mod hist;
 mod publisher;
@@ -16,11 +17,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use worker::Error;
 
-const USAGE: &str = "usage: studyhall-bench run [--quick] [--merge] [--only idle,fanout,storm,ssr] [--systems studyhall,socketio]
+const USAGE: &str = "usage: studyhall-bench run [--quick] [--check] [--merge] [--only idle,fanout,storm,ssr] [--systems studyhall,socketio]
                             [--out FILE.md] [--json FILE.json]
                             [--server target/release/studyhall-server] [--site target/site] [--socketio bench/socketio]
 Runs each scenario against Studyhall and Socket.IO 4.8 and writes the report. The markdown goes between the
 `<!-- report:start -->` and `<!-- report:end -->` markers of --out if it has them, else replaces the file.
+--check fails the run (after writing the report) if a scenario failed or Studyhall lost, doubled or dropped
+anything; no figure is compared with a threshold.
 (`worker` and `bare` are used by the harness itself.)";
 
 const START: &str = "<!-- report:start -->";
@@ -48,6 +51,8 @@ fn main() -> ExitCode {
 
 struct Options {
     quick: bool,
+    /// Fail if the report shows a failed scenario or a correctness problem (see `check`).
+    check: bool,
     /// Start from the figures already in --json and replace only the scenarios run now.
     merge: bool,
     only: Vec<String>,
@@ -60,6 +65,7 @@ struct Options {
 fn options(args: &[String]) -> Result<Options, Error> {
     let mut o = Options {
         quick: false,
+        check: false,
         merge: false,
         only: vec!["ssr".into(), "idle".into(), "fanout".into(), "storm".into()],
         systems: vec![System::Studyhall, System::Socketio],
@@ -80,6 +86,7 @@ fn options(args: &[String]) -> Result<Options, Error> {
         };
         match a.as_str() {
             "--quick" => o.quick = true,
+            "--check" => o.check = true,
             "--merge" => o.merge = true,
             "--only" => o.only = value()?.split(',').map(str::to_string).collect(),
             "--systems" => {
@@ -171,6 +178,18 @@ fn run(args: &[String]) -> Result<(), Error> {
             o.json.display(),
             started.elapsed().as_secs()
         ));
+        let problems = check::problems(&report);
+        if o.check && !problems.is_empty() {
+            return Err(format!(
+                "the run shows {} problem(s):\n  {}",
+                problems.len(),
+                problems.join("\n  ")
+            )
+            .into());
+        }
+        for problem in problems {
+            say(&format!("problem: {problem}"));
+        }
         Ok(())
     })
 }
