@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark scenario against Studyhall and the Socket.IO 4.8 reference on this machine and
 # writes the report: docs/BENCHMARKS.md (between its report markers) and docs/benchmarks.json.
-# About 10 minutes on 2 cores once built. Extra arguments go to `studyhall-bench run` (try --help).
+# About 10 minutes on 2 cores once built. Extra arguments go to `studyhall-bench run` (try --help) and
+# win over the defaults here: the test suite runs `--quick --check --out … --json …` into target/.
 # Loopback only; every process it starts stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: core and server tests on SQLite and PostgreSQL, the release build, then the browser
-# tests in Debian's chromium. Installs whatever is missing first (see scripts/bootstrap.sh).
+# Runs every test: core and server tests on SQLite and PostgreSQL, the release build, the browser tests
+# in Debian's chromium, then a small run of every benchmark scenario. Installs whatever is missing
+# first (see scripts/bootstrap.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
@@ -18,4 +19,9 @@ target/release/studyhall-server precompress
 
 say "browser tests (Playwright + /usr/bin/chromium)"
 (cd end2end && npx playwright test)
+
+# The benchmark's own command at its small size: it must still run every scenario against both systems,
+# and Studyhall must lose, double and drop nothing. Speed is printed, never checked.
+say "benchmark smoke run (scripts/bench.sh --quick --check)"
+scripts/bench.sh --quick --check --out target/bench-smoke/BENCHMARKS.md --json target/bench-smoke/report.json
 say "all tests passed"
