@@ -677,7 +677,16 @@ both_backends!(
         let cara = user(db, "cara@example.com", "Cara", Role::Student, "UTC").await;
         let dan = user(db, "dan@example.com", "Dan", Role::Student, "UTC").await;
         let eve = user(db, "eve@example.com", "Eve", Role::Student, "UTC").await;
-        for s in [&ana, &ben, &cara, &dan] {
+        // Eleven hours behind UTC: with Ben's zone, one of the two is on another date than UTC at any hour.
+        let fia = user(
+            db,
+            "fia@example.com",
+            "Fia",
+            Role::Student,
+            "Pacific/Pago_Pago",
+        )
+        .await;
+        for s in [&ana, &ben, &cara, &dan, &fia] {
             users::replace_mentors(db, s.user.id, &[maya.user.id], now_ms())
                 .await
                 .unwrap();
@@ -709,6 +718,16 @@ both_backends!(
         )
         .await
         .unwrap();
+        for n in [0, 1, 3] {
+            learning::log_session(
+                db,
+                &hub,
+                &fia,
+                &session(days_ago("Pacific/Pago_Pago", n), 40, "Go"),
+            )
+            .await
+            .unwrap();
+        }
         learning::log_session(db, &hub, &dan, &session(days_ago("UTC", 0), 10, "Rust"))
             .await
             .unwrap();
@@ -723,7 +742,7 @@ both_backends!(
         let ids: Vec<_> = rows.iter().map(|r| r.user_id).collect();
         assert_eq!(
             ids,
-            [ana.user.id, ben.user.id, cara.user.id],
+            [ana.user.id, ben.user.id, cara.user.id, fia.user.id],
             "the mentor's active students, by id: not a disabled one, not another mentor's"
         );
         for row in &rows {
@@ -772,6 +791,11 @@ both_backends!(
             (0, 0, 0)
         );
         assert_eq!(cara_row.last_activity_at, None);
+        assert_eq!(
+            (rows[3].total_minutes, rows[3].current_streak),
+            (120, 2),
+            "today and yesterday where Fia lives"
+        );
         assert_eq!(cara_row.position.offset, 0, "a stream made for the row");
         assert_eq!(
             log::head(db, Topic::User(cara.user.id))
@@ -800,6 +824,7 @@ both_backends!(
     a_mentor_with_more_students_than_one_query_binds_sees_them_all,
     |t: TestDb| async move {
         let db = &t.db;
+        let hub = hub();
         let maya = user(db, "maya@example.com", "Maya", Role::Mentor, "UTC").await;
         let mut ids = Vec::new();
         for i in 0..501 {
@@ -814,10 +839,29 @@ both_backends!(
             users::replace_mentors(db, s.user.id, &[maya.user.id], now_ms())
                 .await
                 .unwrap();
+            // The first and the last of the class learned: each in another chunk of the IN lists.
+            if i == 0 || i == 500 {
+                learning::log_session(
+                    db,
+                    &hub,
+                    &s,
+                    &session(days_ago("UTC", 0), 25 + i as i64, "Rust"),
+                )
+                .await
+                .unwrap();
+            }
             ids.push(s.user.id);
         }
         let rows = learning::mentor_rows(db, &maya).await.unwrap();
         assert_eq!(rows.iter().map(|r| r.user_id).collect::<Vec<_>>(), ids);
+        for (i, row) in rows.iter().enumerate() {
+            let learned = i == 0 || i == 500;
+            assert_eq!(
+                (row.total_minutes, row.last_activity_at.is_some()),
+                (if learned { 25 + i as i64 } else { 0 }, learned),
+                "row {i}"
+            );
+        }
         let heads = log::heads(
             db,
             &ids.iter()

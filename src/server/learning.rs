@@ -686,7 +686,8 @@ pub async fn analytics_of(
 }
 
 /// A mentor's table: each of their active students with this week's hours, streak and last activity.
-/// Five queries however many students there are (one per 500 past that); each row's position is read
+/// Four queries however many students there are (more past 500, and one per student whose stream does
+/// not exist yet); each row's position is read
 /// before its figures, so anything the figures miss arrives live.
 pub async fn mentor_rows(db: &Db, caller: &Caller) -> Result<Vec<StudentRow>, AppError> {
     if caller.scopes.is_some() || !caller.is(Role::Mentor) {

@@ -172,8 +172,8 @@ pub async fn heads(db: &Db, topics: &[Topic]) -> Result<Vec<Head>, AppError> {
     }
     let mut heads = Vec::with_capacity(topics.len());
     for (topic, key) in topics.iter().zip(&keys) {
-        heads.push(match found.remove(key) {
-            Some(h) => h,
+        heads.push(match found.get(key) {
+            Some(h) => h.clone(),
             None => head(db, *topic).await?,
         });
     }
