@@ -12,7 +12,7 @@ scripts/bootstrap.sh
 say "release build of Studyhall (server + WASM + CSS) and of the load generator"
 cargo leptos build --release --split
 cargo build --release --locked -p studyhall-bench
-if [ ! -d bench/socketio/node_modules/socket.io ]; then
+if [ ! -d bench/socketio/node_modules/socket.io ] || [ bench/socketio/package-lock.json -nt bench/socketio/node_modules/.package-lock.json ]; then
   say "installing the Socket.IO reference server from bench/socketio/package-lock.json"
   (cd bench/socketio && npm ci --no-audit --no-fund)
 fi

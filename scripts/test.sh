@@ -20,8 +20,9 @@ target/release/studyhall-server precompress
 say "browser tests (Playwright + /usr/bin/chromium)"
 (cd end2end && npx playwright test)
 
-# The benchmark's own command at its small size: it must still run every scenario against both systems,
-# and Studyhall must lose, double and drop nothing. Speed is printed, never checked.
+# The benchmark's own command at its small size: it must still run every scenario against both systems
+# (a scenario that fails on either is a failure), and Studyhall must lose, double and drop nothing.
+# Speed is printed, never checked.
 say "benchmark smoke run (scripts/bench.sh --quick --check)"
 scripts/bench.sh --quick --check --out target/bench-smoke/BENCHMARKS.md --json target/bench-smoke/report.json
 say "all tests passed"
