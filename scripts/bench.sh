@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark scenario against Studyhall and the Socket.IO 4.8 reference on this machine and
-# writes the report: docs/BENCHMARKS.md (between its report markers) and docs/benchmarks.json.
+# writes the report: docs/BENCHMARKS.md (between its report markers) and docs/benchmarks.json (with
+# --quick: target/bench-quick/).
 # About 10 minutes on 2 cores once built. Extra arguments go to `studyhall-bench run` (try --help) and
 # win over the defaults here: the test suite runs `--quick --check --out … --json …` into target/.
 # Loopback only; every process it starts stops by itself.
@@ -16,5 +17,12 @@ if [ ! -d bench/socketio/node_modules/socket.io ] || [ bench/socketio/package-lo
   say "installing the Socket.IO reference server from bench/socketio/package-lock.json"
   (cd bench/socketio && npm ci --no-audit --no-fund)
 fi
+# A --quick run's figures are not to be quoted: they go to target/bench-quick/ unless --out says otherwise.
+report=(--out docs/BENCHMARKS.md --json docs/benchmarks.json)
+for arg in "$@"; do
+  if [ "$arg" = --quick ]; then
+    report=(--out target/bench-quick/BENCHMARKS.md --json target/bench-quick/report.json)
+  fi
+done
 say "running the scenarios"
-exec target/release/studyhall-bench run --out docs/BENCHMARKS.md --json docs/benchmarks.json "$@"
+exec target/release/studyhall-bench run "${report[@]}" "$@"
