@@ -4,7 +4,7 @@
 //! Visibility: the actor, their mentors and admins; nobody else.
 
 use super::accounts::Caller;
-use super::db::{internal, placeholders, Db, Tx, IN_LIST_CHUNK};
+use super::db::{fetch_in, internal, Db, Tx};
 use super::realtime::{log, StoredEvent};
 use super::users;
 use crate::feed::{self, Activity, FeedFilter, FeedPage, NewActivity};
@@ -298,27 +298,14 @@ pub async fn mark_all_read(db: &Db, caller: &Caller) -> Result<(), AppError> {
     tx.commit().await
 }
 
-/// The latest activity time of a user, for the mentor's table.
-/// When each of `users` last did something, for those who did: one query per [`IN_LIST_CHUNK`] users.
+/// When each of `users` last did something, for those who did: one query per 500 users ([`fetch_in`]).
 pub async fn last_activity_of(
     db: &Db,
     users: &[UserId],
 ) -> Result<std::collections::HashMap<UserId, Millis>, AppError> {
-    let mut last = std::collections::HashMap::with_capacity(users.len());
-    for chunk in users.chunks(IN_LIST_CHUNK) {
-        let sql = format!(
-            "SELECT user_id, MAX(created_at) FROM activities WHERE user_id IN ({}) GROUP BY user_id",
-            placeholders(1, chunk.len())
-        );
-        let rows: Vec<(UserId, Millis)> = with_db!(db, pool => {
-            let mut query = sqlx::query_as(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.fetch_all(pool).await
-        })
-        .map_err(internal)?;
-        last.extend(rows);
-    }
-    Ok(last)
+    let rows: Vec<(UserId, Millis)> = fetch_in(db, users, |list| {
+        format!("SELECT user_id, MAX(created_at) FROM activities WHERE user_id IN ({list}) GROUP BY user_id")
+    })
+    .await?;
+    Ok(rows.into_iter().collect())
 }

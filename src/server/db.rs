@@ -173,6 +173,40 @@ pub fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// Rows of `sql(list)` for all of `values`: one query per [`IN_LIST_CHUNK`] of them, `list` being that
+/// chunk's placeholders (`$1, $2, …`) for an `IN (…)`, rows in the order the chunks were read.
+pub async fn fetch_in<R, V>(
+    db: &Db,
+    values: &[V],
+    sql: impl Fn(&str) -> String,
+) -> Result<Vec<R>, AppError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+    V: for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + Sync,
+{
+    let mut rows = Vec::new();
+    for chunk in values.chunks(IN_LIST_CHUNK) {
+        let text = sql(&placeholders(1, chunk.len()));
+        let found: Vec<R> = with_db!(db, pool => {
+            let mut query = sqlx::query_as(&text);
+            for value in chunk {
+                query = query.bind(value);
+            }
+            query.fetch_all(pool).await
+        })
+        .map_err(internal)?;
+        rows.extend(found);
+    }
+    Ok(rows)
+}
+
 /// A transaction on either backend. SQLite transactions start with `BEGIN IMMEDIATE`, taking the write
 /// lock up front so concurrent writers wait (busy timeout) instead of failing on a lock upgrade.
 pub enum Tx {

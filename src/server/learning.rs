@@ -687,8 +687,7 @@ pub async fn analytics_of(
 
 /// A mentor's table: each of their active students with this week's hours, streak and last activity.
 /// Four queries however many students there are (more past 500, and one per student whose stream does
-/// not exist yet); each row's position is read
-/// before its figures, so anything the figures miss arrives live.
+/// not exist yet); each row's position is read before its figures, so anything they miss arrives live.
 pub async fn mentor_rows(db: &Db, caller: &Caller) -> Result<Vec<StudentRow>, AppError> {
     if caller.scopes.is_some() || !caller.is(Role::Mentor) {
         return Err(AppError::Forbidden);

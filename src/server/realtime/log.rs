@@ -3,7 +3,7 @@
 
 use crate::model::Millis;
 use crate::protocol::{ServerMessage, Topic};
-use crate::server::db::{internal, placeholders, Db, Tx, IN_LIST_CHUNK};
+use crate::server::db::{fetch_in, internal, Db, Tx};
 use crate::{with_db, with_tx, AppError};
 use rand::RngCore;
 use serde_json::Value;
@@ -139,37 +139,31 @@ pub async fn head(db: &Db, topic: Topic) -> Result<Head, AppError> {
     })
 }
 
-/// The heads of many topics, in the order given: one read per [`IN_LIST_CHUNK`] topics, then [`head`]
+/// The heads of many topics, in the order given: one read per 500 topics ([`fetch_in`]), then [`head`]
 /// (which creates the log) for each that has none yet.
 pub async fn heads(db: &Db, topics: &[Topic]) -> Result<Vec<Head>, AppError> {
     let keys: Vec<String> = topics.iter().map(Topic::to_string).collect();
-    let mut found = std::collections::HashMap::with_capacity(keys.len());
-    for chunk in keys.chunks(IN_LIST_CHUNK) {
-        let sql = format!(
+    let rows: Vec<(String, String, i64, Option<i64>)> = fetch_in(db, &keys, |list| {
+        format!(
             "SELECT t.topic, t.epoch, t.head, (SELECT MIN(seq) FROM events e WHERE e.topic = t.topic) \
-             FROM topic_logs t WHERE t.topic IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let rows: Vec<(String, String, i64, Option<i64>)> = with_db!(db, pool => {
-            let mut query = sqlx::query_as(&sql);
-            for key in chunk {
-                query = query.bind(key);
-            }
-            query.fetch_all(pool).await
-        })
-        .map_err(internal)?;
-        for (topic, epoch, head, oldest) in rows {
+             FROM topic_logs t WHERE t.topic IN ({list})"
+        )
+    })
+    .await?;
+    let found: std::collections::HashMap<String, Head> = rows
+        .into_iter()
+        .map(|(topic, epoch, head, oldest)| {
             let oldest = oldest.unwrap_or(head + 1);
-            found.insert(
+            (
                 topic,
                 Head {
                     epoch,
                     head,
                     oldest,
                 },
-            );
-        }
-    }
+            )
+        })
+        .collect();
     let mut heads = Vec::with_capacity(topics.len());
     for (topic, key) in topics.iter().zip(&keys) {
         heads.push(match found.get(key) {
