@@ -15,7 +15,7 @@ use studyhall::server::analytics::{format_day, local_day};
 use studyhall::server::db::Db;
 use studyhall::server::notifications::Target;
 use studyhall::server::realtime::{log, Hub, HubSettings, InProcessBus};
-use studyhall::server::{activity, learning, notifications, now_ms, users};
+use studyhall::server::{activity, learning, notifications, now_ms, overview, users};
 use studyhall::testing::TestDb;
 use studyhall::AppError;
 
@@ -879,3 +879,76 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    each_role_sees_only_the_people_it_works_with,
+    |t: TestDb| async move {
+        let db = &t.db;
+        let maya = user(db, "maya@example.com", "Maya", Role::Mentor, "UTC").await;
+        let ana = user(db, "ana@example.com", "Ana", Role::Student, "UTC").await;
+        let ben = user(db, "ben@example.com", "Ben", Role::Student, "UTC").await;
+        let root = user(db, "root@example.com", "Root", Role::Admin, "UTC").await;
+        for s in [&ana, &ben] {
+            users::replace_mentors(db, s.user.id, &[maya.user.id], now_ms())
+                .await
+                .unwrap();
+        }
+        users::set_disabled(db, ben.user.id, Some(now_ms()))
+            .await
+            .unwrap();
+        let ids = |people: &[studyhall::model::PersonRef]| -> Vec<i64> {
+            people.iter().map(|p| p.id).collect()
+        };
+
+        let of_ana = overview::for_caller(db, &ana).await.unwrap();
+        assert_eq!(ids(&of_ana.mentors), [maya.user.id]);
+        assert!(of_ana.students.is_empty() && of_ana.role_counts.is_empty());
+
+        let of_maya = overview::for_caller(db, &maya).await.unwrap();
+        assert_eq!(
+            ids(&of_maya.students),
+            [ana.user.id],
+            "not the disabled Ben"
+        );
+        assert!(of_maya.mentors.is_empty() && of_maya.role_counts.is_empty());
+
+        let of_root = overview::for_caller(db, &root).await.unwrap();
+        assert!(of_root.mentors.is_empty() && of_root.students.is_empty());
+        assert_eq!(
+            of_root.role_counts,
+            [(Role::Admin, 1), (Role::Mentor, 1), (Role::Student, 1)],
+            "active users only (not the disabled Ben)"
+        );
+    }
+);
+
+both_backends!(skills_count_without_any_goal, |t: TestDb| async move {
+    let db = &t.db;
+    let hub = hub();
+    let ana = user(db, "ana@example.com", "Ana", Role::Student, "UTC").await;
+    let figures = |c: &Caller| {
+        let c = c.clone();
+        async move {
+            let a = learning::analytics_of(db, &c, c.user.id).await.unwrap().0;
+            (a.skills, a.goals_set, a.goals_completed)
+        }
+    };
+    assert_eq!(figures(&ana).await, (0, 0, 0));
+    for name in ["Rust", "SQL"] {
+        learning::add_skill(db, &hub, &ana, name).await.unwrap();
+    }
+    // The skill count rides on the goals query: it must not need a goal row to be counted.
+    assert_eq!(figures(&ana).await, (2, 0, 0));
+    learning::set_goal(
+        db,
+        &hub,
+        &ana,
+        &GoalInput {
+            title: "Ship it".into(),
+            target_day: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(figures(&ana).await, (2, 1, 0));
+});
