@@ -2,6 +2,7 @@
 //! bell and connection status, theme toggle, user menu) and the sign-in guard.
 
 use super::bell::{provide_inbox, NotificationBell};
+use super::confirm::{provide_confirm, ConfirmHost};
 use super::theme::ThemeToggle;
 use crate::realtime::status::ConnectionStatus;
 use crate::session::{use_session, CurrentUser};
@@ -30,6 +31,7 @@ pub fn SignedInLayout() -> impl IntoView {
                     Ok(Some(user)) => {
                         provide_context(CurrentUser(user.clone()));
                         provide_inbox(user.id);
+                        provide_confirm();
                         view! {
                             <Header user />
                             <main id="main" tabindex="-1" class="mx-auto max-w-6xl px-4 py-8 focus:outline-none">
@@ -45,6 +47,7 @@ pub fn SignedInLayout() -> impl IntoView {
                                     <Outlet />
                                 </ErrorBoundary>
                             </main>
+                            <ConfirmHost />
                         }
                             .into_any()
                     }
