@@ -1,7 +1,9 @@
-//! Shared components: the signed-in layout and header, the theme toggle, form fields and alerts.
+//! Shared components: the signed-in layout and header, the theme toggle, form fields and alerts, the
+//! confirm dialog and status message.
 
 pub mod bell;
 pub mod chart;
+pub mod confirm;
 pub mod form;
 pub mod layout;
 pub mod theme;
