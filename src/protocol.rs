@@ -254,6 +254,14 @@ pub struct Limits {
     pub max_frame_bytes: usize,
     pub max_subscriptions: usize,
     pub publishes_per_minute: u32,
+    /// Connections one user may hold on this node (a further one is closed with 4003). Added within
+    /// version 1: a server that predates it sends none, read as 0 ("not announced").
+    #[serde(default)]
+    pub max_connections_per_user: usize,
+    /// Events each topic's log keeps for resuming (older ones go: `reset` `beyond_retention`). Added
+    /// like `max_connections_per_user`; 0 when not announced.
+    #[serde(default)]
+    pub retained_events_per_topic: i64,
 }
 
 /// What the server sends.
@@ -498,6 +506,41 @@ mod tests {
         assert_eq!(code(r#"{"type":"subscribe"}"#), ErrorCode::Malformed);
         let err = decode_client(r#"{"type":"subscribe","id":"q1","topic":"nope"}"#).unwrap_err();
         assert_eq!(err.id.as_deref(), Some("q1"), "errors echo the request id");
+    }
+
+    #[test]
+    fn the_welcome_announces_every_limit_and_still_reads_an_older_servers() {
+        let welcome = ServerMessage::Welcome {
+            version: 1,
+            connection_id: "17".into(),
+            user_id: 42,
+            heartbeat_ms: 25_000,
+            limits: Limits {
+                max_frame_bytes: 65_536,
+                max_subscriptions: 100,
+                publishes_per_minute: 60,
+                max_connections_per_user: 20,
+                retained_events_per_topic: 10_000,
+            },
+        };
+        assert_eq!(
+            encode(&welcome),
+            r#"{"type":"welcome","version":1,"connection_id":"17","user_id":42,"heartbeat_ms":25000,"limits":{"max_frame_bytes":65536,"max_subscriptions":100,"publishes_per_minute":60,"max_connections_per_user":20,"retained_events_per_topic":10000}}"#
+        );
+        // A welcome from a server before the two added limits: they read as 0, "not announced".
+        let older = r#"{"type":"welcome","version":1,"connection_id":"17","user_id":42,"heartbeat_ms":25000,"limits":{"max_frame_bytes":65536,"max_subscriptions":100,"publishes_per_minute":60}}"#;
+        match decode_server(older) {
+            Ok(ServerMessage::Welcome { limits, .. }) => {
+                assert_eq!(
+                    (
+                        limits.max_connections_per_user,
+                        limits.retained_events_per_topic
+                    ),
+                    (0, 0)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

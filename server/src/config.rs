@@ -371,6 +371,12 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        // The welcome announces these two; the hub and the retention job are what enforce them.
+        let ws = WsSettings {
+            max_connections_per_user: hub.max_connections_per_user,
+            retained_events_per_topic: retention_events_per_topic,
+            ..ws
+        };
         Ok(Config {
             ws,
             hub,

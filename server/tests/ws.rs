@@ -871,11 +871,33 @@ both_backends!(
                 ("STUDYHALL_WS_MAX_CONNECTIONS_PER_USER", "2"),
                 ("STUDYHALL_WS_HEARTBEAT", "1s"),
                 ("STUDYHALL_WS_IDLE_TIMEOUT", "2s"),
+                ("STUDYHALL_EVENT_RETENTION_COUNT", "500"),
             ],
         )
         .await;
         let (_, token) = student(&t, "mo@example.com").await;
-        let mut first = connect(&t.ws_url(), &token).await;
+        // The welcome announces the cap and the retention count as configured, so a client can
+        // discover both.
+        let mut first = try_connect(&t.ws_url(), Auth::Bearer(&token))
+            .await
+            .expect("upgrade accepted");
+        match first.recv().await {
+            ServerMessage::Welcome {
+                heartbeat_ms,
+                limits,
+                ..
+            } => {
+                assert_eq!(heartbeat_ms, 1000);
+                assert_eq!(
+                    (
+                        limits.max_connections_per_user,
+                        limits.retained_events_per_topic
+                    ),
+                    (2, 500)
+                );
+            }
+            other => panic!("expected welcome, got {other:?}"),
+        }
         let _second = connect(&t.ws_url(), &token).await;
         assert_eq!(
             refused(&t.ws_url(), &token).await,

@@ -44,6 +44,9 @@ pub struct WsSettings {
     pub max_ephemeral_bytes: usize,
     /// How long one write may take before the peer counts as a slow consumer.
     pub write_timeout: Duration,
+    /// Announced in `welcome` only: the hub enforces the first, the retention job the second.
+    pub max_connections_per_user: usize,
+    pub retained_events_per_topic: i64,
 }
 
 impl Default for WsSettings {
@@ -57,6 +60,8 @@ impl Default for WsSettings {
             session_check: Duration::from_secs(30),
             max_ephemeral_bytes: 2048,
             write_timeout: Duration::from_secs(10),
+            max_connections_per_user: 20,
+            retained_events_per_topic: 10_000,
         }
     }
 }
@@ -301,6 +306,8 @@ impl Connection {
                 max_frame_bytes: settings.max_frame_bytes,
                 max_subscriptions: settings.max_subscriptions,
                 publishes_per_minute: settings.publishes_per_minute,
+                max_connections_per_user: settings.max_connections_per_user,
+                retained_events_per_topic: settings.retained_events_per_topic,
             },
         };
         self.send(&welcome).await
