@@ -75,7 +75,7 @@ both_backends!(
         t.create_user("ben@example.com", Role::Student).await;
         t.create_user("omar@example.com", Role::Mentor).await;
         let maya = t.create_user("maya@example.com", Role::Mentor).await;
-        t.create_user("root@example.com", Role::Admin).await;
+        let root = t.create_user("root@example.com", Role::Admin).await;
         studyhall::server::users::replace_mentors(&t.db.db, ana.id, &[maya.id], 0)
             .await
             .unwrap();
@@ -156,7 +156,8 @@ both_backends!(
             Method::POST,
             "/api/learning/dashboard",
             None,
-            [401, 200, 200, 200, 200, 200],
+            // Staff have no learning figures of their own.
+            [401, 200, 200, 404, 404, 404],
         )
         .await;
         matrix(
@@ -360,6 +361,32 @@ both_backends!(
             [401, 403, 403, 403, 403, 200],
         )
         .await;
+        matrix(
+            &t,
+            &people,
+            Method::GET,
+            "/api/v1/kpi/system",
+            None,
+            [401, 403, 403, 403, 403, 200],
+        )
+        .await;
+        let (_, kpi) = call(&t, admin, Method::GET, "/api/v1/kpi/system", None).await;
+        assert!(
+            kpi["figures"]["users_online"].is_i64() && kpi["position"]["epoch"].is_string(),
+            "{kpi}"
+        );
+        // Only students have figures: a mentor's or an admin's id is no student, for whoever may ask.
+        for staff in [maya.id, root.id] {
+            let (s, body) = call(
+                &t,
+                admin,
+                Method::GET,
+                &format!("/api/v1/users/{staff}/analytics"),
+                None,
+            )
+            .await;
+            assert_eq!(s, 404, "{body}");
+        }
         let (_, rows) = call(
             &t,
             &people.clients[3],
@@ -693,6 +720,45 @@ both_backends!(
             401,
             "server functions ignore tokens"
         );
+        // Ignored means anonymous: `session/current` says "nobody", as for anyone signed out.
+        let current = bearer(Method::POST, "/api/session/current")
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(current.status(), 200);
+        assert_eq!(current.json::<Value>().await.unwrap(), Value::Null);
+        assert_eq!(
+            status(
+                bearer(Method::GET, "/api/v1/kpi/system")
+                    .send()
+                    .await
+                    .unwrap()
+            ),
+            401,
+            "the figures' route is not an integration route"
+        );
+        // An `analytics:read` token reads any student's figures, and no staff member's (they have none).
+        let (s, reader) = call(
+            &t,
+            admin,
+            Method::POST,
+            "/api/v1/admin/tokens",
+            Some(json!({"name": "Reports", "scopes": ["analytics:read"]})),
+        )
+        .await;
+        assert_eq!(s, 201, "{reader}");
+        let reader = reader["token"].as_str().unwrap().to_string();
+        for (id, want) in [(a, 200), (maya.id, 404), (root.id, 404)] {
+            let res = t
+                .api()
+                .get(t.url(&format!("/api/v1/users/{id}/analytics")))
+                .bearer_auth(&reader)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), want, "analytics of user {id}");
+        }
         assert_eq!(
             ws::try_connect(&t.ws_url(), Auth::Bearer(&secret))
                 .await

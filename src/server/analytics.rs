@@ -1,9 +1,12 @@
 //! A student's figures (hours, streaks, counts, weekly and monthly totals), computed from the log with
 //! indexed queries every time, so they can never drift from it; and the admin's system-wide figures.
 
+use super::accounts::Caller;
 use super::db::{fetch_in, internal, Conn, Db};
+use super::realtime::log;
 use crate::learning::{Analytics, PeriodTotal, SystemFigures};
-use crate::model::{Millis, UserId};
+use crate::model::{Millis, Role, UserId};
+use crate::protocol::{KpiModule, Position, Topic};
 use crate::{with_conn, with_db, AppError};
 use chrono::{Datelike, Duration, NaiveDate};
 use std::collections::HashMap;
@@ -216,6 +219,26 @@ pub async fn for_user(
 ) -> Result<Analytics, AppError> {
     let mut pooled = db.acquire().await?;
     compute(&mut pooled.conn(), user_id, time_zone, now).await
+}
+
+/// The admin dashboard's snapshot of `kpi:system`: the figures and the position they are current to
+/// (read first, so anything later arrives as an event). Admins signed in only: an API token is
+/// refused (no scope covers it).
+pub async fn system_snapshot(
+    db: &Db,
+    caller: &Caller,
+    users_online: i64,
+) -> Result<(SystemFigures, Position), AppError> {
+    if caller.scopes.is_some() || !caller.is(Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let head = log::head(db, Topic::Kpi(KpiModule::System)).await?;
+    let figures = system_figures(db, users_online, super::now_ms()).await?;
+    let position = Position {
+        epoch: head.epoch,
+        offset: head.head,
+    };
+    Ok((figures, position))
 }
 
 /// System-wide figures for the admin dashboard. "Today" is the UTC day.

@@ -660,7 +660,8 @@ pub async fn snapshot(db: &Db, caller: &Caller) -> Result<LearningSnapshot, AppE
 }
 
 /// A student's figures with the position of their stream, for anyone who may see them: the student,
-/// their mentors, admins, and admin tokens with `analytics:read`.
+/// their mentors, admins, and admin tokens with `analytics:read`. Only students have figures (only they
+/// log sessions): a mentor's or an admin's id is "no such student", 404, for whoever may ask.
 pub async fn analytics_of(
     db: &Db,
     caller: &Caller,
@@ -680,6 +681,9 @@ pub async fn analytics_of(
             .ok_or_else(|| AppError::not_found("That user"))?;
         &found
     };
+    if student.role != Role::Student {
+        return Err(AppError::not_found("That student"));
+    }
     let head = log::head(db, Topic::User(student.id)).await?;
     let figures = analytics::for_user(db, student.id, &student.time_zone, super::now_ms()).await?;
     Ok((figures, position(&head)))

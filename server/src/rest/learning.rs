@@ -1,5 +1,6 @@
-//! `/api/v1/learning/*`, `/api/v1/activities` and `/api/v1/users/{id}/analytics`: the learning log,
-//! the feed and analytics. The core services decide who may do what.
+//! `/api/v1/learning/*`, `/api/v1/activities`, `/api/v1/users/{id}/analytics` and
+//! `/api/v1/kpi/system`: the learning log, the feed and analytics. The core services decide who may do
+//! what.
 
 use super::{ApiResult, AuthCaller, Json, Path, Query, ScopedCaller};
 use crate::AppState;
@@ -12,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use studyhall::feed::{Activity, FeedFilter, FeedPage, NewActivity};
 use studyhall::learning::{
     Analytics, Goal, GoalInput, LearningSession, LearningSnapshot, SessionInput, Skill,
+    SystemFigures,
 };
 use studyhall::model::UserId;
 use studyhall::protocol::Position;
-use studyhall::server::{activity, learning};
+use studyhall::server::{activity, analytics, learning};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/activities", get(feed).post(record_activity))
         .route("/activities/read", post(mark_activities))
         .route("/users/{id}/analytics", get(analytics))
+        .route("/kpi/system", get(system_figures))
 }
 
 async fn snapshot(
@@ -199,6 +202,23 @@ async fn mark_activities(
         activity::mark(db, &caller, &body.ids, body.read).await?;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+struct SystemFiguresBody {
+    figures: SystemFigures,
+    position: Position,
+}
+
+/// The snapshot of `kpi:system` (docs/PROTOCOL.md, "figures.updated").
+async fn system_figures(
+    State(state): State<AppState>,
+    AuthCaller(caller): AuthCaller,
+) -> ApiResult<Json<SystemFiguresBody>> {
+    let s = &state.services;
+    let online = s.hub.online_users() as i64;
+    let (figures, position) = analytics::system_snapshot(s.accounts.db(), &caller, online).await?;
+    Ok(Json(SystemFiguresBody { figures, position }))
 }
 
 #[derive(Serialize)]
