@@ -82,6 +82,7 @@ fn set_content_security_policy(options: &LeptosOptions) {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     session::provide_session();
+    components::time::provide_clock();
     realtime::Realtime::provide();
     // The unread notification count leads the tab's title, so it shows from any other tab.
     let unread = RwSignal::new(0i64);

@@ -5,7 +5,7 @@
 
 use crate::api::inbox::{self as api, Which};
 use crate::browser;
-use crate::format;
+use super::time::LocalTime;
 use crate::realtime::live::{use_live_snapshot, LiveSnapshot};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -357,7 +357,7 @@ fn BellItem(n: Notification, close: Callback<()>, navigate: Callback<String>) ->
                     </p>
                     <p class="line-clamp-2 text-sm text-slate-600 dark:text-slate-300">{n.message.clone()}</p>
                     <p class="text-xs text-slate-500 dark:text-slate-400">
-                        {n.kind.label()} " · " {format::utc(n.created_at)}
+                        {n.kind.label()} " · " <LocalTime at=n.created_at />
                         {n.sender_name.clone().map(|s| format!(" · from {s}"))}
                     </p>
                 </button>

@@ -7,3 +7,4 @@ pub mod confirm;
 pub mod form;
 pub mod layout;
 pub mod theme;
+pub mod time;

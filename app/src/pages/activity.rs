@@ -6,7 +6,7 @@ use crate::api;
 use crate::api::learning::FeedView;
 use crate::browser;
 use crate::components::form::FormAlert;
-use crate::format;
+use crate::components::time::LocalTime;
 use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -186,7 +186,7 @@ pub fn ActivityPage() -> impl IntoView {
                                         data-testid="feed-item" data-unread=any_unread.to_string() data-kind=first.kind.clone()>
                                         <div class="flex items-baseline gap-3">
                                             <p class="flex-1 text-sm font-medium">{g.summary()}</p>
-                                            <span class="text-xs text-slate-500 dark:text-slate-400">{format::utc(first.created_at)}</span>
+                                            <span class="text-xs text-slate-500 dark:text-slate-400"><LocalTime at=first.created_at /></span>
                                             <button type="button" class="link text-xs" on:click={
                                                 let ids = ids.clone();
                                                 move |_| mark(ids.clone(), false, any_unread)
@@ -197,7 +197,7 @@ pub fn ActivityPage() -> impl IntoView {
                                             <details class="mt-1 text-sm">
                                                 <summary class="cursor-pointer text-slate-600 dark:text-slate-300">"Show each"</summary>
                                                 <ul class="ml-4 list-disc">
-                                                    {details.into_iter().map(|a| view! { <li>{a.title} " · " {format::utc(a.created_at)}</li> }).collect_view()}
+                                                    {details.into_iter().map(|a| view! { <li>{a.title} " · " <LocalTime at=a.created_at /></li> }).collect_view()}
                                                 </ul>
                                             </details>
                                         })}

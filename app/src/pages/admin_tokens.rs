@@ -3,7 +3,7 @@
 
 use crate::api::inbox as api;
 use crate::components::form::{field_error, FormAlert};
-use crate::format;
+use crate::components::time::LocalTime;
 use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -112,10 +112,10 @@ pub fn ApiTokensPage() -> impl IntoView {
                                             <td>{t.name}</td>
                                             <td><code>{t.prefix} "…"</code></td>
                                             <td>{t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")}</td>
-                                            <td>{format::utc(t.created_at)} <br /> <span class="text-xs">{t.owner_name}</span></td>
-                                            <td>{t.last_used_at.map(format::utc).unwrap_or_else(|| "Never".into())}</td>
+                                            <td><LocalTime at=t.created_at /> <br /> <span class="text-xs">{t.owner_name}</span></td>
+                                            <td>{match t.last_used_at { Some(at) => view! { <LocalTime at /> }.into_any(), None => "Never".into_any() }}</td>
                                             <td>{match t.revoked_at {
-                                                Some(at) => view! { <span class="badge badge-red">"Revoked " {format::utc(at)}</span> }.into_any(),
+                                                Some(at) => view! { <span class="badge badge-red">"Revoked " <LocalTime at /></span> }.into_any(),
                                                 None => view! { <button type="button" class="button-secondary" on:click=move |_| revoke(id)>"Revoke"</button> }.into_any(),
                                             }}</td>
                                         </tr>

@@ -3,7 +3,7 @@
 
 use crate::api::{self, AdminChange, AdminQuery};
 use crate::components::form::{field_error, Field, FormAlert, Notice};
-use crate::format;
+use crate::components::time::LocalTime;
 use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -143,7 +143,8 @@ fn UserRow(
                 <p class="font-medium">{user.display_name.clone()}</p>
                 <p class="text-sm text-slate-600 dark:text-slate-400">{user.email.clone()}</p>
                 <p class="text-xs text-slate-500">
-                    {format!("joined {} · {} active session{}", format::utc(user.created_at), row.active_sessions,
+                    "joined " <LocalTime at=user.created_at />
+                    {format!(" · {} active session{}", row.active_sessions,
                         if row.active_sessions == 1 { "" } else { "s" })}
                 </p>
             </td>

@@ -2,7 +2,7 @@
 
 use crate::api;
 use crate::components::form::{field_error, Field, FormAlert};
-use crate::format;
+use crate::components::time::LocalTime;
 use crate::realtime::live::use_live_snapshot;
 use leptos::prelude::*;
 use studyhall::model::{Announcement, Role};
@@ -44,7 +44,7 @@ pub fn AnnouncementsPanel(role: Role) -> impl IntoView {
                             <p class="font-medium">{a.title.clone()}</p>
                             <p class="text-sm">{a.body.clone()}</p>
                             <p class="text-xs text-slate-500 dark:text-slate-400">
-                                {a.author_name.clone().unwrap_or_else(|| "Studyhall".into())} " · " {format::utc(a.created_at)}
+                                {a.author_name.clone().unwrap_or_else(|| "Studyhall".into())} " · " <LocalTime at=a.created_at />
                             </p>
                         </li>
                     }).collect_view().into_any(),

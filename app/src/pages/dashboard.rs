@@ -6,7 +6,7 @@ use super::announcements::AnnouncementsPanel;
 use crate::api;
 use crate::api::learning::StudentDashboard;
 use crate::components::chart::BarChart;
-use crate::format;
+use crate::components::time::LocalTime;
 use crate::realtime::live::use_live_snapshot;
 use crate::session::use_current_user;
 use leptos::prelude::*;
@@ -133,7 +133,7 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                             <div class="flex flex-wrap items-baseline justify-between gap-2">
                                 <h2 id="figures-heading" class="text-lg font-semibold">"Your learning"</h2>
                                 <p class="text-xs text-slate-500 dark:text-slate-400" data-testid="updated-at">
-                                    "Updated " {move || figure(|a| format::utc(a.computed_at))}
+                                    "Updated " {move || { let at = data.map_or_default(|d| d.analytics.computed_at); view! { <LocalTime at /> } }}
                                 </p>
                             </div>
                             <dl class="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
@@ -170,7 +170,7 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                                         items.into_iter().map(|a| view! {
                                             <li class="py-2">
                                                 <p class="text-sm">{a.title}</p>
-                                                <p class="text-xs text-slate-500 dark:text-slate-400">{format::utc(a.created_at)}</p>
+                                                <p class="text-xs text-slate-500 dark:text-slate-400"><LocalTime at=a.created_at /></p>
                                             </li>
                                         }).collect_view().into_any()
                                     }}
@@ -283,7 +283,7 @@ fn MentorTable() -> impl IntoView {
                                         <td><a class="link" href=format!("/activity?student={}", r.user_id)>{r.display_name}</a></td>
                                         <td data-testid="row-week">{format_minutes(r.this_week_minutes)}</td>
                                         <td data-testid="row-streak">{days(r.current_streak)}</td>
-                                        <td>{r.last_activity_at.map(format::utc).unwrap_or_else(|| "—".into())}</td>
+                                        <td>{match r.last_activity_at { Some(at) => view! { <LocalTime at /> }.into_any(), None => "—".into_any() }}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
@@ -382,7 +382,7 @@ fn AdminFigures() -> impl IntoView {
                             <Tile label="Notifications today" testid="kpi-notifications-today" value=get(|f| f.notifications_sent_today.to_string()) />
                             <Tile label="Active students (7 days)" testid="kpi-active" value=get(|f| f.active_students_this_week.to_string()) />
                         </dl>
-                        <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"Updated " {move || figures.map_or_default(|f| format::utc(f.computed_at))} " (UTC day)"</p>
+                        <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"Updated " {move || { let at = figures.map_or_default(|f| f.computed_at); view! { <LocalTime at /> } }} " (today is the UTC day)"</p>
                     }.into_any(),
                 })}
             </Transition>
@@ -406,7 +406,7 @@ fn People(title: &'static str, empty: &'static str, people: Vec<PersonRef>) -> i
                                 <p class="text-sm text-slate-600 dark:text-slate-400">
                                     <a class="link" href=format!("mailto:{}", p.email)>{p.email.clone()}</a>
                                     " · last seen "
-                                    {p.last_seen_at.map(format::utc).unwrap_or_else(|| "never".into())}
+                                    {match p.last_seen_at { Some(at) => view! { <LocalTime at /> }.into_any(), None => "never".into_any() }}
                                 </p>
                             </li>
                         }).collect_view()}

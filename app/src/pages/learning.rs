@@ -3,6 +3,7 @@
 
 use crate::api::learning::{self as api, LearningItem};
 use crate::components::form::{field_error, FormAlert};
+use crate::components::time::LocalDay;
 use crate::realtime::live::use_live_snapshot;
 use crate::session::use_current_user;
 use leptos::html;
@@ -224,7 +225,7 @@ fn SessionRow(s: LearningSession, today: String) -> impl IntoView {
                     <div class="flex flex-wrap items-baseline gap-x-3 gap-y-1">
                         <span class="font-medium">{s.topic.clone()}</span>
                         <span class="text-sm" data-testid="session-duration">{format_minutes(s.minutes)}</span>
-                        <span class="text-sm text-slate-500 dark:text-slate-400">{s.day.clone()}</span>
+                        <span class="text-sm text-slate-500 dark:text-slate-400"><LocalDay day=s.day.clone() /></span>
                         <span class="ml-auto flex gap-3 text-sm">
                             <button type="button" class="link" on:click=move |_| editing.set(true)>"Edit"</button>
                             <Show when=move || confirm.get() fallback=move || view! {
@@ -313,7 +314,7 @@ fn GoalRow(
                         <input type="checkbox" id=format!("goal-{gid}") prop:checked=done on:change=move |_| toggle(toggled.clone()) />
                         <label for=format!("goal-{gid}") class=if done { "flex-1 text-slate-500 line-through" } else { "flex-1" }>
                             {g.title.clone()}
-                            {g.target_day.clone().map(|d| view! { <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">"by " {d}</span> })}
+                            {g.target_day.clone().map(|d| view! { <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">"by " <LocalDay day=d /></span> })}
                         </label>
                         <button type="button" class="link text-sm" aria-label=format!("Edit goal {}", g.title)
                             on:click=move |_| editing.set(true)>"Edit"</button>

@@ -6,7 +6,7 @@ use crate::api::load_overview;
 use crate::browser;
 use crate::components::bell::{open_notification, run, use_inbox, PriorityTag};
 use crate::components::form::{field_error, FormAlert, Notice};
-use crate::format;
+use crate::components::time::LocalTime;
 use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -91,12 +91,12 @@ pub fn NotificationsPage() -> impl IntoView {
                                                     {n.title.clone()}
                                                 </button>
                                                 <PriorityTag priority=n.priority />
-                                                <span class="text-xs text-slate-500 dark:text-slate-400">{n.kind.label()} " · " {format::utc(n.created_at)}</span>
+                                                <span class="text-xs text-slate-500 dark:text-slate-400">{n.kind.label()} " · " <LocalTime at=n.created_at /></span>
                                             </div>
                                             <p class="text-sm text-slate-700 dark:text-slate-300">{n.message.clone()}</p>
                                             <p class="mt-1 flex flex-wrap gap-3 text-xs text-slate-500 dark:text-slate-400">
                                                 {n.sender_name.clone().map(|s| format!("From {s}"))}
-                                                {n.expires_at.map(|e| format!("Expires {}", format::utc(e)))}
+                                                {n.expires_at.map(|e| view! { <span>"Expires " <LocalTime at=e /></span> })}
                                                 <button type="button" class="link" on:click=move |_| run(api::mark_read(Which::Ids(vec![id]), unread))>
                                                     {if unread { "Mark read" } else { "Mark unread" }}
                                                 </button>

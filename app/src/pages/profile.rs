@@ -2,7 +2,7 @@
 
 use crate::api;
 use crate::components::form::{field_error, Field, FormAlert, Notice};
-use crate::format;
+use crate::components::time::{use_clock, LocalTime};
 use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -32,6 +32,13 @@ fn ProfileForm() -> impl IntoView {
     let name = RwSignal::new(user.display_name.clone());
     let current_zone = user.time_zone.clone();
     let name_value: Signal<String> = name.into();
+    // A new zone applies to every time on the page at once, without a reload.
+    let clock = use_clock();
+    Effect::new(move |_| {
+        if let Some(Ok(saved)) = action.value().get() {
+            clock.set_zone(saved.time_zone);
+        }
+    });
     view! {
         <section class="card" aria-labelledby="profile-heading">
             <h2 id="profile-heading" class="card-title">"Your details"</h2>
@@ -153,10 +160,10 @@ fn Sessions() -> impl IntoView {
                                                     {s.current.then(|| view! { <span class="badge ml-2">"This browser"</span> })}
                                                 </p>
                                                 <p class="text-sm text-slate-600 dark:text-slate-400">
-                                                    {format!("{} · {} · last active {}",
+                                                    {format!("{} · {} · last active ",
                                                         if s.kind == studyhall::model::SessionKind::Api { "API token" } else { "Browser" },
-                                                        s.ip.clone().unwrap_or_else(|| "unknown address".into()),
-                                                        format::utc(s.last_seen_at))}
+                                                        s.ip.clone().unwrap_or_else(|| "unknown address".into()))}
+                                                    <LocalTime at=s.last_seen_at />
                                                 </p>
                                             </div>
                                             {(!s.current).then(|| view! {
