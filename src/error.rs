@@ -31,6 +31,12 @@ pub enum AppError {
     /// The request could not be understood at all (HTTP 400).
     #[error("{message}")]
     BadRequest { message: String },
+    /// The body is larger than the server accepts (HTTP 413).
+    #[error("{message}")]
+    PayloadTooLarge { message: String },
+    /// The body is not in the format the endpoint reads (HTTP 415).
+    #[error("{message}")]
+    UnsupportedMediaType { message: String },
     /// No valid session (HTTP 401).
     #[error("Please sign in to continue.")]
     Unauthenticated,
@@ -87,12 +93,14 @@ impl AppError {
         }
     }
 
-    /// The HTTP status this error maps to in the REST API. (Server functions answer every error with
-    /// 500 and the error in the body, as server_fn does; the UI reads the body.)
+    /// The HTTP status this error answers with, in the REST API and from server functions (the
+    /// server's `http::server_fns` layer gives their error responses this status, not server_fn's 500).
     pub fn status(&self) -> u16 {
         match self {
             AppError::Validation { .. } => 422,
             AppError::BadRequest { .. } => 400,
+            AppError::PayloadTooLarge { .. } => 413,
+            AppError::UnsupportedMediaType { .. } => 415,
             AppError::Unauthenticated | AppError::InvalidCredentials => 401,
             AppError::AccountDisabled | AppError::Forbidden | AppError::CrossSite => 403,
             AppError::NotFound { .. } => 404,
@@ -120,12 +128,40 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::BadRequest {
-                message: "The request was incomplete or malformed.".to_string(),
-            },
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
+                undecodable(&detail)
+            }
+            // On the server this is the request's arguments failing to decode (size, content type
+            // and UTF-8 were checked before, by the server's guard): the caller's mistake. In the
+            // browser it is a response that did not decode, which is ours.
+            #[cfg(feature = "server")]
+            ServerFnErrorErr::Deserialization(detail) => undecodable(&detail),
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Network,
-            _ => AppError::Internal,
+            other => {
+                #[cfg(feature = "server")]
+                tracing::error!(error = %other, "server function failed");
+                let _ = other;
+                AppError::Internal
+            }
         }
+    }
+}
+
+/// Arguments that did not decode, with the decoder's reason (serde's wording, which names the field
+/// and what it expected), cut short because it may quote the input.
+fn undecodable(detail: &str) -> AppError {
+    const MAX: usize = 200;
+    let detail = detail.trim();
+    let mut reason: String = detail.chars().take(MAX).collect();
+    if detail.chars().count() > MAX {
+        reason.push('…');
+    }
+    AppError::BadRequest {
+        message: if reason.is_empty() {
+            "The request was incomplete or malformed.".to_string()
+        } else {
+            format!("The request was incomplete or malformed: {reason}")
+        },
     }
 }
 
@@ -145,6 +181,45 @@ mod tests {
         assert_eq!(err.field_message("password").as_deref(), Some("Too short."));
         assert_eq!(err.field_message("name"), None);
         assert_eq!(err.status(), 422);
+    }
+
+    #[test]
+    fn undecodable_arguments_are_a_400_that_says_why_never_internal() {
+        let err =
+            AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `title`".into()));
+        assert_eq!(err.status(), 400);
+        assert!(err.to_string().contains("missing field `title`"), "{err}");
+        let long = AppError::from_server_fn_error(ServerFnErrorErr::MissingArg("x".repeat(5000)));
+        assert!(
+            long.to_string().chars().count() < 300,
+            "the quoted input is cut"
+        );
+        #[cfg(feature = "server")]
+        assert_eq!(
+            AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+                "expected value at line 1 column 1".into()
+            ))
+            .status(),
+            400
+        );
+        assert_eq!(
+            AppError::from_server_fn_error(ServerFnErrorErr::Serialization("boom".into())),
+            AppError::Internal
+        );
+        let too_big = AppError::PayloadTooLarge {
+            message: "Too big.".into(),
+        };
+        assert_eq!(too_big.status(), 413);
+        let json = serde_json::to_string(&too_big).unwrap();
+        assert!(json.contains(r#""code":"payload_too_large""#), "{json}");
+        let wrong_type = AppError::UnsupportedMediaType {
+            message: "Send JSON.".into(),
+        };
+        assert_eq!(wrong_type.status(), 415);
+        assert_eq!(
+            serde_json::from_str::<AppError>(&serde_json::to_string(&wrong_type).unwrap()).unwrap(),
+            wrong_type
+        );
     }
 
     #[test]

@@ -12,12 +12,14 @@ use studyhall::model::{
 use studyhall::AppError;
 
 pub mod inbox;
+#[cfg(feature = "ssr")]
+pub mod inputs;
 pub mod learning;
 
 /// What the submodules' server functions use on the server.
 #[cfg(feature = "ssr")]
 mod ssr_prelude {
-    pub use super::ssr::{caller, services, with_status};
+    pub use super::ssr::{caller, services};
 }
 
 #[cfg(feature = "ssr")]
@@ -53,16 +55,6 @@ pub mod ssr {
         ) {
             res.append_header(SET_COOKIE, v);
         }
-    }
-
-    /// Gives an error answer the HTTP status of its kind (422, 401, 403, …) instead of server_fn's 500.
-    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let (Err(e), Some(res)) = (&result, use_context::<leptos_axum::ResponseOptions>()) {
-            if let Ok(status) = http::StatusCode::from_u16(e.status()) {
-                res.set_status(status);
-            }
-        }
-        result
     }
 
     /// The resources (and other reactive handles) made for one request. Server rendering walks a
@@ -208,7 +200,7 @@ where
 /// The signed-in user, or `None`.
 #[server(endpoint = "session/current")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    ssr::with_status(async move { Ok(ssr::request_auth().caller.map(|c| c.user)) }.await)
+    Ok(ssr::request_auth().caller.map(|c| c.user))
 }
 
 /// Signs in with a browser session cookie; returns where to go next.
@@ -218,38 +210,27 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<String, AppError> {
-    ssr::with_status(
-        async move {
-            use studyhall::model::SessionKind;
-            let services = ssr::services()?;
-            let auth = ssr::request_auth();
-            let signed = services
-                .accounts
-                .sign_in(&email, &password, SessionKind::Browser, &auth.client)
-                .await?;
-            studyhall::server::activity::record_sign_in(
-                services.accounts.db(),
-                &services.hub,
-                &signed.user,
-            )
-            .await;
-            ssr::set_cookie(&studyhall::server::web::session_cookie(
-                &signed.token.token,
-                services.cookie_max_age_secs(),
-                services.secure_cookies,
-            ));
-            let next = next
-                .as_deref()
-                .and_then(studyhall::validate::local_path)
-                .filter(|p| !p.starts_with("/login") && !p.starts_with("/register"))
-                .unwrap_or_else(|| "/".to_string());
-            if ssr::is_plain_form_post() {
-                leptos_axum::redirect(&next);
-            }
-            Ok(next)
-        }
-        .await,
-    )
+    use studyhall::model::SessionKind;
+    let services = ssr::services()?;
+    let auth = ssr::request_auth();
+    let signed = services
+        .accounts
+        .sign_in(&email, &password, SessionKind::Browser, &auth.client)
+        .await?;
+    ssr::set_cookie(&studyhall::server::web::session_cookie(
+        &signed.token.token,
+        services.cookie_max_age_secs(),
+        services.secure_cookies,
+    ));
+    let next = next
+        .as_deref()
+        .and_then(studyhall::validate::local_path)
+        .filter(|p| !p.starts_with("/login") && !p.starts_with("/register"))
+        .unwrap_or_else(|| "/".to_string());
+    if ssr::is_plain_form_post() {
+        leptos_axum::redirect(&next);
+    }
+    Ok(next)
 }
 
 /// Creates a student account and signs it in.
@@ -260,91 +241,71 @@ pub async fn register(
     password: String,
     time_zone: String,
 ) -> Result<String, AppError> {
-    ssr::with_status(
-        async move {
-            use studyhall::model::{RegisterInput, SessionKind};
-            let services = ssr::services()?;
-            let auth = ssr::request_auth();
-            let input = RegisterInput {
-                email,
-                display_name,
-                password,
-                time_zone,
-            };
-            services.accounts.register(&input).await?;
-            let signed = services
-                .accounts
-                .sign_in(
-                    &input.email,
-                    &input.password,
-                    SessionKind::Browser,
-                    &auth.client,
-                )
-                .await?;
-            ssr::set_cookie(&studyhall::server::web::session_cookie(
-                &signed.token.token,
-                services.cookie_max_age_secs(),
-                services.secure_cookies,
-            ));
-            if ssr::is_plain_form_post() {
-                leptos_axum::redirect("/");
-            }
-            Ok("/".to_string())
-        }
-        .await,
-    )
+    use studyhall::model::{RegisterInput, SessionKind};
+    let services = ssr::services()?;
+    let auth = ssr::request_auth();
+    let input = RegisterInput {
+        email,
+        display_name,
+        password,
+        time_zone,
+    };
+    services.accounts.register(&input).await?;
+    let signed = services
+        .accounts
+        .sign_in(
+            &input.email,
+            &input.password,
+            SessionKind::Browser,
+            &auth.client,
+        )
+        .await?;
+    ssr::set_cookie(&studyhall::server::web::session_cookie(
+        &signed.token.token,
+        services.cookie_max_age_secs(),
+        services.secure_cookies,
+    ));
+    if ssr::is_plain_form_post() {
+        leptos_axum::redirect("/");
+    }
+    Ok("/".to_string())
 }
 
 #[server(endpoint = "session/logout")]
 pub async fn logout() -> Result<(), AppError> {
-    ssr::with_status(
-        async move {
-            let services = ssr::services()?;
-            if let Ok(caller) = ssr::caller() {
-                services.accounts.sign_out(&caller).await?;
-            }
-            ssr::set_cookie(&studyhall::server::web::clear_session_cookie(
-                services.secure_cookies,
-            ));
-            if ssr::is_plain_form_post() {
-                leptos_axum::redirect("/login");
-            }
-            Ok(())
-        }
-        .await,
-    )
+    let services = ssr::services()?;
+    if let Ok(caller) = ssr::caller() {
+        services.accounts.sign_out(&caller).await?;
+    }
+    ssr::set_cookie(&studyhall::server::web::clear_session_cookie(
+        services.secure_cookies,
+    ));
+    if ssr::is_plain_form_post() {
+        leptos_axum::redirect("/login");
+    }
+    Ok(())
 }
 
 #[server(endpoint = "account/overview")]
 pub async fn load_overview() -> Result<AccountOverview, AppError> {
-    ssr::with_status(
-        async move {
-            let services = ssr::services()?;
-            studyhall::server::overview::for_caller(services.accounts.db(), &ssr::caller()?).await
-        }
-        .await,
-    )
+    let services = ssr::services()?;
+    studyhall::server::overview::for_caller(services.accounts.db(), &ssr::caller()?).await
 }
 
 #[server(endpoint = "account/profile")]
 pub async fn update_profile(display_name: String, time_zone: String) -> Result<User, AppError> {
-    ssr::with_status(
-        async move {
-            use studyhall::model::ProfileInput;
-            let services = ssr::services()?;
-            services
-                .accounts
-                .update_profile(
-                    &ssr::caller()?,
-                    &ProfileInput {
-                        display_name,
-                        time_zone,
-                    },
-                )
-                .await
-        }
-        .await,
-    )
+    use studyhall::model::ProfileInput;
+    let services = ssr::services()?;
+    services
+        .accounts
+        .update_profile(
+            &ssr::caller()?,
+            &ProfileInput {
+                display_name,
+                time_zone,
+            },
+        )
+        .await
 }
 
 /// Changes the password; returns how many other sessions were signed out.
@@ -353,49 +314,32 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<u64, AppError> {
-    ssr::with_status(
-        async move {
-            let services = ssr::services()?;
-            services
-                .accounts
-                .change_password(&ssr::caller()?, &current_password, &new_password)
-                .await
-        }
-        .await,
-    )
+    let services = ssr::services()?;
+    services
+        .accounts
+        .change_password(&ssr::caller()?, &current_password, &new_password)
+        .await
 }
 
 #[server(endpoint = "account/sessions")]
 pub async fn my_sessions() -> Result<Vec<SessionSummary>, AppError> {
-    ssr::with_status(
-        async move { ssr::services()?.accounts.my_sessions(&ssr::caller()?).await }.await,
-    )
+    ssr::services()?.accounts.my_sessions(&ssr::caller()?).await
 }
 
 #[server(endpoint = "account/sessions/revoke")]
 pub async fn revoke_session(handle: String) -> Result<(), AppError> {
-    ssr::with_status(
-        async move {
-            ssr::services()?
-                .accounts
-                .revoke_my_session(&ssr::caller()?, &handle)
-                .await
-        }
-        .await,
-    )
+    ssr::services()?
+        .accounts
+        .revoke_my_session(&ssr::caller()?, &handle)
+        .await
 }
 
 #[server(endpoint = "time-zones")]
 pub async fn time_zones() -> Result<Vec<String>, AppError> {
-    ssr::with_status(
-        async move {
-            Ok(studyhall::server::accounts::time_zone_names()
-                .into_iter()
-                .map(str::to_string)
-                .collect())
-        }
-        .await,
-    )
+    Ok(studyhall::server::accounts::time_zone_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect())
 }
 
 /// Filters for the admin table, as sent by the page.
@@ -408,39 +352,28 @@ pub struct AdminQuery {
 
 #[server(endpoint = "admin/users", input = Json)]
 pub async fn admin_users(query: AdminQuery) -> Result<Page<AdminUserRow>, AppError> {
-    ssr::with_status(
-        async move {
-            use studyhall::model::UserFilter;
-            let services = ssr::services()?;
-            let filter = UserFilter {
-                search: Some(query.search),
-                role: query.role,
-                cohort_id: None,
-                page: query.page,
-            };
-            studyhall::server::admin::list_users(services.accounts.db(), &ssr::caller()?, &filter)
-                .await
-        }
-        .await,
-    )
+    use studyhall::model::UserFilter;
+    let services = ssr::services()?;
+    let filter = UserFilter {
+        search: Some(query.search),
+        role: query.role,
+        cohort_id: None,
+        page: query.page,
+    };
+    studyhall::server::admin::list_users(services.accounts.db(), &ssr::caller()?, &filter).await
 }
 
 /// Cohorts and mentors, for the admin page's pickers.
 #[server(endpoint = "admin/options")]
 pub async fn admin_options() -> Result<(Vec<Cohort>, Vec<User>), AppError> {
-    ssr::with_status(
-        async move {
-            use studyhall::server::admin;
-            let services = ssr::services()?;
-            let caller = ssr::caller()?;
-            let db = services.accounts.db();
-            Ok((
-                admin::list_cohorts(db, &caller).await?,
-                admin::list_mentors(db, &caller).await?,
-            ))
-        }
-        .await,
-    )
+    use studyhall::server::admin;
+    let services = ssr::services()?;
+    let caller = ssr::caller()?;
+    let db = services.accounts.db();
+    Ok((
+        admin::list_cohorts(db, &caller).await?,
+        admin::list_mentors(db, &caller).await?,
+    ))
 }
 
 #[server(endpoint = "admin/users/create")]
@@ -451,36 +384,32 @@ pub async fn admin_create_user(
     role: Role,
     cohort_id: Option<String>,
 ) -> Result<User, AppError> {
-    ssr::with_status(
-        async move {
-            use studyhall::model::NewUserInput;
-            let services = ssr::services()?;
-            let cohort_id = match cohort_id
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                None => None,
-                Some(s) => Some(s.parse().map_err(|_| {
-                    AppError::validation("cohort_id", "Choose a cohort from the list.")
-                })?),
-            };
-            studyhall::server::admin::create(
-                services.accounts.db(),
-                &ssr::caller()?,
-                &NewUserInput {
-                    email,
-                    display_name,
-                    password,
-                    time_zone: "UTC".into(),
-                    role,
-                    cohort_id,
-                },
-            )
-            .await
-        }
-        .await,
+    use studyhall::model::NewUserInput;
+    let services = ssr::services()?;
+    let cohort_id = match cohort_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(s) => Some(
+            s.parse()
+                .map_err(|_| AppError::validation("cohort_id", "Choose a cohort from the list."))?,
+        ),
+    };
+    studyhall::server::admin::create(
+        services.accounts.db(),
+        &ssr::caller()?,
+        &NewUserInput {
+            email,
+            display_name,
+            password,
+            time_zone: "UTC".into(),
+            role,
+            cohort_id,
+        },
     )
+    .await
 }
 
 /// One change to one user, from the admin table.
@@ -495,68 +424,45 @@ pub enum AdminChange {
 
 #[server(endpoint = "admin/users/change", input = Json)]
 pub async fn admin_change_user(user_id: UserId, change: AdminChange) -> Result<(), AppError> {
-    ssr::with_status(
-        async move {
-            use studyhall::server::admin;
-            let services = ssr::services()?;
-            let caller = ssr::caller()?;
-            let db = services.accounts.db();
-            match change {
-                AdminChange::Role(role) => admin::set_role(db, &caller, user_id, role).await,
-                AdminChange::Cohort(cohort) => {
-                    admin::set_cohort(db, &caller, user_id, cohort).await
-                }
-                AdminChange::Mentors(ids) => admin::set_mentors(db, &caller, user_id, &ids).await,
-                AdminChange::Disabled(disabled) => {
-                    admin::set_disabled(db, &caller, user_id, disabled).await
-                }
-                AdminChange::RevokeSessions => admin::revoke_sessions(db, &caller, user_id)
-                    .await
-                    .map(|_| ()),
-            }
+    use studyhall::server::admin;
+    let services = ssr::services()?;
+    let caller = ssr::caller()?;
+    let db = services.accounts.db();
+    match change {
+        AdminChange::Role(role) => admin::set_role(db, &caller, user_id, role).await,
+        AdminChange::Cohort(cohort) => admin::set_cohort(db, &caller, user_id, cohort).await,
+        AdminChange::Mentors(ids) => admin::set_mentors(db, &caller, user_id, &ids).await,
+        AdminChange::Disabled(disabled) => {
+            admin::set_disabled(db, &caller, user_id, disabled).await
         }
-        .await,
-    )
+        AdminChange::RevokeSessions => admin::revoke_sessions(db, &caller, user_id)
+            .await
+            .map(|_| ()),
+    }
 }
 
 #[server(endpoint = "admin/cohorts/create")]
 pub async fn admin_create_cohort(name: String) -> Result<Cohort, AppError> {
-    ssr::with_status(
-        async move {
-            let services = ssr::services()?;
-            studyhall::server::admin::create_cohort(services.accounts.db(), &ssr::caller()?, &name)
-                .await
-        }
-        .await,
-    )
+    let services = ssr::services()?;
+    studyhall::server::admin::create_cohort(services.accounts.db(), &ssr::caller()?, &name).await
 }
 
 /// The latest announcements and the log position they are current to.
 #[server(endpoint = "announcements/latest")]
 pub async fn latest_announcements() -> Result<AnnouncementsSnapshot, AppError> {
-    ssr::with_status(
-        async move {
-            ssr::caller()?;
-            studyhall::server::announcements::snapshot(ssr::services()?.accounts.db(), 10).await
-        }
-        .await,
-    )
+    ssr::caller()?;
+    studyhall::server::announcements::snapshot(ssr::services()?.accounts.db(), 10).await
 }
 
 #[server(endpoint = "announcements/post")]
 pub async fn post_announcement(title: String, body: String) -> Result<Announcement, AppError> {
-    ssr::with_status(
-        async move {
-            let services = ssr::services()?;
-            studyhall::server::announcements::post(
-                services.accounts.db(),
-                &services.hub,
-                &ssr::caller()?,
-                &title,
-                &body,
-            )
-            .await
-        }
-        .await,
+    let services = ssr::services()?;
+    studyhall::server::announcements::post(
+        services.accounts.db(),
+        &services.hub,
+        &ssr::caller()?,
+        &title,
+        &body,
     )
+    .await
 }

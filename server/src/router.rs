@@ -2,7 +2,7 @@
 //! middleware stack around all of them.
 
 use crate::config::Config;
-use crate::http::{auth, csrf, request_id::CounterRequestId, security};
+use crate::http::{auth, csrf, request_id::CounterRequestId, security, server_fns};
 use crate::ws::{self, WsSettings};
 use crate::{health, rest};
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -103,7 +103,12 @@ pub fn build(
             context,
             app::shell,
         ))
-        // Listed innermost first: auth runs after the cross-site check, inside everything else.
+        // Listed innermost first: auth runs after the cross-site check, inside everything else; the
+        // server functions' boundary after both (a refused request's body is never read).
+        .layer(middleware::from_fn_with_state(
+            server_fns::Boundary::new(config.body_limit_bytes),
+            server_fns::boundary,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::refuse_cross_site))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))

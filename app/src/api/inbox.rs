@@ -12,39 +12,19 @@ use studyhall::AppError;
 
 #[server(endpoint = "inbox/snapshot")]
 pub async fn load_inbox() -> Result<InboxSnapshot, AppError> {
-    with_status(
-        async move {
-            studyhall::server::notifications::snapshot(services()?.accounts.db(), &caller()?).await
-        }
-        .await,
-    )
+    studyhall::server::notifications::snapshot(services()?.accounts.db(), &caller()?).await
 }
 
 #[server(endpoint = "inbox/page", input = Json)]
 pub async fn notifications_page(filter: NotificationFilter) -> Result<NotificationPage, AppError> {
-    with_status(
-        async move {
-            studyhall::server::notifications::list(services()?.accounts.db(), &caller()?, &filter)
-                .await
-        }
-        .await,
-    )
+    studyhall::server::notifications::list(services()?.accounts.db(), &caller()?, &filter).await
 }
 
 #[server(endpoint = "inbox/seen")]
 pub async fn mark_seen() -> Result<InboxCounts, AppError> {
-    with_status(
-        async move {
-            let services = services()?;
-            studyhall::server::notifications::mark_seen(
-                services.accounts.db(),
-                &services.hub,
-                &caller()?,
-            )
-            .await
-        }
-        .await,
-    )
+    let services = services()?;
+    studyhall::server::notifications::mark_seen(services.accounts.db(), &services.hub, &caller()?)
+        .await
 }
 
 /// What an inbox action applies to: some ids, or everything.
@@ -65,54 +45,39 @@ fn target(which: Which) -> studyhall::server::notifications::Target {
 
 #[server(endpoint = "inbox/read", input = Json)]
 pub async fn mark_read(which: Which, read: bool) -> Result<InboxCounts, AppError> {
-    with_status(
-        async move {
-            let services = services()?;
-            studyhall::server::notifications::mark_read(
-                services.accounts.db(),
-                &services.hub,
-                &caller()?,
-                target(which),
-                read,
-            )
-            .await
-        }
-        .await,
+    let services = services()?;
+    studyhall::server::notifications::mark_read(
+        services.accounts.db(),
+        &services.hub,
+        &caller()?,
+        target(which),
+        read,
     )
+    .await
 }
 
 #[server(endpoint = "inbox/delete", input = Json)]
 pub async fn delete_notifications(which: Which) -> Result<InboxCounts, AppError> {
-    with_status(
-        async move {
-            let services = services()?;
-            studyhall::server::notifications::delete(
-                services.accounts.db(),
-                &services.hub,
-                &caller()?,
-                target(which),
-            )
-            .await
-        }
-        .await,
+    let services = services()?;
+    studyhall::server::notifications::delete(
+        services.accounts.db(),
+        &services.hub,
+        &caller()?,
+        target(which),
     )
+    .await
 }
 
 #[server(endpoint = "inbox/preferences", input = Json)]
 pub async fn save_preferences(preferences: Preferences) -> Result<Preferences, AppError> {
-    with_status(
-        async move {
-            let services = services()?;
-            studyhall::server::notifications::set_preferences(
-                services.accounts.db(),
-                &services.hub,
-                &caller()?,
-                &preferences,
-            )
-            .await
-        }
-        .await,
+    let services = services()?;
+    studyhall::server::notifications::set_preferences(
+        services.accounts.db(),
+        &services.hub,
+        &caller()?,
+        &preferences,
     )
+    .await
 }
 
 /// How many people a send reached.
@@ -124,31 +89,23 @@ pub struct Sent {
 
 #[server(endpoint = "notifications/send", input = Json)]
 pub async fn send_notification(notification: NewNotification) -> Result<Sent, AppError> {
-    with_status(
-        async move {
-            let services = services()?;
-            let report = studyhall::server::notifications::send(
-                services.accounts.db(),
-                &services.hub,
-                &caller()?,
-                &notification,
-            )
-            .await?;
-            Ok(Sent {
-                recipients: report.recipients,
-                delivered: report.delivered,
-            })
-        }
-        .await,
+    let services = services()?;
+    let report = studyhall::server::notifications::send(
+        services.accounts.db(),
+        &services.hub,
+        &caller()?,
+        &notification,
     )
+    .await?;
+    Ok(Sent {
+        recipients: report.recipients,
+        delivered: report.delivered,
+    })
 }
 
 #[server(endpoint = "admin/tokens")]
 pub async fn api_tokens() -> Result<Vec<ApiTokenSummary>, AppError> {
-    with_status(
-        async move { studyhall::server::api_tokens::list(services()?.accounts.db(), &caller()?).await }
-            .await,
-    )
+    studyhall::server::api_tokens::list(services()?.accounts.db(), &caller()?).await
 }
 
 #[server(endpoint = "admin/tokens/create", input = Json)]
@@ -156,46 +113,26 @@ pub async fn create_api_token(
     name: String,
     scopes: Vec<ApiScope>,
 ) -> Result<CreatedApiToken, AppError> {
-    with_status(
-        async move {
-            studyhall::server::api_tokens::create(
-                services()?.accounts.db(),
-                &caller()?,
-                &name,
-                &scopes,
-            )
-            .await
-        }
-        .await,
-    )
+    studyhall::server::api_tokens::create(services()?.accounts.db(), &caller()?, &name, &scopes)
+        .await
 }
 
 #[server(endpoint = "admin/tokens/revoke", input = Json)]
 pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
-    with_status(
-        async move {
-            studyhall::server::api_tokens::revoke(services()?.accounts.db(), &caller()?, id).await
-        }
-        .await,
-    )
+    studyhall::server::api_tokens::revoke(services()?.accounts.db(), &caller()?, id).await
 }
 
 /// Cohorts the caller may address: all of them for admins, their students' for mentors.
 #[server(endpoint = "notifications/cohorts")]
 pub async fn addressable_cohorts() -> Result<Vec<studyhall::model::Cohort>, AppError> {
-    with_status(
-        async move {
-            use studyhall::model::Role;
-            use studyhall::server::cohorts;
-            let services = services()?;
-            let caller = caller()?;
-            let db = services.accounts.db();
-            match caller.user.role {
-                Role::Admin => cohorts::list(db).await,
-                Role::Mentor => cohorts::mentored_by(db, caller.user.id).await,
-                Role::Student => Err(AppError::Forbidden),
-            }
-        }
-        .await,
-    )
+    use studyhall::model::Role;
+    use studyhall::server::cohorts;
+    let services = services()?;
+    let caller = caller()?;
+    let db = services.accounts.db();
+    match caller.user.role {
+        Role::Admin => cohorts::list(db).await,
+        Role::Mentor => cohorts::mentored_by(db, caller.user.id).await,
+        Role::Student => Err(AppError::Forbidden),
+    }
 }

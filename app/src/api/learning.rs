@@ -21,80 +21,60 @@ pub struct StudentDashboard {
 
 #[server(endpoint = "learning/dashboard")]
 pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
-    with_status(
-        async move {
-            use studyhall::server::{activity, learning};
-            let services = services()?;
-            let caller = caller()?;
-            let db = services.accounts.db();
-            // The position comes first: anything after it arrives live (figures replace, activities
-            // are de-duplicated by id).
-            let (analytics, position) = learning::analytics_of(db, &caller, caller.user.id).await?;
-            let (recent, _) = activity::items(
-                db,
-                &caller,
-                &FeedFilter {
-                    user_id: Some(caller.user.id),
-                    limit: Some(6),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            Ok(StudentDashboard {
-                analytics,
-                recent,
-                position,
-            })
-        }
-        .await,
+    use studyhall::server::{activity, learning};
+    let services = services()?;
+    let caller = caller()?;
+    let db = services.accounts.db();
+    // The position comes first: anything after it arrives live (figures replace, activities
+    // are de-duplicated by id).
+    let (analytics, position) = learning::analytics_of(db, &caller, caller.user.id).await?;
+    let (recent, _) = activity::items(
+        db,
+        &caller,
+        &FeedFilter {
+            user_id: Some(caller.user.id),
+            limit: Some(6),
+            ..Default::default()
+        },
     )
+    .await?;
+    Ok(StudentDashboard {
+        analytics,
+        recent,
+        position,
+    })
 }
 
 #[server(endpoint = "learning/mentor-rows")]
 pub async fn mentor_rows() -> Result<Vec<StudentRow>, AppError> {
-    with_status(
-        async move {
-            studyhall::server::learning::mentor_rows(services()?.accounts.db(), &caller()?).await
-        }
-        .await,
-    )
+    studyhall::server::learning::mentor_rows(services()?.accounts.db(), &caller()?).await
 }
 
 #[server(endpoint = "learning/system-figures")]
 pub async fn load_system_figures() -> Result<(SystemFigures, Position), AppError> {
-    with_status(
-        async move {
-            use studyhall::model::Role;
-            use studyhall::protocol::{KpiModule, Topic};
-            use studyhall::server::{analytics, now_ms, realtime::log};
-            let services = services()?;
-            if !caller()?.is(Role::Admin) {
-                return Err(AppError::Forbidden);
-            }
-            let db = services.accounts.db();
-            let head = log::head(db, Topic::Kpi(KpiModule::System)).await?;
-            let figures =
-                analytics::system_figures(db, services.hub.online_users() as i64, now_ms()).await?;
-            Ok((
-                figures,
-                Position {
-                    epoch: head.epoch,
-                    offset: head.head,
-                },
-            ))
-        }
-        .await,
-    )
+    use studyhall::model::Role;
+    use studyhall::protocol::{KpiModule, Topic};
+    use studyhall::server::{analytics, now_ms, realtime::log};
+    let services = services()?;
+    if !caller()?.is(Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let db = services.accounts.db();
+    let head = log::head(db, Topic::Kpi(KpiModule::System)).await?;
+    let figures =
+        analytics::system_figures(db, services.hub.online_users() as i64, now_ms()).await?;
+    Ok((
+        figures,
+        Position {
+            epoch: head.epoch,
+            offset: head.head,
+        },
+    ))
 }
 
 #[server(endpoint = "learning/snapshot")]
 pub async fn load_learning() -> Result<LearningSnapshot, AppError> {
-    with_status(
-        async move {
-            studyhall::server::learning::snapshot(services()?.accounts.db(), &caller()?).await
-        }
-        .await,
-    )
+    studyhall::server::learning::snapshot(services()?.accounts.db(), &caller()?).await
 }
 
 #[cfg(feature = "ssr")]
@@ -125,25 +105,20 @@ pub async fn save_session(
     topic: String,
     note: Option<String>,
 ) -> Result<LearningSession, AppError> {
-    with_status(
-        async move {
-            use studyhall::learning::SessionInput;
-            use studyhall::server::learning;
-            let services = services()?;
-            let input = SessionInput {
-                day,
-                minutes: minutes_of(&hours, &minutes)?,
-                topic,
-                note,
-            };
-            let (db, hub, caller) = (services.accounts.db(), &services.hub, caller()?);
-            match id {
-                None => learning::log_session(db, hub, &caller, &input).await,
-                Some(id) => learning::update_session(db, hub, &caller, id, &input).await,
-            }
-        }
-        .await,
-    )
+    use studyhall::learning::SessionInput;
+    use studyhall::server::learning;
+    let services = services()?;
+    let input = SessionInput {
+        day,
+        minutes: minutes_of(&hours, &minutes)?,
+        topic,
+        note,
+    };
+    let (db, hub, caller) = (services.accounts.db(), &services.hub, caller()?);
+    match id {
+        None => learning::log_session(db, hub, &caller, &input).await,
+        Some(id) => learning::update_session(db, hub, &caller, id, &input).await,
+    }
 }
 
 /// What a learning-page delete or toggle applies to.
@@ -156,37 +131,27 @@ pub enum LearningItem {
 
 #[server(endpoint = "learning/delete", input = Json)]
 pub async fn delete_learning_item(item: LearningItem) -> Result<(), AppError> {
-    with_status(
-        async move {
-            use studyhall::server::learning;
-            let services = services()?;
-            let (db, hub, caller) = (services.accounts.db(), &services.hub, caller()?);
-            match item {
-                LearningItem::Session(id) => learning::delete_session(db, hub, &caller, id).await,
-                LearningItem::Goal(id) => learning::delete_goal(db, hub, &caller, id).await,
-                LearningItem::Skill(id) => learning::delete_skill(db, hub, &caller, id).await,
-            }
-        }
-        .await,
-    )
+    use studyhall::server::learning;
+    let services = services()?;
+    let (db, hub, caller) = (services.accounts.db(), &services.hub, caller()?);
+    match item {
+        LearningItem::Session(id) => learning::delete_session(db, hub, &caller, id).await,
+        LearningItem::Goal(id) => learning::delete_goal(db, hub, &caller, id).await,
+        LearningItem::Skill(id) => learning::delete_skill(db, hub, &caller, id).await,
+    }
 }
 
 #[server(endpoint = "learning/goals/set")]
 pub async fn set_goal(title: String, target_day: Option<String>) -> Result<Goal, AppError> {
-    with_status(
-        async move {
-            use studyhall::learning::GoalInput;
-            let services = services()?;
-            studyhall::server::learning::set_goal(
-                services.accounts.db(),
-                &services.hub,
-                &caller()?,
-                &GoalInput { title, target_day },
-            )
-            .await
-        }
-        .await,
+    use studyhall::learning::GoalInput;
+    let services = services()?;
+    studyhall::server::learning::set_goal(
+        services.accounts.db(),
+        &services.hub,
+        &caller()?,
+        &GoalInput { title, target_day },
     )
+    .await
 }
 
 #[server(endpoint = "learning/goals/edit")]
@@ -195,56 +160,36 @@ pub async fn edit_goal(
     title: String,
     target_day: Option<String>,
 ) -> Result<Goal, AppError> {
-    with_status(
-        async move {
-            use studyhall::learning::GoalInput;
-            let services = services()?;
-            studyhall::server::learning::update_goal(
-                services.accounts.db(),
-                &services.hub,
-                &caller()?,
-                id,
-                &GoalInput { title, target_day },
-            )
-            .await
-        }
-        .await,
+    use studyhall::learning::GoalInput;
+    let services = services()?;
+    studyhall::server::learning::update_goal(
+        services.accounts.db(),
+        &services.hub,
+        &caller()?,
+        id,
+        &GoalInput { title, target_day },
     )
+    .await
 }
 
 #[server(endpoint = "learning/goals/complete", input = Json)]
 pub async fn complete_goal(id: i64, completed: bool) -> Result<Goal, AppError> {
-    with_status(
-        async move {
-            let services = services()?;
-            studyhall::server::learning::complete_goal(
-                services.accounts.db(),
-                &services.hub,
-                &caller()?,
-                id,
-                completed,
-            )
-            .await
-        }
-        .await,
+    let services = services()?;
+    studyhall::server::learning::complete_goal(
+        services.accounts.db(),
+        &services.hub,
+        &caller()?,
+        id,
+        completed,
     )
+    .await
 }
 
 #[server(endpoint = "learning/skills/add")]
 pub async fn add_skill(name: String) -> Result<Skill, AppError> {
-    with_status(
-        async move {
-            let services = services()?;
-            studyhall::server::learning::add_skill(
-                services.accounts.db(),
-                &services.hub,
-                &caller()?,
-                &name,
-            )
-            .await
-        }
-        .await,
-    )
+    let services = services()?;
+    studyhall::server::learning::add_skill(services.accounts.db(), &services.hub, &caller()?, &name)
+        .await
 }
 
 /// A page of the feed, plus (on the first page) where each of the viewer's feed streams stands, so live
@@ -257,57 +202,47 @@ pub struct FeedView {
 
 #[server(endpoint = "activity/page", input = Json)]
 pub async fn load_feed(filter: FeedFilter) -> Result<FeedView, AppError> {
-    with_status(
-        async move {
-            use studyhall::model::Role;
-            use studyhall::protocol::Topic;
-            use studyhall::server::{activity, realtime::log, users};
-            let services = services()?;
-            let caller = caller()?;
-            let db = services.accounts.db();
-            let mut streams = Vec::new();
-            if filter.before.is_none() {
-                let topics = match caller.user.role {
-                    Role::Admin => vec![Topic::Role(Role::Admin)],
-                    Role::Student => vec![Topic::User(caller.user.id)],
-                    Role::Mentor => std::iter::once(caller.user.id)
-                        .chain(users::students_of(db, caller.user.id).await?)
-                        .map(Topic::User)
-                        .collect(),
-                };
-                for topic in topics {
-                    let head = log::head(db, topic).await?;
-                    streams.push((
-                        topic,
-                        Position {
-                            epoch: head.epoch,
-                            offset: head.head,
-                        },
-                    ));
-                }
-            }
-            let page = activity::list(db, &caller, &filter).await?;
-            Ok(FeedView { page, streams })
+    use studyhall::model::Role;
+    use studyhall::protocol::Topic;
+    use studyhall::server::{activity, realtime::log, users};
+    let services = services()?;
+    let caller = caller()?;
+    let db = services.accounts.db();
+    let mut streams = Vec::new();
+    if filter.before.is_none() {
+        let topics = match caller.user.role {
+            Role::Admin => vec![Topic::Role(Role::Admin)],
+            Role::Student => vec![Topic::User(caller.user.id)],
+            Role::Mentor => std::iter::once(caller.user.id)
+                .chain(users::students_of(db, caller.user.id).await?)
+                .map(Topic::User)
+                .collect(),
+        };
+        for topic in topics {
+            let head = log::head(db, topic).await?;
+            streams.push((
+                topic,
+                Position {
+                    epoch: head.epoch,
+                    offset: head.head,
+                },
+            ));
         }
-        .await,
-    )
+    }
+    let page = activity::list(db, &caller, &filter).await?;
+    Ok(FeedView { page, streams })
 }
 
 #[server(endpoint = "activity/mark", input = Json)]
 pub async fn mark_activities(ids: Vec<i64>, all: bool, read: bool) -> Result<i64, AppError> {
-    with_status(
-        async move {
-            use studyhall::server::activity;
-            let services = services()?;
-            let caller = caller()?;
-            let db = services.accounts.db();
-            if all {
-                activity::mark_all_read(db, &caller).await?;
-            } else {
-                activity::mark(db, &caller, &ids, read).await?;
-            }
-            activity::unread_count(db, &caller.user).await
-        }
-        .await,
-    )
+    use studyhall::server::activity;
+    let services = services()?;
+    let caller = caller()?;
+    let db = services.accounts.db();
+    if all {
+        activity::mark_all_read(db, &caller).await?;
+    } else {
+        activity::mark(db, &caller, &ids, read).await?;
+    }
+    activity::unread_count(db, &caller.user).await
 }

@@ -75,18 +75,23 @@ impl IntoResponse for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        // The same statuses as the server functions' boundary gives the same mistakes.
         let message = match rejection {
             JsonRejection::MissingJsonContentType(_) => {
-                "Send the body as JSON with Content-Type: application/json.".to_string()
+                return ApiError(AppError::UnsupportedMediaType {
+                    message: "Send the body as JSON with Content-Type: application/json.".into(),
+                })
+            }
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return ApiError(AppError::PayloadTooLarge {
+                    message: "The request body is too large.".into(),
+                })
             }
             JsonRejection::JsonSyntaxError(_) => "The body is not valid JSON.".to_string(),
             JsonRejection::JsonDataError(e) => format!(
                 "The body does not match the expected shape: {}",
                 e.body_text()
             ),
-            JsonRejection::BytesRejection(_) => {
-                "The body could not be read (is it too large?).".to_string()
-            }
             _ => "The body could not be read.".to_string(),
         };
         ApiError(AppError::BadRequest { message })
