@@ -362,14 +362,39 @@ pub async fn set_goal(
     set_goal_at(db, hub, caller, input, super::now_ms()).await
 }
 
-fn validate_goal(input: &GoalInput) -> Result<(String, Option<String>), AppError> {
-    let title = crate::validate::text("title", &input.title, model::GOAL_TITLE_MAX);
-    let target = match input.target_day.as_deref().map(str::trim) {
+/// How far a goal's target day may be from today (in the student's zone), either way.
+pub const GOAL_TARGET_YEARS: u32 = 10;
+
+/// A goal's target day, if any: a real date within [`GOAL_TARGET_YEARS`] of today, so neither
+/// `0000-01-01` nor `+10000-01-01` (which chrono parses and formats back) is stored.
+fn goal_target(raw: Option<&str>, user: &User, now: Millis) -> Result<Option<String>, FieldError> {
+    let today = local_day(&user.time_zone, now);
+    let span = chrono::Months::new(12 * GOAL_TARGET_YEARS);
+    let (earliest, latest) = (today - span, today + span);
+    match raw.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(raw) => parse_day(raw)
-            .map(|d| Some(format_day(d)))
-            .ok_or_else(|| FieldError::new("target_day", "Enter a date as YYYY-MM-DD.")),
-    };
+        Some(raw) => match parse_day(raw) {
+            None => Err(FieldError::new("target_day", "Enter a date as YYYY-MM-DD.")),
+            Some(d) if d > latest => Err(FieldError::new(
+                "target_day",
+                format!("Choose a date within {GOAL_TARGET_YEARS} years from today."),
+            )),
+            Some(d) if d < earliest => Err(FieldError::new(
+                "target_day",
+                format!("That date is more than {GOAL_TARGET_YEARS} years ago."),
+            )),
+            Some(d) => Ok(Some(format_day(d))),
+        },
+    }
+}
+
+fn validate_goal(
+    input: &GoalInput,
+    user: &User,
+    now: Millis,
+) -> Result<(String, Option<String>), AppError> {
+    let title = crate::validate::text("title", &input.title, model::GOAL_TITLE_MAX);
+    let target = goal_target(input.target_day.as_deref(), user, now);
     crate::validate::collect([
         title.as_ref().err().cloned(),
         target.as_ref().err().cloned(),
@@ -386,8 +411,8 @@ pub async fn update_goal(
     input: &GoalInput,
 ) -> Result<Goal, AppError> {
     let user = student(caller)?;
-    let (title, target) = validate_goal(input)?;
     let now = super::now_ms();
+    let (title, target) = validate_goal(input, user, now)?;
     let mut tx = db.begin().await?;
     log::lock(&mut tx, Topic::User(user.id), now).await?;
     let sql = format!(
@@ -419,7 +444,7 @@ pub async fn set_goal_at(
     now: Millis,
 ) -> Result<Goal, AppError> {
     let user = student(caller)?;
-    let (title, target) = validate_goal(input)?;
+    let (title, target) = validate_goal(input, user, now)?;
     let mut tx = db.begin().await?;
     log::lock(&mut tx, Topic::User(user.id), now).await?;
     let sql = format!(
@@ -721,4 +746,43 @@ pub async fn mentor_rows(db: &Db, caller: &Caller) -> Result<Vec<StudentRow>, Ap
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod goal_target_tests {
+    use super::*;
+
+    #[test]
+    fn a_target_day_is_a_real_date_within_ten_years_of_the_students_today() {
+        let user = User {
+            id: 1,
+            email: "ana@example.com".into(),
+            display_name: "Ana".into(),
+            role: Role::Student,
+            time_zone: "Pacific/Kiritimati".into(),
+            cohort_id: None,
+            created_at: 0,
+            last_seen_at: None,
+            disabled: false,
+        };
+        // 2026-12-01 12:00 UTC is already 2 December in Kiritimati (UTC+14).
+        let now = 1_796_126_400_000;
+        let target = |raw: Option<&str>| goal_target(raw, &user, now).map_err(|e| e.field);
+        assert_eq!(target(None), Ok(None));
+        assert_eq!(target(Some("  ")), Ok(None));
+        assert_eq!(target(Some(" 2027-03-01 ")), Ok(Some("2027-03-01".into())));
+        assert_eq!(target(Some("2036-12-02")), Ok(Some("2036-12-02".into())));
+        assert_eq!(target(Some("2016-12-02")), Ok(Some("2016-12-02".into())));
+        for bad in [
+            "+10000-01-01",
+            "0000-01-01",
+            "9999-12-31",
+            "2036-12-03",
+            "2016-12-01",
+            "2027-02-30",
+            "27-03-01",
+        ] {
+            assert_eq!(target(Some(bad)), Err("target_day".into()), "{bad}");
+        }
+    }
 }

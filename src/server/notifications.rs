@@ -249,6 +249,16 @@ async fn recipients(
                         "There is no such active user.",
                     ));
                 }
+                // An empty cohort is a send to nobody; a cohort that does not exist is a mistake.
+                if let Audience::Cohort { id } = audience {
+                    let found: Option<i64> = with_db!(db, pool => sqlx::query_scalar(
+                        "SELECT id FROM cohorts WHERE id = $1")
+                        .bind(id).fetch_optional(pool).await)
+                    .map_err(internal)?;
+                    if found.is_none() {
+                        return Err(AppError::validation("audience", "There is no such cohort."));
+                    }
+                }
             }
             Ok(ids)
         }
