@@ -6,12 +6,17 @@ use serde::{Deserialize, Serialize};
 
 /// Kinds the app records itself. Integrations may record their own (a lower-case slug).
 pub mod kinds {
+    /// Sign-ins are no longer feed activities (they are in the profile's security log); the kind stays
+    /// reserved so an integration cannot record fake ones.
     pub const LOGIN: &str = "login";
     pub const SESSION_LOGGED: &str = "session_logged";
     pub const GOAL_SET: &str = "goal_set";
     pub const GOAL_COMPLETED: &str = "goal_completed";
     pub const SKILL_ADDED: &str = "skill_added";
-    pub const ALL: [&str; 5] = [LOGIN, SESSION_LOGGED, GOAL_SET, GOAL_COMPLETED, SKILL_ADDED];
+    /// The kinds the feed shows (and filters by).
+    pub const ALL: [&str; 4] = [SESSION_LOGGED, GOAL_SET, GOAL_COMPLETED, SKILL_ADDED];
+    /// The kinds only the app records.
+    pub const RESERVED: [&str; 5] = [LOGIN, SESSION_LOGGED, GOAL_SET, GOAL_COMPLETED, SKILL_ADDED];
 }
 
 pub const KIND_MAX: usize = 40;

@@ -108,6 +108,9 @@ pub struct SessionSummary {
     pub last_seen_at: Millis,
     pub expires_at: Millis,
     pub user_agent: Option<String>,
+    /// The user agent as people say it ("Chrome on Linux"), read on the server.
+    #[serde(default)]
+    pub device: Option<String>,
     pub ip: Option<String>,
     pub current: bool,
 }

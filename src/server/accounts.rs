@@ -233,6 +233,8 @@ impl Accounts {
         throttle::clear_account(&self.db, &account).await?;
         users::touch_last_seen(&self.db, user.id, now).await?;
         let (session, token) = self.start_session(&user, kind, client, now).await?;
+        // The security log on the profile page, not the feed (sign-ins there were only noise).
+        super::sign_ins::record(&self.db, user.id, kind, client, now).await;
         tracing::info!(user = user.id, kind = kind.as_str(), "signed in");
         Ok(SignedIn {
             user,

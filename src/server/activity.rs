@@ -56,33 +56,6 @@ pub async fn record(
     Ok((activity, events))
 }
 
-/// Records a sign-in (its own small transaction) and publishes it.
-pub async fn record_sign_in(db: &Db, hub: &super::realtime::Hub, user: &User) {
-    let result = async {
-        let mut tx = db.begin().await?;
-        let (_, events) = record(
-            &mut tx,
-            user,
-            Record {
-                kind: feed::kinds::LOGIN,
-                subject: None,
-                title: format!("{} signed in", user.display_name),
-                details: None,
-            },
-            super::now_ms(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(events)
-    }
-    .await;
-    match result {
-        Ok(events) => events.iter().for_each(|e| hub.publish(e)),
-        // A sign-in must not fail because its feed entry could not be written.
-        Err(e) => tracing::warn!(error = %e, user_id = user.id, "could not record a sign-in"),
-    }
-}
-
 /// Records an activity for a user through the API: admins (or an admin's token with the
 /// `activities:write` scope) for anyone, and users for themselves.
 pub async fn record_for(
@@ -97,7 +70,7 @@ pub async fn record_for(
     }
     // The app's own kinds are recorded by the app only, so the feed cannot be forged through the API.
     let kind = feed::kind(&input.kind).and_then(|k| {
-        if feed::kinds::ALL.contains(&k.as_str()) {
+        if feed::kinds::RESERVED.contains(&k.as_str()) {
             Err(crate::FieldError::new(
                 "kind",
                 "Studyhall records this kind itself; use your own, such as course.completed.",

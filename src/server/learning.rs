@@ -6,6 +6,7 @@ use super::accounts::Caller;
 use super::activity::{self, Record};
 use super::analytics::{self, format_day, local_day, parse_day};
 use super::db::{internal, unique_or_internal, Db, Tx};
+use super::idempotency::{self, Claim, Key};
 use super::notifications::{self, Item};
 use super::realtime::{log, Hub, StoredEvent};
 use super::users;
@@ -21,9 +22,7 @@ use crate::server_events::LEARNING_CHANGED;
 use crate::{with_db, with_tx, AppError, FieldError};
 use chrono::Duration;
 
-/// Streak lengths (days) and total hours that earn a notification.
-pub const STREAK_MILESTONES: [i64; 3] = [3, 7, 30];
-pub const HOUR_MILESTONES: [i64; 3] = [10, 50, 100];
+pub use super::milestones::{milestones, HOUR_MILESTONES, STREAK_MILESTONES};
 /// How many sessions the learning page lists.
 pub const RECENT_SESSIONS: i64 = 100;
 
@@ -107,61 +106,11 @@ async fn finish(
     .map_err(|_| AppError::Internal)?;
     out.0
         .push(log::append(&mut tx, Topic::User(user.id), LEARNING_CHANGED, &data, now).await?);
-    for item in milestones(&figures) {
-        if let Some((_, event)) = notifications::deliver(&mut tx, user.id, &item, now).await? {
-            out.0.push(event);
-        }
-    }
+    out.0
+        .extend(super::milestones::deliver(&mut tx, user.id, &figures, now).await?);
     tx.commit().await?;
     out.publish(hub);
     Ok(figures)
-}
-
-/// The milestone notifications the figures earn. Each has a dedupe key, so it arrives once: a streak
-/// milestone once per streak (keyed by the day it started), an hours milestone once ever.
-pub fn milestones(figures: &Analytics) -> Vec<Item> {
-    let mut items = Vec::new();
-    if let (true, Some(last)) = (
-        figures.current_streak > 0,
-        figures.last_session_day.as_deref().and_then(parse_day),
-    ) {
-        let start = format_day(last - Duration::days(figures.current_streak - 1));
-        for days in STREAK_MILESTONES
-            .into_iter()
-            .filter(|d| figures.current_streak >= *d)
-        {
-            items.push(notifications::rule(
-                Kind::Achievement,
-                if days >= 30 {
-                    Priority::High
-                } else {
-                    Priority::Normal
-                },
-                format!("{days}-day streak!"),
-                format!("You have learned {days} days in a row. Keep it going."),
-                "/learning",
-                format!("streak:{days}:{start}"),
-            ));
-        }
-    }
-    for hours in HOUR_MILESTONES
-        .into_iter()
-        .filter(|h| figures.total_minutes >= h * 60)
-    {
-        items.push(notifications::rule(
-            Kind::Milestone,
-            if hours >= 100 {
-                Priority::High
-            } else {
-                Priority::Normal
-            },
-            format!("{hours} hours of learning"),
-            format!("You have logged {hours} hours in total."),
-            "/",
-            format!("hours:{hours}"),
-        ));
-    }
-    items
 }
 
 #[derive(sqlx::FromRow)]
@@ -199,7 +148,20 @@ pub async fn log_session(
     caller: &Caller,
     input: &SessionInput,
 ) -> Result<LearningSession, AppError> {
-    log_session_at(db, hub, caller, input, super::now_ms()).await
+    log_session_once(db, hub, caller, input, None).await
+}
+
+/// Logs a session at most once per idempotency key: a repeat of `key` answers the first request's
+/// session (see [`super::idempotency`]). The same holds for [`set_goal_once`] and [`add_skill_once`].
+pub async fn log_session_once(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    input: &SessionInput,
+    key: Option<&str>,
+) -> Result<LearningSession, AppError> {
+    let key = Key::parse(key)?;
+    create_session(db, hub, caller, input, key.as_ref(), super::now_ms()).await
 }
 
 pub async fn log_session_at(
@@ -209,10 +171,25 @@ pub async fn log_session_at(
     input: &SessionInput,
     now: Millis,
 ) -> Result<LearningSession, AppError> {
+    create_session(db, hub, caller, input, None, now).await
+}
+
+async fn create_session(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    input: &SessionInput,
+    key: Option<&Key>,
+    now: Millis,
+) -> Result<LearningSession, AppError> {
     let user = student(caller)?;
     let input = validate_session(input, user, now)?;
     let mut tx = db.begin().await?;
     log::lock(&mut tx, Topic::User(user.id), now).await?;
+    let ticket = match idempotency::claim(&mut tx, user.id, "learning.session", key, now).await? {
+        Claim::Done(session) => return Ok(session),
+        Claim::New(ticket) => ticket,
+    };
     let sql = format!(
         "INSERT INTO learning_sessions (user_id, day, minutes, topic, note, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {SESSION_COLUMNS}"
@@ -221,6 +198,7 @@ pub async fn log_session_at(
         .bind(user.id).bind(&input.day).bind(input.minutes).bind(&input.topic).bind(&input.note).bind(now)
         .fetch_one(&mut *c).await.map_err(internal)?)
     .into();
+    idempotency::finish(&mut tx, ticket, &session).await?;
     let mut out = Outbox::default();
     let (_, events) = activity::record(
         &mut tx,
@@ -359,7 +337,18 @@ pub async fn set_goal(
     caller: &Caller,
     input: &GoalInput,
 ) -> Result<Goal, AppError> {
-    set_goal_at(db, hub, caller, input, super::now_ms()).await
+    set_goal_once(db, hub, caller, input, None).await
+}
+
+pub async fn set_goal_once(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    input: &GoalInput,
+    key: Option<&str>,
+) -> Result<Goal, AppError> {
+    let key = Key::parse(key)?;
+    create_goal(db, hub, caller, input, key.as_ref(), super::now_ms()).await
 }
 
 /// How far a goal's target day may be from today (in the student's zone), either way.
@@ -443,10 +432,25 @@ pub async fn set_goal_at(
     input: &GoalInput,
     now: Millis,
 ) -> Result<Goal, AppError> {
+    create_goal(db, hub, caller, input, None, now).await
+}
+
+async fn create_goal(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    input: &GoalInput,
+    key: Option<&Key>,
+    now: Millis,
+) -> Result<Goal, AppError> {
     let user = student(caller)?;
     let (title, target) = validate_goal(input, user, now)?;
     let mut tx = db.begin().await?;
     log::lock(&mut tx, Topic::User(user.id), now).await?;
+    let ticket = match idempotency::claim(&mut tx, user.id, "learning.goal", key, now).await? {
+        Claim::Done(goal) => return Ok(goal),
+        Claim::New(ticket) => ticket,
+    };
     let sql = format!(
         "INSERT INTO goals (user_id, title, target_day, created_at) VALUES ($1, $2, $3, $4) RETURNING {GOAL_COLUMNS}"
     );
@@ -454,6 +458,7 @@ pub async fn set_goal_at(
         .bind(user.id).bind(&title).bind(&target).bind(now)
         .fetch_one(&mut *c).await.map_err(internal)?)
     .into();
+    idempotency::finish(&mut tx, ticket, &goal).await?;
     let mut out = Outbox::default();
     let (_, events) = activity::record(
         &mut tx,
@@ -571,7 +576,18 @@ pub async fn delete_goal(db: &Db, hub: &Hub, caller: &Caller, id: i64) -> Result
 }
 
 pub async fn add_skill(db: &Db, hub: &Hub, caller: &Caller, name: &str) -> Result<Skill, AppError> {
-    add_skill_at(db, hub, caller, name, super::now_ms()).await
+    add_skill_once(db, hub, caller, name, None).await
+}
+
+pub async fn add_skill_once(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    name: &str,
+    key: Option<&str>,
+) -> Result<Skill, AppError> {
+    let key = Key::parse(key)?;
+    create_skill(db, hub, caller, name, key.as_ref(), super::now_ms()).await
 }
 
 pub async fn add_skill_at(
@@ -581,11 +597,26 @@ pub async fn add_skill_at(
     name: &str,
     now: Millis,
 ) -> Result<Skill, AppError> {
+    create_skill(db, hub, caller, name, None, now).await
+}
+
+async fn create_skill(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    name: &str,
+    key: Option<&Key>,
+    now: Millis,
+) -> Result<Skill, AppError> {
     let user = student(caller)?;
     let name = crate::validate::text("name", name, model::SKILL_NAME_MAX)
         .map_err(|e| AppError::Validation { fields: vec![e] })?;
     let mut tx = db.begin().await?;
     log::lock(&mut tx, Topic::User(user.id), now).await?;
+    let ticket = match idempotency::claim(&mut tx, user.id, "learning.skill", key, now).await? {
+        Claim::Done(skill) => return Ok(skill),
+        Claim::New(ticket) => ticket,
+    };
     let (id, created_at): (i64, i64) = with_tx!(&mut tx, c => sqlx::query_as(
         "INSERT INTO skills (user_id, name, created_at) VALUES ($1, $2, $3) RETURNING id, created_at")
         .bind(user.id).bind(&name).bind(now)
@@ -597,6 +628,7 @@ pub async fn add_skill_at(
         name,
         created_at,
     };
+    idempotency::finish(&mut tx, ticket, &skill).await?;
     let mut out = Outbox::default();
     let (_, events) = activity::record(
         &mut tx,

@@ -173,6 +173,7 @@ pub async fn list_active(
                 created_at: r.created_at,
                 last_seen_at: r.last_seen_at,
                 expires_at: r.expires_at,
+                device: Some(super::sign_ins::device(r.user_agent.as_deref())),
                 user_agent: r.user_agent,
                 ip: r.ip,
             })
