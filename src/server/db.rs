@@ -242,6 +242,13 @@ impl Db {
 }
 
 impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
     pub async fn commit(self) -> Result<(), AppError> {
         match self {
             Tx::Sqlite(t) => t.commit().await,

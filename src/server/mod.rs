@@ -9,6 +9,7 @@ pub mod announcements;
 pub mod api_tokens;
 pub mod cohorts;
 pub mod db;
+pub mod dialect;
 pub mod demo;
 pub mod idempotency;
 pub mod learning;

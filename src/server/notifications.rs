@@ -327,13 +327,12 @@ pub const MENTOR_SENDS_PER_HOUR: i64 = 20;
 /// queue instead of all passing the check (SQLite writers are serialized already).
 async fn limit_sends(tx: &mut Tx, sender: UserId, now: Millis) -> Result<(), AppError> {
     let since = now - 3_600_000;
-    if let Tx::Postgres(t) = tx {
-        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-            .bind(sender)
-            .execute(&mut **t)
-            .await
-            .map_err(internal)?;
-    }
+    let lock = format!(
+        "SELECT id FROM users WHERE id = $1{}",
+        tx.backend().for_update()
+    );
+    with_tx!(&mut *tx, c => sqlx::query(&lock).bind(sender).execute(&mut *c).await.map(|_| ()))
+        .map_err(internal)?;
     let (sends, oldest): (i64, Option<i64>) = with_tx!(&mut *tx, c => sqlx::query_as(
         "SELECT COUNT(*), MIN(sent_at) FROM notification_sends WHERE sender_id = $1 AND sent_at > $2")
         .bind(sender).bind(since).fetch_one(&mut *c).await.map_err(internal)?);

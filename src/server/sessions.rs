@@ -96,11 +96,11 @@ pub async fn find_active(
 /// Slides the idle expiry forward (never past the absolute end).
 pub async fn touch(db: &Db, id: &str, now: Millis, idle_ttl_ms: Millis) -> Result<(), AppError> {
     let idle = now + idle_ttl_ms;
-    let sql = match db {
-        Db::Sqlite(_) => "UPDATE sessions SET last_seen_at = $2, idle_expires_at = MIN($3, expires_at) WHERE id = $1",
-        Db::Postgres(_) => "UPDATE sessions SET last_seen_at = $2, idle_expires_at = LEAST($3, expires_at) WHERE id = $1",
-    };
-    with_db!(db, pool => sqlx::query(sql).bind(id).bind(now).bind(idle).execute(pool).await.map(|r| r.rows_affected()))
+    let sql = format!(
+        "UPDATE sessions SET last_seen_at = $2, idle_expires_at = {} WHERE id = $1",
+        db.backend().least("$3", "expires_at")
+    );
+    with_db!(db, pool => sqlx::query(&sql).bind(id).bind(now).bind(idle).execute(pool).await.map(|r| r.rows_affected()))
         .map(|_| ())
         .map_err(internal)
 }

@@ -1,6 +1,7 @@
 //! The users table: rows, lookups and updates. Authorization lives in the services that call these.
 
 use super::db::{internal, placeholders, unique_or_internal, Db, IN_LIST_CHUNK};
+use super::dialect::ParamType;
 use crate::model::{AdminUserRow, CohortId, Millis, Page, Role, User, UserFilter, UserId};
 use crate::{with_db, AppError};
 
@@ -246,17 +247,18 @@ pub async fn list_for_admin(
     let role = filter.role.map(|r| r.as_str());
     let page = filter.page.max(1);
     let offset = (page - 1) * ADMIN_PAGE_SIZE;
-    let mentor_list = match db {
-        Db::Sqlite(_) => "(SELECT group_concat(m.mentor_id) FROM mentor_assignments m WHERE m.student_id = u.id)",
-        Db::Postgres(_) => "(SELECT string_agg(m.mentor_id::text, ',') FROM mentor_assignments m WHERE m.student_id = u.id)",
-    };
-    let filter_sql = "($1::text IS NULL OR u.email LIKE $1 OR lower(u.display_name) LIKE $1) \
-         AND ($2::text IS NULL OR u.role = $2) AND ($3::bigint IS NULL OR u.cohort_id = $3)";
-    // SQLite has no `::type` casts; the PostgreSQL form needs them to type the NULL checks.
-    let filter_sql = match db {
-        Db::Sqlite(_) => filter_sql.replace("::text", "").replace("::bigint", ""),
-        Db::Postgres(_) => filter_sql.to_string(),
-    };
+    let sql_of = db.backend();
+    let mentor_list = format!(
+        "(SELECT {} FROM mentor_assignments m WHERE m.student_id = u.id)",
+        sql_of.comma_list("m.mentor_id")
+    );
+    let filter_sql = format!(
+        "({search} IS NULL OR u.email LIKE $1 OR lower(u.display_name) LIKE $1) \
+         AND ({role} IS NULL OR u.role = $2) AND ({cohort} IS NULL OR u.cohort_id = $3)",
+        search = sql_of.param(1, ParamType::Text),
+        role = sql_of.param(2, ParamType::Text),
+        cohort = sql_of.param(3, ParamType::BigInt),
+    );
     let sql = format!(
         "SELECT {USER_COLUMNS}, c.name AS cohort_name, {mentor_list} AS mentor_ids, \
          (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL \

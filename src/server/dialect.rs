@@ -1,0 +1,81 @@
+//! Every SQL difference between SQLite and PostgreSQL, as small named helpers on [`Backend`].
+//!
+//! The rest of the code writes one SQL text for both backends and asks here for the few fragments that
+//! differ (`db.backend().least(..)`), so no query patches another's text. A new difference (full-text
+//! search, time arithmetic) becomes one more helper here, with its test.
+
+pub use super::db::Backend;
+
+/// A parameter's SQL type, for the casts PostgreSQL needs where a parameter's type cannot be inferred
+/// (`$1 IS NULL`); SQLite has no casts and needs none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    Text,
+    BigInt,
+}
+
+impl Backend {
+    /// The smaller of two values: `MIN(a, b)` on SQLite (its scalar form), `LEAST(a, b)` on PostgreSQL.
+    pub fn least(self, a: &str, b: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("MIN({a}, {b})"),
+            Backend::Postgres => format!("LEAST({a}, {b})"),
+        }
+    }
+
+    /// The integer values of `expr` over a group, comma-separated (`NULL` for no rows).
+    pub fn comma_list(self, expr: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("group_concat({expr}, ',')"),
+            Backend::Postgres => format!("string_agg({expr}::text, ',')"),
+        }
+    }
+
+    /// Parameter `$n`, typed where PostgreSQL needs the type.
+    pub fn param(self, n: u8, ty: ParamType) -> String {
+        match (self, ty) {
+            (Backend::Sqlite, _) => format!("${n}"),
+            (Backend::Postgres, ParamType::Text) => format!("${n}::text"),
+            (Backend::Postgres, ParamType::BigInt) => format!("${n}::bigint"),
+        }
+    }
+
+    /// The suffix that locks the selected rows until the transaction ends. SQLite needs none: a write
+    /// transaction (`BEGIN IMMEDIATE`, as `Db::begin` starts them) already holds the only write lock.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_backend_gets_its_own_fragment() {
+        assert_eq!(
+            Backend::Sqlite.least("$3", "expires_at"),
+            "MIN($3, expires_at)"
+        );
+        assert_eq!(
+            Backend::Postgres.least("$3", "expires_at"),
+            "LEAST($3, expires_at)"
+        );
+        assert_eq!(
+            Backend::Sqlite.comma_list("m.id"),
+            "group_concat(m.id, ',')"
+        );
+        assert_eq!(
+            Backend::Postgres.comma_list("m.id"),
+            "string_agg(m.id::text, ',')"
+        );
+        assert_eq!(Backend::Sqlite.param(2, ParamType::Text), "$2");
+        assert_eq!(Backend::Postgres.param(2, ParamType::Text), "$2::text");
+        assert_eq!(Backend::Postgres.param(3, ParamType::BigInt), "$3::bigint");
+        assert_eq!(Backend::Sqlite.for_update(), "");
+        assert_eq!(Backend::Postgres.for_update(), " FOR UPDATE");
+    }
+}
