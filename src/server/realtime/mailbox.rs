@@ -5,11 +5,30 @@
 //! and keeps it while the connection idles. A mailbox holds no buffer while empty and gives back a
 //! large one once it drains, so thousands of idle connections cost a few dozen bytes each here.
 
-use super::hub::Outbound;
+use crate::protocol::Topic;
+use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
+
+/// A durable event as delivered to connections: the encoded frame plus what the connection needs to
+/// keep its cursor (dropping duplicates, filling gaps).
+#[derive(Debug)]
+pub struct LiveEvent {
+    pub topic: Topic,
+    pub epoch: Arc<str>,
+    pub offset: i64,
+    pub frame: Bytes,
+}
+
+/// What a mailbox holds.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    Event(Arc<LiveEvent>),
+    /// An already-encoded frame with no offset (ephemeral events, presence changes).
+    Frame(Topic, Bytes),
+}
 
 /// A queue that grew past this many slots during a burst is freed once it is empty again.
 const KEEP_CAPACITY: usize = 16;

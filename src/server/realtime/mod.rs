@@ -8,5 +8,6 @@ pub mod mailbox;
 pub mod principal;
 
 pub use bus::{Bus, BusMessage, InProcessBus};
-pub use hub::{Hub, HubSettings, LiveEvent, Outbound};
+pub use hub::{Hub, HubSettings};
 pub use log::StoredEvent;
+pub use mailbox::{LiveEvent, Outbound};
