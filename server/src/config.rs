@@ -307,7 +307,10 @@ impl Config {
                 "STUDYHALL_API_TOKEN_TTL",
                 Duration::from_millis(defaults.api_token_ttl_ms as u64),
             )?),
-            touch_interval_ms: defaults.touch_interval_ms,
+            touch_interval_ms: ms(src.duration(
+                "STUDYHALL_SESSION_TOUCH_INTERVAL",
+                Duration::from_millis(defaults.touch_interval_ms as u64),
+            )?),
             throttle: ThrottleSettings {
                 max_failures_per_account: src.parse(
                     "STUDYHALL_LOGIN_MAX_FAILURES_PER_ACCOUNT",

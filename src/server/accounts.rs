@@ -28,7 +28,8 @@ pub struct AuthSettings {
     pub max_ttl_ms: Millis,
     /// Lifetime of a bearer token (and of its session) from the JSON sign-in endpoint.
     pub api_token_ttl_ms: Millis,
-    /// How often a session's last-seen time is written, at most.
+    /// How often a session's last-seen time (and its idle expiry) is written, at most: each write
+    /// takes SQLite's single write lock, so a page read writes once in this long, not every time.
     pub touch_interval_ms: Millis,
     pub throttle: ThrottleSettings,
 }
@@ -41,7 +42,7 @@ impl Default for AuthSettings {
             idle_ttl_ms: 7 * 24 * 60 * MIN,
             max_ttl_ms: 30 * 24 * 60 * MIN,
             api_token_ttl_ms: 24 * 60 * MIN,
-            touch_interval_ms: MIN,
+            touch_interval_ms: 5 * MIN,
             throttle: ThrottleSettings::default(),
         }
     }
@@ -313,9 +314,21 @@ impl Accounts {
             .await?
             .filter(|u| !u.disabled)
             .ok_or(AppError::Unauthenticated)?;
-        if now - session.last_seen_at >= self.settings.touch_interval_ms {
-            sessions::touch(&self.db, &session.id, now, self.settings.idle_ttl_ms).await?;
-            users::touch_last_seen(&self.db, user.id, now).await?;
+        // Bookkeeping, not the request's business: a touch that fails (SQLite's write lock busy past
+        // its timeout) is logged and the request goes on; the next one due tries again. Never more
+        // often than half the idle limit, so a session in use cannot lapse between two touches.
+        let every = self
+            .settings
+            .touch_interval_ms
+            .min(self.settings.idle_ttl_ms / 2);
+        if now - session.last_seen_at >= every {
+            if let Err(e) =
+                sessions::touch(&self.db, &session.id, now, self.settings.idle_ttl_ms).await
+            {
+                tracing::warn!(error = ?e, user = user.id, "could not touch the session; going on");
+            } else if let Err(e) = users::touch_last_seen(&self.db, user.id, now).await {
+                tracing::warn!(error = ?e, user = user.id, "could not store last-seen; going on");
+            }
         }
         let renewed = (session.kind == SessionKind::Browser
             && claims.expires_at_ms() - now < self.settings.token_ttl_ms / 2)

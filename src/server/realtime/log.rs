@@ -214,6 +214,10 @@ pub async fn read(
         .collect()
 }
 
+/// Most events one retention batch deletes: each batch is its own short transaction, so a writer
+/// waiting for SQLite's single write lock waits for one batch (milliseconds), never for a whole run.
+const RETENTION_BATCH: i64 = 500;
+
 /// Deletes events older than `max_age_ms` and all but the newest `max_per_topic` of each topic.
 pub async fn apply_retention(
     db: &Db,
@@ -221,17 +225,96 @@ pub async fn apply_retention(
     max_age_ms: Millis,
     now: Millis,
 ) -> Result<u64, AppError> {
+    apply_retention_while(db, max_per_topic, max_age_ms, now, || true).await
+}
+
+/// [`apply_retention`] in batches of at most [`RETENTION_BATCH`] events, pausing after each as long
+/// as it took (other writers get the lock at least half the time) and stopping between batches once
+/// `keep_going` says no (a shutdown). Its cost is what it deletes plus one probe per topic it cuts:
+/// the single `DELETE … WHERE seq <= (correlated subquery)` it replaces ran that subquery once per
+/// stored event and took 48 s over 14,000 events to delete none (docs/ARCHITECTURE.md, Persistence).
+pub async fn apply_retention_while(
+    db: &Db,
+    max_per_topic: i64,
+    max_age_ms: Millis,
+    now: Millis,
+    keep_going: impl Fn() -> bool,
+) -> Result<u64, AppError> {
+    let mut deleted = 0;
+    for (topic, (epoch, upto)) in retention_targets(db, max_per_topic, now - max_age_ms).await? {
+        loop {
+            if !keep_going() {
+                return Ok(deleted);
+            }
+            let started = std::time::Instant::now();
+            let (n, done) = delete_prefix_batch(db, &topic, &epoch, upto).await?;
+            deleted += n;
+            if done || n == 0 {
+                break;
+            }
+            let pause = started.elapsed().max(std::time::Duration::from_millis(1));
+            tokio::time::sleep(pause).await;
+        }
+    }
+    Ok(deleted)
+}
+
+/// Each topic with events to delete: its epoch and the offset up to which its log goes. Only a
+/// prefix of a log goes (up to its newest too-old event), so a log never gets a hole in the middle
+/// even where write times and offsets are not in the same order.
+async fn retention_targets(
+    db: &Db,
+    max_per_topic: i64,
+    cutoff: Millis,
+) -> Result<std::collections::BTreeMap<String, (String, i64)>, AppError> {
+    // By age: a range of `events_age_idx` (created_at, topic, seq), read from the index alone, with
+    // one entry per event that will go. SQLite's planner would rather walk the whole primary key
+    // in topic order to group without sorting; `+topic` stops it (PostgreSQL has no unary + on text).
+    let group_by = match db {
+        Db::Sqlite(_) => "+topic",
+        Db::Postgres(_) => "topic",
+    };
+    let sql = format!(
+        "SELECT o.topic, l.epoch, o.upto FROM (SELECT topic, MAX(seq) AS upto FROM events \
+         WHERE created_at < $1 GROUP BY {group_by}) o JOIN topic_logs l ON l.topic = o.topic"
+    );
+    let by_age: Vec<(String, String, i64)> = with_db!(db, pool => sqlx::query_as(&sql)
+        .bind(cutoff).fetch_all(pool).await)
+    .map_err(internal)?;
+    // By count: logs whose head is past the cap (one row per topic, no events read).
+    let by_count: Vec<(String, String, i64)> = with_db!(db, pool => sqlx::query_as(
+        "SELECT topic, epoch, head - $1 FROM topic_logs WHERE head > $1")
+        .bind(max_per_topic).fetch_all(pool).await)
+    .map_err(internal)?;
+    let mut targets = std::collections::BTreeMap::new();
+    for (topic, epoch, upto) in by_age.into_iter().chain(by_count) {
+        let entry = targets.entry(topic).or_insert((epoch, upto));
+        entry.1 = entry.1.max(upto);
+    }
+    Ok(targets)
+}
+
+/// Deletes the oldest events of `topic` up to `upto`, at most [`RETENTION_BATCH`], through the
+/// primary key. Returns how many went and whether the prefix is gone. Nothing goes if the log was
+/// reset since the targets were read (its offsets then mean other events).
+async fn delete_prefix_batch(
+    db: &Db,
+    topic: &str,
+    epoch: &str,
+    upto: i64,
+) -> Result<(u64, bool), AppError> {
     with_db!(db, pool => {
-        // Only a prefix of each log goes (up to its newest too-old event), so a log never gets a
-        // hole in the middle even where write times and offsets are not in the same order.
-        let by_age = sqlx::query(
-            "DELETE FROM events WHERE seq <= (SELECT MAX(old.seq) FROM events old \
-             WHERE old.topic = events.topic AND old.created_at < $1)")
-            .bind(now - max_age_ms).execute(pool).await.map_err(internal)?.rows_affected();
-        let by_count = sqlx::query(
-            "DELETE FROM events WHERE seq <= (SELECT l.head FROM topic_logs l WHERE l.topic = events.topic) - $1")
-            .bind(max_per_topic).execute(pool).await.map_err(internal)?.rows_affected();
-        Ok(by_age + by_count)
+        let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM events WHERE topic = $1")
+            .bind(topic).fetch_one(pool).await.map_err(internal)?;
+        let Some(oldest) = oldest.filter(|o| *o <= upto) else {
+            return Ok((0, true));
+        };
+        let bound = upto.min(oldest + RETENTION_BATCH - 1);
+        let n = sqlx::query(
+            "DELETE FROM events WHERE topic = $1 AND seq <= $2 \
+             AND EXISTS (SELECT 1 FROM topic_logs WHERE topic = $1 AND epoch = $3)")
+            .bind(topic).bind(bound).bind(epoch).execute(pool).await.map_err(internal)?.rows_affected();
+        Ok((n, bound == upto))
     })
 }
 
