@@ -11,6 +11,7 @@ use studyhall::server::web::Services;
 use studyhall::server::{analytics, notifications, now_ms, sessions, throttle};
 use studyhall::server_events::FIGURES_UPDATED;
 use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
 
 /// Ended sessions stay listed for a week, for an admin looking into an incident.
 const KEEP_ENDED_SESSIONS_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -40,9 +41,16 @@ const LIVE_TICK: Duration = Duration::from_secs(2);
 /// How often the SQLite write-ahead log is checkpointed (see `Db::checkpoint`).
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
-pub fn spawn(services: Services, settings: JobSettings, mut shutdown: watch::Receiver<bool>) {
+/// Starts the jobs on `tasks`, which the shutdown waits for before it closes the pool: each loop
+/// ends at its next tick once `shutdown` is set, and a retention run stops between two batches.
+pub fn spawn(
+    services: Services,
+    settings: JobSettings,
+    mut shutdown: watch::Receiver<bool>,
+    tasks: &TaskTracker,
+) {
     let live = (services.clone(), shutdown.clone());
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let (services, mut shutdown) = live;
         let mut tick = tokio::time::interval(LIVE_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -56,7 +64,7 @@ pub fn spawn(services: Services, settings: JobSettings, mut shutdown: watch::Rec
         }
     });
     let checkpoints = (services.clone(), shutdown.clone());
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let (services, mut shutdown) = checkpoints;
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -70,7 +78,7 @@ pub fn spawn(services: Services, settings: JobSettings, mut shutdown: watch::Rec
             }
         }
     });
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let mut tick = tokio::time::interval(settings.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -78,13 +86,19 @@ pub fn spawn(services: Services, settings: JobSettings, mut shutdown: watch::Rec
                 _ = tick.tick() => {}
                 _ = shutdown.wait_for(|stop| *stop) => break,
             }
-            run_once(&services, &settings).await;
+            let stopping = shutdown.clone();
+            run_once(&services, &settings, &move || !*stopping.borrow()).await;
         }
     });
 }
 
-/// One pass of every clean-up; failures are logged and retried next time.
-pub async fn run_once(services: &Services, settings: &JobSettings) {
+/// One pass of every clean-up; failures are logged and retried next time. Retention stops between
+/// batches once `keep_going` says no.
+pub async fn run_once(
+    services: &Services,
+    settings: &JobSettings,
+    keep_going: &(dyn Fn() -> bool + Send + Sync),
+) {
     let db = services.accounts.db();
     let now = now_ms();
     match sessions::purge_ended(db, now, KEEP_ENDED_SESSIONS_MS).await {
@@ -98,11 +112,12 @@ pub async fn run_once(services: &Services, settings: &JobSettings) {
     {
         tracing::warn!("sign-in failure clean-up failed; will retry");
     }
-    match log::apply_retention(
+    match log::apply_retention_while(
         db,
         settings.events_per_topic,
         settings.event_max_age_ms,
         now,
+        keep_going,
     )
     .await
     {

@@ -24,6 +24,7 @@ use studyhall::server::web::Services;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
 
 pub use router::AppState;
 
@@ -48,16 +49,24 @@ pub struct RunningServer {
     pub services: Services,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<Result<(), std::io::Error>>,
+    /// WebSocket connections' tasks and the background jobs.
+    tasks: TaskTracker,
 }
 
 impl RunningServer {
-    /// Stops accepting connections, lets requests in flight finish, and closes the pool.
+    /// Stops in an order where nothing can query after the pool closes: stop accepting and tell
+    /// the jobs (the `shutdown` flag), close every socket, wait for the requests in flight, the
+    /// sockets' tasks and the jobs to end, store last-seen for who was connected, close the pool.
+    /// (Closing the pool while sockets and jobs still ran logged 478 "closed pool" errors.)
     pub async fn shutdown(self) -> Result<(), StartError> {
         let _ = self.shutdown.send(true);
         // WebSockets close with 1001 (they are not requests the graceful shutdown waits for); who
-        // was connected gets last-seen below, in one statement.
+        // was connected gets last-seen below, in one statement. A socket upgraded from now on is
+        // refused by the hub before it touches the database.
         let online = self.services.hub.close_all();
         let result = self.task.await.unwrap_or(Ok(()));
+        self.tasks.close();
+        self.tasks.wait().await;
         let db = self.services.accounts.db();
         if let Err(e) =
             studyhall::server::users::touch_last_seen_many(db, &online, studyhall::server::now_ms())
@@ -111,11 +120,13 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         secure_cookies: origins.iter().all(|o| o.starts_with("https://")),
     };
     let (shutdown, mut shutdown_rx) = watch::channel(false);
-    let app = router::build(&config, services.clone(), origins, addr);
+    let tasks = TaskTracker::new();
+    let app = router::build(&config, services.clone(), origins, addr, tasks.clone());
     jobs::spawn(
         services.clone(),
         jobs::JobSettings::from(&config),
         shutdown.subscribe(),
+        &tasks,
     );
     let task = tokio::spawn(async move {
         // No Nagle: a streamed page leaves in several writes, and with Nagle each write after the
@@ -141,6 +152,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         services,
         shutdown,
         task,
+        tasks,
     })
 }
 

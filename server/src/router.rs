@@ -34,6 +34,9 @@ pub struct AppState {
     pub http: HttpSettings,
     /// Shared by every connection (one pointer each rather than a 96-byte copy).
     pub ws: Arc<WsSettings>,
+    /// Every WebSocket connection's task (and the jobs): the shutdown waits for them to end before
+    /// it stores last-seen times and closes the pool.
+    pub tasks: tokio_util::task::TaskTracker,
 }
 
 pub fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
@@ -65,6 +68,7 @@ pub fn build(
     services: Services,
     origins: Vec<String>,
     addr: SocketAddr,
+    tasks: tokio_util::task::TaskTracker,
 ) -> Router {
     let leptos_options = leptos_options(config, addr);
     let http = HttpSettings {
@@ -77,6 +81,7 @@ pub fn build(
         services: services.clone(),
         http,
         ws: Arc::new(config.ws),
+        tasks,
     };
     crate::assets::precompress_in_background(&config.site_root);
     let routes = route_list();

@@ -91,6 +91,7 @@ pub async fn upgrade(
         token_expires_at: caller.token_expires_at,
     };
     let services = state.services;
+    let tasks = state.tasks;
     // The library's own cap is a backstop well above ours, so that an oversized frame reaches us and
     // gets the documented 1009 close instead of a broken connection.
     let hard_cap = settings.max_frame_bytes.saturating_mul(4).max(64 * 1024);
@@ -108,7 +109,8 @@ pub async fn upgrade(
             // inside axum's future, ours shared a task with the room that future reserves for what
             // it captured (the upgrade, the WebSocket configuration, this closure's captures):
             // 896 bytes per socket instead of 640 (heaptrack, docs/BENCHMARKS.md).
-            tokio::spawn(Connection::start(socket, services, settings, who));
+            // Tracked: the shutdown waits for it (and its last database write) before closing the pool.
+            tasks.spawn(Connection::start(socket, services, settings, who));
             std::future::ready(())
         })
 }
