@@ -126,7 +126,9 @@ async fn check(
     if want == FORM {
         form_is_utf8(text)?;
     } else if want == JSON {
-        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| AppError::BadRequest {
+        // Decoded in full (not skimmed with `IgnoredAny`, which lets a lone surrogate such as
+        // "\ud800" through): a string that is no Unicode is refused here like invalid UTF-8.
+        serde_json::from_str::<serde_json::Value>(text).map_err(|e| AppError::BadRequest {
             message: format!("The request body is not valid JSON: {e}"),
         })?;
     }
