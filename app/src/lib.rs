@@ -84,7 +84,8 @@ pub fn App() -> impl IntoView {
     session::provide_session();
     components::time::provide_clock();
     realtime::Realtime::provide();
-    // The unread notification count leads the tab's title, so it shows from any other tab.
+    // The bell's badge (new notifications, `Inbox::badge`) leads the tab's title, so it shows from any
+    // other tab; the inbox sets it, so title and badge cannot disagree.
     let unread = RwSignal::new(0i64);
     provide_context(components::bell::UnreadTitle(unread));
     let formatter = move |page: String| {

@@ -82,6 +82,12 @@ impl Inbox {
         }
     }
 
+    /// The one number both the bell's badge and the tab's title show: notifications not yet seen
+    /// (opening the bell sees them all).
+    pub fn badge(&self) -> i64 {
+        self.counts().unseen
+    }
+
     pub fn preferences(&self) -> Preferences {
         self.state.map_or_default(|s| s.preferences.clone())
     }
@@ -91,7 +97,7 @@ pub fn use_inbox() -> Option<Inbox> {
     use_context::<Inbox>()
 }
 
-/// Loads the inbox for `user` and keeps it live; provides [`Inbox`] and the unread count for the title.
+/// Loads the inbox for `user` and keeps it live; provides [`Inbox`] and the title's count (the badge).
 pub fn provide_inbox(user: UserId) -> Inbox {
     let version = RwSignal::new(0u64);
     let now = RwSignal::new(0 as Millis);
@@ -134,12 +140,12 @@ pub fn provide_inbox(user: UserId) -> Inbox {
     };
     provide_context(inbox);
     if let Some(unread) = use_context::<UnreadTitle>() {
-        Effect::new(move |_| unread.0.set(inbox.counts().unread));
+        Effect::new(move |_| unread.0.set(inbox.badge()));
     }
     inbox
 }
 
-/// The unread count shown in the document title; provided by the app shell.
+/// The count shown in the document title, always [`Inbox::badge`]; provided by the app shell.
 #[derive(Clone, Copy)]
 pub struct UnreadTitle(pub RwSignal<i64>);
 
@@ -233,43 +239,96 @@ pub fn open_notification(
     }
 }
 
+/// Where to move focus in the bell's menu.
+#[derive(Clone, Copy)]
+enum Focus {
+    First,
+    Last,
+    Next,
+    Prev,
+}
+
+/// The bell is a WAI-ARIA menu button: Enter, Space or Down opens it on the first item, Up on the
+/// last; Up, Down, Home and End move through the items (roving focus, items are out of the tab order);
+/// Escape closes it and returns focus to the bell; Tab or a click anywhere outside closes it.
 #[component]
 pub fn NotificationBell() -> impl IntoView {
     let Some(inbox) = use_inbox() else {
         return ().into_any();
     };
     let open = RwSignal::new(false);
-    let unseen = move || inbox.counts().unseen;
-    let toggle = move |_| {
-        let opening = !open.get_untracked();
-        open.set(opening);
-        if opening && inbox.counts().unseen > 0 {
+    let wrapper = NodeRef::<leptos::html::Div>::new();
+    let button = NodeRef::<leptos::html::Button>::new();
+    let panel = NodeRef::<leptos::html::Div>::new();
+    let badge = move || inbox.badge();
+    let show = move |at: Focus| {
+        open.set(true);
+        if inbox.badge() > 0 {
             run(api::mark_seen());
         }
+        // The panel becomes visible on the next render; focus it then.
+        request_animation_frame(move || move_focus(panel, at));
     };
+    let hide = move |refocus: bool| {
+        open.set(false);
+        if refocus {
+            if let Some(b) = button.get_untracked() {
+                let _ = b.focus();
+            }
+        }
+    };
+    let outside = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        if !open.get_untracked() {
+            return;
+        }
+        use wasm_bindgen::JsCast;
+        let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        let inside = wrapper
+            .get_untracked()
+            .is_some_and(|w| w.contains(target.as_ref()));
+        if !inside {
+            hide(false);
+        }
+    });
+    on_cleanup(move || outside.remove());
     view! {
         <Transition fallback=|| ()>
+        // Phones: positioned against the header row (the panel spans it); wider screens: under the bell.
         <div
-            class="relative"
+            node_ref=wrapper
+            class="sm:relative"
             on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    open.set(false);
+                if ev.key() == "Escape" && open.get_untracked() {
+                    ev.prevent_default();
+                    hide(true);
                 }
             }
         >
             <button
                 type="button"
+                node_ref=button
                 class="icon-button relative"
                 data-testid="bell"
-                aria-haspopup="true"
+                aria-haspopup="menu"
                 aria-controls="bell-panel"
                 aria-expanded=move || if open.get() { "true" } else { "false" }
-                aria-label=move || match unseen() {
+                aria-label=move || match badge() {
                     0 => "Notifications".to_string(),
                     1 => "Notifications, 1 new".to_string(),
                     n => format!("Notifications, {n} new"),
                 }
-                on:click=toggle
+                on:click=move |_| if open.get_untracked() { hide(false) } else { show(Focus::First) }
+                on:keydown=move |ev| match ev.key().as_str() {
+                    "ArrowDown" => {
+                        ev.prevent_default();
+                        show(Focus::First);
+                    }
+                    "ArrowUp" => {
+                        ev.prevent_default();
+                        show(Focus::Last);
+                    }
+                    _ => {}
+                }
             >
                 <svg aria-hidden="true" viewBox="0 0 24 24" class="h-5 w-5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">
                     <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9" />
@@ -278,21 +337,37 @@ pub fn NotificationBell() -> impl IntoView {
                 <span
                     data-testid="bell-count"
                     class="absolute -right-1 -top-1 min-w-[1.25rem] rounded-full bg-red-600 px-1 text-center text-xs font-bold leading-5 text-white"
-                    hidden=move || unseen() == 0
+                    hidden=move || badge() == 0
                 >
                     {move || {
-                        let n = unseen();
+                        let n = badge();
                         if n > 99 { "99+".to_string() } else { n.to_string() }
                     }}
                 </span>
             </button>
             <div
                 id="bell-panel"
+                node_ref=panel
+                role="menu"
+                aria-label="Notifications"
                 data-testid="bell-panel"
-                class="absolute right-0 z-30 mt-2 w-[22rem] max-w-[90vw] rounded-lg border border-slate-200 bg-white shadow-xl dark:border-slate-700 dark:bg-slate-900"
+                class="absolute inset-x-2 top-full z-30 mt-1 rounded-lg border border-slate-200 bg-white shadow-xl sm:inset-x-auto sm:right-0 sm:top-auto sm:mt-2 sm:w-[22rem] dark:border-slate-700 dark:bg-slate-900"
                 hidden=move || !open.get()
+                on:keydown=move |ev| {
+                    let to = match ev.key().as_str() {
+                        "ArrowDown" => Focus::Next,
+                        "ArrowUp" => Focus::Prev,
+                        "Home" => Focus::First,
+                        "End" => Focus::Last,
+                        // Tab moves on as usual (items are out of the tab order) and closes the menu.
+                        "Tab" => return hide(false),
+                        _ => return,
+                    };
+                    ev.prevent_default();
+                    move_focus(panel, to);
+                }
             >
-                <BellPanel inbox close=Callback::new(move |_| open.set(false)) />
+                <BellPanel inbox panel close=Callback::new(move |_| hide(false)) />
             </div>
         </div>
         <Toasts inbox />
@@ -301,42 +376,100 @@ pub fn NotificationBell() -> impl IntoView {
     .into_any()
 }
 
+/// The menu's items in document order, less disabled ones.
+fn menu_items(panel: NodeRef<leptos::html::Div>) -> Vec<web_sys::HtmlElement> {
+    use wasm_bindgen::JsCast;
+    let Some(panel) = panel.get_untracked() else {
+        return Vec::new();
+    };
+    let list = panel.get_elements_by_class_name("bell-mi");
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter(|e| !e.has_attribute("disabled"))
+        .filter_map(|e| e.dyn_into().ok())
+        .collect()
+}
+
+fn move_focus(panel: NodeRef<leptos::html::Div>, to: Focus) {
+    let items = menu_items(panel);
+    let n = items.len();
+    if n == 0 {
+        return;
+    }
+    let active = document().active_element();
+    let at = items
+        .iter()
+        .position(|i| active.as_ref().is_some_and(|a| i.is_same_node(Some(a))));
+    let next = match (to, at) {
+        (Focus::First, _) | (Focus::Next, None) => 0,
+        (Focus::Last, _) | (Focus::Prev, None) => n - 1,
+        (Focus::Next, Some(i)) => (i + 1) % n,
+        (Focus::Prev, Some(i)) => (i + n - 1) % n,
+    };
+    let _ = items[next].focus();
+}
+
+/// Before an item's row goes away, focus the next row's first item (or the previous row's), so focus
+/// stays in the menu instead of dropping to the page.
+fn focus_beside(panel: NodeRef<leptos::html::Div>, row: &web_sys::Element) {
+    let items = menu_items(panel);
+    let inside = |i: &web_sys::HtmlElement| row.contains(Some(i));
+    let after = items
+        .iter()
+        .skip_while(|i| !inside(i))
+        .find(|i| !inside(i));
+    let before = items.iter().take_while(|i| !inside(i)).last();
+    if let Some(i) = after.or(before) {
+        let _ = i.focus();
+    }
+}
+
 #[component]
-fn BellPanel(inbox: Inbox, close: Callback<()>) -> impl IntoView {
+fn BellPanel(inbox: Inbox, panel: NodeRef<leptos::html::Div>, close: Callback<()>) -> impl IntoView {
     let navigate = use_navigate();
     view! {
         <div class="flex items-center justify-between border-b border-slate-200 px-3 py-2 dark:border-slate-700">
-            <h2 class="text-sm font-semibold">"Notifications"</h2>
+            // The menu is labelled already; a heading inside a menu would only be noise.
+            <h2 class="text-sm font-semibold" aria-hidden="true">"Notifications"</h2>
             <div class="flex gap-2 text-xs">
-                <button type="button" class="link" data-testid="bell-read-all"
+                <button type="button" role="menuitem" tabindex="-1" class="bell-mi link" data-testid="bell-read-all"
                     disabled=move || inbox.counts().unread == 0
                     on:click=move |_| run(api::mark_read(Which::All, true))>"Mark all read"</button>
-                <button type="button" class="link" data-testid="bell-clear-all"
+                <button type="button" role="menuitem" tabindex="-1" class="bell-mi link" data-testid="bell-clear-all"
                     disabled=move || inbox.counts().total == 0
                     on:click=move |_| run(api::delete_notifications(Which::All))>"Clear all"</button>
             </div>
         </div>
-        <ul class="max-h-[28rem] divide-y divide-slate-100 overflow-y-auto dark:divide-slate-800" data-testid="bell-items">
+        <ul role="none" class="max-h-[28rem] divide-y divide-slate-100 overflow-y-auto dark:divide-slate-800" data-testid="bell-items">
             {move || {
                 let items = inbox.visible();
                 if items.is_empty() {
-                    return view! { <li class="px-3 py-6 text-center text-sm text-slate-500 dark:text-slate-400">"You're all caught up."</li> }.into_any();
+                    return view! {
+                        <li role="none" class="px-3 py-6 text-center text-sm text-slate-500 dark:text-slate-400">
+                            <span role="menuitem" tabindex="-1" aria-disabled="true" class="bell-mi">"You're all caught up."</span>
+                        </li>
+                    }.into_any();
                 }
                 let navigate = navigate.clone();
                 items.into_iter().map(move |n| {
                     let navigate = navigate.clone();
-                    view! { <BellItem n close navigate=Callback::new(move |link: String| navigate(&link, Default::default())) /> }
+                    view! { <BellItem n panel close navigate=Callback::new(move |link: String| navigate(&link, Default::default())) /> }
                 }).collect_view().into_any()
             }}
         </ul>
         <div class="border-t border-slate-200 px-3 py-2 text-center text-sm dark:border-slate-700">
-            <a href="/notifications" class="link" on:click=move |_| close.run(())>"See all notifications"</a>
+            <a href="/notifications" role="menuitem" tabindex="-1" class="bell-mi link" on:click=move |_| close.run(())>"See all notifications"</a>
         </div>
     }
 }
 
 #[component]
-fn BellItem(n: Notification, close: Callback<()>, navigate: Callback<String>) -> impl IntoView {
+fn BellItem(
+    n: Notification,
+    panel: NodeRef<leptos::html::Div>,
+    close: Callback<()>,
+    navigate: Callback<String>,
+) -> impl IntoView {
     let unread = n.read_at.is_none();
     let id = n.id;
     let open_it = {
@@ -346,28 +479,36 @@ fn BellItem(n: Notification, close: Callback<()>, navigate: Callback<String>) ->
             open_notification(&n, |link, _| navigate.run(link.to_string()));
         }
     };
+    let row = NodeRef::<leptos::html::Li>::new();
+    let mark_label = format!("{}: {}", if unread { "Mark read" } else { "Mark unread" }, n.title);
+    let delete_label = format!("Delete: {}", n.title);
     view! {
-        <li class=if unread { "bg-indigo-50/60 dark:bg-indigo-950/40" } else { "" } data-testid="bell-item" data-unread=unread.to_string()>
+        <li role="none" node_ref=row class=if unread { "bg-indigo-50/60 dark:bg-indigo-950/40" } else { "" } data-testid="bell-item" data-unread=unread.to_string()>
             <div class="flex gap-2 px-3 py-2">
-                <button type="button" class="min-w-0 flex-1 text-left" on:click=open_it>
-                    <p class="flex items-center gap-1 text-sm font-medium">
+                <button type="button" role="menuitem" tabindex="-1" class="bell-mi min-w-0 flex-1 text-left" on:click=open_it>
+                    <p class="flex min-w-0 items-center gap-1 text-sm font-medium">
                         {unread.then(|| view! { <span class="h-2 w-2 shrink-0 rounded-full bg-indigo-600" aria-label="Unread"></span> })}
                         <span class="truncate">{n.title.clone()}</span>
                         <PriorityTag priority=n.priority />
                     </p>
-                    <p class="line-clamp-2 text-sm text-slate-600 dark:text-slate-300">{n.message.clone()}</p>
+                    <p class="line-clamp-2 break-words text-sm text-slate-600 dark:text-slate-300">{n.message.clone()}</p>
                     <p class="text-xs text-slate-500 dark:text-slate-400">
                         {n.kind.label()} " · " <LocalTime at=n.created_at />
                         {n.sender_name.clone().map(|s| format!(" · from {s}"))}
                     </p>
                 </button>
                 <div class="flex shrink-0 flex-col gap-1 text-xs">
-                    <button type="button" class="link"
+                    <button type="button" role="menuitem" tabindex="-1" class="bell-mi link" aria-label=mark_label
                         on:click=move |_| run(api::mark_read(Which::Ids(vec![id]), unread))>
                         {if unread { "Mark read" } else { "Mark unread" }}
                     </button>
-                    <button type="button" class="link text-red-700 dark:text-red-400" aria-label="Delete notification"
-                        on:click=move |_| run(api::delete_notifications(Which::Ids(vec![id])))>"Delete"</button>
+                    <button type="button" role="menuitem" tabindex="-1" class="bell-mi link text-red-700 dark:text-red-400" aria-label=delete_label
+                        on:click=move |_| {
+                            if let Some(li) = row.get_untracked() {
+                                focus_beside(panel, &li);
+                            }
+                            run(api::delete_notifications(Which::Ids(vec![id])))
+                        }>"Delete"</button>
                 </div>
             </div>
         </li>

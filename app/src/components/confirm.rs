@@ -147,6 +147,9 @@ pub fn ConfirmButton(
     /// A screen-reader name when the visible label is ambiguous ("Delete" in a list).
     #[prop(into, optional)]
     aria_label: Option<Signal<String>>,
+    /// False for a confirming button in the primary colour (re-enabling an account, say).
+    #[prop(into, default = Signal::from(true))]
+    danger: Signal<bool>,
 ) -> impl IntoView {
     let confirm = use_confirm();
     view! {
@@ -156,8 +159,10 @@ pub fn ConfirmButton(
             aria-haspopup="dialog"
             aria-label=move || aria_label.map(|l| l.get())
             on:click=move |_| {
-                confirm.ask(Ask::new(title.get_untracked(), message.get_untracked(),
-                    confirm_label.get_untracked(), on_confirm));
+                let mut ask = Ask::new(title.get_untracked(), message.get_untracked(),
+                    confirm_label.get_untracked(), on_confirm);
+                ask.danger = danger.get_untracked();
+                confirm.ask(ask);
             }
         >
             {move || label.get()}
@@ -172,13 +177,16 @@ pub fn ConfirmHost() -> impl IntoView {
     let status = use_status();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let cancel = NodeRef::<leptos::html::Button>::new();
-    // The element to give focus back to (browser only: DOM nodes are not Send).
-    let previous = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    // The element to give focus back to is marked in the DOM, not held here: a DOM node is not
+    // Send, and a thread-bound value in the server's reactive owner panics when another thread drops
+    // the owner after rendering.
     Effect::new(move |_| {
         let asking = confirm.0.with(Option::is_some);
         let Some(d) = dialog.get() else { return };
         if asking && !d.open() {
-            previous.set_value(active_element());
+            if let Some(el) = active_element() {
+                let _ = el.set_attribute(RETURN_MARK, "");
+            }
             if d.show_modal().is_ok() {
                 if let Some(c) = cancel.get() {
                     let _ = c.focus();
@@ -200,8 +208,7 @@ pub fn ConfirmHost() -> impl IntoView {
             // Every way out ends here: Cancel, Confirm, and Escape (the browser closes the dialog).
             on:close=move |_| {
                 confirm.finish(false);
-                restore_focus(previous.get_value());
-                previous.set_value(None);
+                restore_focus();
             }
         >
             <h2 id="confirm-title" class="text-lg font-semibold">{current(|a| a.title.clone())}</h2>
@@ -236,16 +243,27 @@ fn active_element() -> Option<web_sys::HtmlElement> {
         .ok()
 }
 
-/// Focus back to `to` if it is still on the page, else to the main region, never to nothing.
-fn restore_focus(to: Option<web_sys::HtmlElement>) {
-    let target = to.filter(|e| e.is_connected()).or_else(|| {
-        use wasm_bindgen::JsCast;
-        web_sys::window()?
-            .document()?
-            .get_element_by_id("main")?
-            .dyn_into()
-            .ok()
-    });
+/// Marks the element that had focus when the dialog opened.
+const RETURN_MARK: &str = "data-confirm-return";
+
+/// Focus back to the marked element if it is still on the page, else to the main region, never to
+/// nothing.
+fn restore_focus() {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let marked = document
+        .query_selector(&format!("[{RETURN_MARK}]"))
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(el) = &marked {
+        let _ = el.remove_attribute(RETURN_MARK);
+    }
+    let target = marked
+        .filter(|e| e.is_connected())
+        .or_else(|| document.get_element_by_id("main")?.dyn_into().ok());
     if let Some(el) = target {
         let _ = el.focus();
     }

@@ -28,29 +28,7 @@ pub fn SignedInLayout() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.await {
-                    Ok(Some(user)) => {
-                        provide_context(CurrentUser(user.clone()));
-                        provide_inbox(user.id);
-                        provide_confirm();
-                        view! {
-                            <Header user />
-                            <main id="main" tabindex="-1" class="mx-auto max-w-6xl px-4 py-8 focus:outline-none">
-                                <ErrorBoundary fallback=|errors| view! {
-                                    <div role="alert" class="card">
-                                        <h1 class="text-xl font-semibold">"Something went wrong on this page"</h1>
-                                        <ul class="mt-2 list-disc pl-5">
-                                            {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
-                                        </ul>
-                                        <a href="/" class="link mt-3 inline-block">"Back to your dashboard"</a>
-                                    </div>
-                                }>
-                                    <Outlet />
-                                </ErrorBoundary>
-                            </main>
-                            <ConfirmHost />
-                        }
-                            .into_any()
-                    }
+                    Ok(Some(user)) => signed_in(user, view! { <Outlet /> }),
                     Ok(None) | Err(AppError::Unauthenticated) => {
                         let here = location.pathname.get_untracked() + &location.search.get_untracked();
                         let next = js_escape_query(&here);
@@ -67,6 +45,55 @@ pub fn SignedInLayout() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// Shows `children` in the signed-in frame for a signed-in user and bare for anyone else, without
+/// sending anyone to sign in: for pages outside the signed-in routes (the 404 page).
+#[component]
+pub fn SignedInIfAny(children: ChildrenFn) -> impl IntoView {
+    let session = use_session().0;
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(Some(user)) => signed_in(user, children.with_value(|c| c())),
+                    _ => view! {
+                        <main id="main" tabindex="-1" class="mx-auto max-w-6xl px-4 py-8 focus:outline-none">
+                            {children.with_value(|c| c())}
+                        </main>
+                    }
+                        .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The signed-in frame around `content`: the user, inbox and confirm dialog in context, the header,
+/// the main region with an error boundary, and the confirm dialog's host.
+fn signed_in(user: User, content: impl IntoView + 'static) -> AnyView {
+    provide_context(CurrentUser(user.clone()));
+    provide_inbox(user.id);
+    provide_confirm();
+    view! {
+        <Header user />
+        <main id="main" tabindex="-1" class="mx-auto max-w-6xl px-4 py-8 focus:outline-none">
+            <ErrorBoundary fallback=|errors| view! {
+                <div role="alert" class="card">
+                    <h1 class="text-xl font-semibold">"Something went wrong on this page"</h1>
+                    <ul class="mt-2 list-disc pl-5">
+                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                    </ul>
+                    <a href="/" class="link mt-3 inline-block">"Back to your dashboard"</a>
+                </div>
+            }>
+                {content}
+            </ErrorBoundary>
+        </main>
+        <ConfirmHost />
+    }
+    .into_any()
 }
 
 /// Percent-encodes a path for a query value.
@@ -108,7 +135,8 @@ fn Header(user: User) -> impl IntoView {
     view! {
         <a href="#main" class="skip-link">"Skip to content"</a>
         <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-3 px-4 py-3">
+            // `relative`: on phones the bell's panel spans this row rather than hanging off the screen.
+            <div class="relative mx-auto flex max-w-6xl flex-wrap items-center gap-3 px-4 py-3">
                 <button
                     type="button"
                     class="icon-button md:hidden"

@@ -382,7 +382,7 @@ fn AdminFigures() -> impl IntoView {
                             <Tile label="Notifications today" testid="kpi-notifications-today" value=get(|f| f.notifications_sent_today.to_string()) />
                             <Tile label="Active students (7 days)" testid="kpi-active" value=get(|f| f.active_students_this_week.to_string()) />
                         </dl>
-                        <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"Updated " {move || { let at = figures.map_or_default(|f| f.computed_at); view! { <LocalTime at /> } }} " (today is the UTC day)"</p>
+                        <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"Updated " {move || { let at = figures.map_or_default(|f| f.computed_at); view! { <LocalTime at /> } }} " · days here are UTC days"</p>
                     }.into_any(),
                 })}
             </Transition>
