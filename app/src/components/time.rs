@@ -98,7 +98,8 @@ pub fn LocalTime(at: Millis) -> impl IntoView {
         format::relative(at, at_wall.get(), now, wall(&zone.read(), now))
     };
     let title = move || format::exact(at, at_wall.get(), &zone.read());
-    view! { <time datetime=format::iso_utc(at) title=title>{text}</time> }
+    // Never broken across lines: "yesterday" alone on one line and "14:05" on the next misleads.
+    view! { <time class="whitespace-nowrap" datetime=format::iso_utc(at) title=title>{text}</time> }
 }
 
 /// A calendar day (`YYYY-MM-DD`, already local: a session's day, a goal's target) relative to the
@@ -114,7 +115,8 @@ pub fn LocalDay(#[prop(into)] day: String) -> impl IntoView {
         let today = wall(&zone.read(), clock.now.get()).div_euclid(format::DAY);
         format::day_relative(days, today)
     };
-    view! { <time datetime=day title=format::day_exact(days)>{text}</time> }.into_any()
+    view! { <time class="whitespace-nowrap" datetime=day title=format::day_exact(days)>{text}</time> }
+        .into_any()
 }
 
 #[cfg(feature = "ssr")]
