@@ -26,20 +26,24 @@ pub fn device(user_agent: Option<&str>) -> String {
     let Some(ua) = user_agent.map(str::trim).filter(|u| !u.is_empty()) else {
         return "Unknown device".into();
     };
-    let Some(r) = woothee::parser::Parser::new().parse(ua) else {
-        // Not a browser woothee knows (a script, a test client): its own first word says most.
-        return ua
-            .split(['/', ' '])
+    // Not a browser woothee knows, or one it files only as a generic "HTTP Library" (curl, a
+    // script, a test client): the agent's own first word says most.
+    let first_word = || -> String {
+        ua.split(['/', ' '])
             .next()
             .filter(|w| !w.is_empty())
             .unwrap_or("Unknown device")
             .chars()
             .take(40)
-            .collect();
+            .collect()
+    };
+    let Some(r) = woothee::parser::Parser::new().parse(ua) else {
+        return first_word();
     };
     let known = |s: &str| !s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN;
     match (known(r.name), known(r.os)) {
         (true, true) => format!("{} on {}", r.name, r.os),
+        (true, false) if r.name == "HTTP Library" => first_word(),
         (true, false) => r.name.to_string(),
         (false, true) => r.os.to_string(),
         (false, false) => "Unknown device".into(),
