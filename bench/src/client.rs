@@ -54,6 +54,9 @@ pub struct WorkerConfig {
     /// Per-connection read buffer: small when holding thousands of idle sockets, large when a few
     /// hundred each receive a flood (fewer system calls per message for the load generator).
     pub read_buffer_bytes: usize,
+    /// At most this many connections of this process being set up at once (connect, upgrade,
+    /// subscribe) on their first try, as a client pool with bounded concurrency would; 0: no bound.
+    pub max_connecting: usize,
 }
 
 /// Counters of one worker process. The worker is single-threaded, so plain cells suffice.
@@ -74,11 +77,36 @@ pub struct Stats {
     pub mid_us: u64,
     pub seqs: Vec<Vec<u64>>,
     pub ready_flags: Vec<bool>,
+    /// Bytes of the event frames received since the last `step`, each as on the wire: the WebSocket
+    /// payload plus its frame header (server frames are unmasked).
+    pub frame_bytes: u64,
+    /// The first event frame's payload, exactly as received (for the report).
+    pub sample: Option<String>,
+    /// Connections whose first try is over (ready, or failed before it got there).
+    pub settled: u64,
+    pub settled_flags: Vec<bool>,
+}
+
+/// A server-to-client WebSocket frame's size on the wire for a `payload`-byte message: the 2-byte
+/// header, plus 2 or 8 bytes of extended length (RFC 6455, 5.2), no mask.
+pub fn frame_bytes(payload: usize) -> u64 {
+    let extended = match payload {
+        0..=125 => 0,
+        126..=65_535 => 2,
+        _ => 8,
+    };
+    (payload + 2 + extended) as u64
 }
 
 impl Stats {
-    fn event(&mut self, conn: usize, body: &str) {
+    /// One event received: `frame` is the WebSocket message's whole text, `body` the part that holds
+    /// the announcement.
+    fn event(&mut self, conn: usize, frame: &str, body: &str) {
         self.received += 1;
+        self.frame_bytes += frame_bytes(frame.len());
+        if self.sample.is_none() {
+            self.sample = Some(frame.to_string());
+        }
         let now = now_us();
         if let Some(ts) = number_after(body, "ts=") {
             if ts >= self.start_us {
@@ -102,7 +130,17 @@ impl Stats {
         }
     }
 
+    fn settle(&mut self, conn: usize) {
+        if let Some(flag) = self.settled_flags.get_mut(conn).filter(|f| !**f) {
+            *flag = true;
+            self.settled += 1;
+        }
+    }
+
     fn set_ready(&mut self, conn: usize, ready: bool) {
+        if ready {
+            self.settle(conn);
+        }
         let flag = &mut self.ready_flags[conn];
         if *flag != ready {
             *flag = ready;
@@ -176,6 +214,7 @@ pub async fn run(index: usize, config: Rc<WorkerConfig>, stats: Shared) {
     let mut attempt: u32 = 0;
     loop {
         let outcome = session(index, &config, spec, source, &stats, &mut resume).await;
+        stats.borrow_mut().settle(index);
         stats.borrow_mut().set_ready(index, false);
         match outcome {
             Ok(()) => {
@@ -306,7 +345,7 @@ async fn studyhall(
                         .insert(topic.to_string(), (epoch.to_string(), offset as i64));
                 }
             }
-            stats.borrow_mut().event(index, text);
+            stats.borrow_mut().event(index, text, text);
         } else if text.starts_with(r#"{"type":"subscribed""#)
             || text.starts_with(r#"{"type":"reset""#)
         {
@@ -368,7 +407,7 @@ async fn socketio(
                     .trim_end_matches('"');
                 resume.offset = Some(offset.to_string());
             }
-            stats.borrow_mut().event(index, rest);
+            stats.borrow_mut().event(index, text, rest);
         } else if let Some(rest) = text.strip_prefix("43") {
             if rest.contains(r#""ok":true"#) {
                 acknowledged += 1;
@@ -407,5 +446,19 @@ async fn socketio(
         Ok(())
     } else {
         Err(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame_bytes;
+
+    #[test]
+    fn a_frame_on_the_wire_is_its_payload_and_an_unmasked_header() {
+        assert_eq!(frame_bytes(0), 2);
+        assert_eq!(frame_bytes(125), 127, "7-bit length");
+        assert_eq!(frame_bytes(126), 130, "16-bit extended length");
+        assert_eq!(frame_bytes(65_535), 65_539);
+        assert_eq!(frame_bytes(65_536), 65_546, "64-bit extended length");
     }
 }

@@ -1,13 +1,26 @@
 //! The one publisher: an admin posting announcements over HTTP (`POST /api/v1/announcements` with a
-//! bearer token) to both systems. Each body carries the send time and a sequence number.
+//! bearer token) to both systems. Each body carries the time the request started (µs, taken just before
+//! it is handed to the HTTP client) and a sequence number, so a delivery's latency is what any client
+//! sees: from the publisher's request start to the receipt, the publish request's own time included.
+//! The request's own time (start to the answer's status) is recorded too.
 
 use crate::client::now_us;
+use crate::hist::Histogram;
 use crate::worker::Error;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// What [`Publisher::at_rate`] did.
+pub struct Published {
+    pub ok: u64,
+    pub failed: u64,
+    pub late_us: u64,
+    /// Each successful publish request's time, start to answer (µs).
+    pub requests: Histogram,
+}
 
 #[derive(Clone)]
 pub struct Publisher {
@@ -29,10 +42,12 @@ impl Publisher {
         }
     }
 
-    pub async fn post(&self, seq: u64) -> Result<(), Error> {
+    /// Posts announcement `seq`; `Ok` holds how long the request took (µs).
+    pub async fn post(&self, seq: u64) -> Result<u64, Error> {
+        let started = now_us();
         let body = serde_json::json!({
             "title": "Benchmark",
-            "body": format!("ts={} seq={}", now_us(), seq),
+            "body": format!("ts={started} seq={seq}"),
         });
         let response = self
             .client
@@ -42,21 +57,16 @@ impl Publisher {
             .send()
             .await?;
         if response.status().is_success() {
-            Ok(())
+            Ok(now_us().saturating_sub(started))
         } else {
             Err(format!("publish answered {}", response.status()).into())
         }
     }
 
     /// Publishes at `rate` per second for `duration`, at most `in_flight` at a time; returns how many
-    /// succeeded, how many failed, and how late the latest send started against its schedule (µs):
-    /// a server that cannot keep up holds every slot, and sends start late.
-    pub async fn at_rate(
-        &self,
-        rate: f64,
-        duration: Duration,
-        in_flight: usize,
-    ) -> (u64, u64, u64) {
+    /// succeeded, how many failed, how late the latest send started against its schedule (µs: a
+    /// server that cannot keep up holds every slot, and sends start late) and the requests' times.
+    pub async fn at_rate(&self, rate: f64, duration: Duration, in_flight: usize) -> Published {
         let start = Instant::now();
         let total = (rate * duration.as_secs_f64()).round() as u64;
         let next = Arc::new(AtomicU64::new(0));
@@ -74,10 +84,11 @@ impl Publisher {
                     late.clone(),
                 );
                 tokio::spawn(async move {
+                    let mut times = Histogram::default();
                     loop {
                         let k = next.fetch_add(1, Ordering::Relaxed);
                         if k >= total {
-                            return;
+                            return times;
                         }
                         let due = start + Duration::from_secs_f64(k as f64 / rate);
                         if Instant::now() > deadline {
@@ -88,19 +99,30 @@ impl Publisher {
                         let behind = Instant::now().saturating_duration_since(due);
                         late.fetch_max(behind.as_micros() as u64, Ordering::Relaxed);
                         match me.post(k + 1).await {
-                            Ok(()) => ok.fetch_add(1, Ordering::Relaxed),
+                            Ok(us) => {
+                                times.record(us);
+                                ok.fetch_add(1, Ordering::Relaxed)
+                            }
                             Err(_) => failed.fetch_add(1, Ordering::Relaxed),
                         };
                     }
                 })
             })
             .collect();
-        futures_util::future::join_all(tasks).await;
-        (
-            ok.load(Ordering::Relaxed),
-            failed.load(Ordering::Relaxed),
-            late.load(Ordering::Relaxed),
-        )
+        let mut requests = Histogram::default();
+        for times in futures_util::future::join_all(tasks)
+            .await
+            .into_iter()
+            .flatten()
+        {
+            requests.merge(&times);
+        }
+        Published {
+            ok: ok.load(Ordering::Relaxed),
+            failed: failed.load(Ordering::Relaxed),
+            late_us: late.load(Ordering::Relaxed),
+            requests,
+        }
     }
 
     /// Publishes `per_sec` events a second with consecutive sequence numbers until `stop`, retrying

@@ -118,8 +118,11 @@ pub fn markdown(report: &Value) -> String {
         let (s, o) = (&idle["studyhall"], &idle["socketio"]);
         out.push_str(&format!(
             "## 1. Idle connections\n\nEach connection is a different user, authenticated, subscribed to its own stream. \
-             Memory is the server process's RSS growth divided by the connections, measured at {} connections.\n\n{HEAD}",
-            fmt(&s["connections_measured"])
+             Memory is what an outside client counts: the server process's RSS growth over its quiet state before the first \
+             connection, divided by the connections, read once the process is quiet again, at {} connections (set up at most {} \
+             at a time).\n\n{HEAD}",
+            fmt(&s["connections_measured"]),
+            fmt(&s["max_connecting"])
         ));
         let (sb, ob) = (
             num(&s["bytes_per_connection"]),
@@ -132,6 +135,18 @@ pub fn markdown(report: &Value) -> String {
             format!("{:.1}", ob / 1024.0),
             ratio(sb, ob),
             "≤ 0.20× (a fifth)",
+        );
+        let (sm, om) = (
+            num(&s["bytes_per_connection_beyond_measure"]),
+            num(&o["bytes_per_connection_beyond_measure"]),
+        );
+        row(
+            &mut out,
+            "RSS growth per connection beyond the measured count, up to the most held (KiB)",
+            format!("{:.1}", sm / 1024.0),
+            format!("{:.1}", om / 1024.0),
+            ratio(sm, om),
+            "",
         );
         row(
             &mut out,
@@ -179,72 +194,7 @@ pub fn markdown(report: &Value) -> String {
         out.push('\n');
     }
     if let Some(f) = report.get("fanout") {
-        let (s, o) = (&f["studyhall"], &f["socketio"]);
-        out.push_str(&format!(
-            "## 2. Fan-out\n\nOne room of {} members, one publisher (an admin posting over HTTP). The highest publish rate \
-             that is sustained (all published on schedule, every copy delivered, nobody dropped, p99 under 100 ms, median not \
-             rising within a 4 s step), then latency at half that rate, timed by the load generator from the send time \
-             in each message.\n\n{HEAD}",
-            fmt(&s["members"])
-        ));
-        let (sd, od) = (
-            num(&s["sustained_delivered_per_sec"]),
-            num(&o["sustained_delivered_per_sec"]),
-        );
-        row(
-            &mut out,
-            "Sustained publishes per second",
-            fmt(&s["sustained_publishes_per_sec"]),
-            fmt(&o["sustained_publishes_per_sec"]),
-            String::new(),
-            "",
-        );
-        row(
-            &mut out,
-            "Delivered messages per second",
-            fmt(&s["sustained_delivered_per_sec"]),
-            fmt(&o["sustained_delivered_per_sec"]),
-            ratio(sd, od),
-            "≥ 5×",
-        );
-        let (sc, oc) = (
-            num(&s["server_cpu_us_per_delivery"]),
-            num(&o["server_cpu_us_per_delivery"]),
-        );
-        row(
-            &mut out,
-            "Server CPU per delivered message at half rate (µs)",
-            format!("{sc:.2}"),
-            format!("{oc:.2}"),
-            ratio(sc, oc),
-            "",
-        );
-        let (sl, ol) = (&s["latency_at_half"], &o["latency_at_half"]);
-        row(
-            &mut out,
-            "Rate for the latency run (publishes/s)",
-            fmt(&sl["rate"]),
-            fmt(&ol["rate"]),
-            String::new(),
-            "",
-        );
-        for (name, key) in [
-            ("p50", "p50_us"),
-            ("p95", "p95_us"),
-            ("p99", "p99_us"),
-            ("max", "max_us"),
-        ] {
-            let target = if name == "p99" { "< 20 ms" } else { "" };
-            row(
-                &mut out,
-                &format!("Latency {name} at half rate (ms)"),
-                ms(&sl[key]),
-                ms(&ol[key]),
-                String::new(),
-                target,
-            );
-        }
-        out.push('\n');
+        fanout(&mut out, &f["studyhall"], &f["socketio"]);
     }
     if let Some(st) = report.get("storm") {
         let (s, o) = (&st["studyhall"], &st["socketio"]);
@@ -367,4 +317,188 @@ pub fn markdown(report: &Value) -> String {
         ));
     }
     out
+}
+
+/// Section 2: every rate with the frame bytes and the publish request's own times beside it.
+fn fanout(out: &mut String, s: &Value, o: &Value) {
+    out.push_str(&format!(
+        "## 2. Fan-out\n\nOne room of {} members, one publisher (an admin posting over HTTP, up to 256 requests in flight). \
+         Latency is what a client sees: from the publisher's request start to each member's receipt. A rate is sustained \
+         when, over a whole step, every publish succeeded and started on schedule, every copy arrived, nobody was dropped \
+         and delivery p99 was under 100 ms; the search doubles from 25 publishes a second, bisects to within 5 %, then \
+         offers twice the first failing rate: saturation is the most delivered per second in any step, at any latency. \
+         Frame bytes are one delivery's WebSocket frame as on the wire (header included), averaged over the run.\n\n{HEAD}",
+        fmt(&s["members"])
+    ));
+    let both = |key: &str| (num(&s[key]), num(&o[key]));
+    let rate_row = |out: &mut String, label: &str, key: &str, target: &str| {
+        let (a, b) = both(key);
+        row(out, label, fmt(&s[key]), fmt(&o[key]), ratio(a, b), target);
+    };
+    let pair = |v: &Value| {
+        format!(
+            "{} / {}",
+            ms(&v["publish_p50_us"]),
+            ms(&v["publish_p99_us"])
+        )
+    };
+    let bytes = |v: &Value| fmt(&v["frame_bytes_per_delivery"]);
+    let (ss, os) = (&s["sustained"], &o["sustained"]);
+    row(
+        out,
+        "Sustained publishes per second (p99 < 100 ms)",
+        fmt(&s["sustained_publishes_per_sec"]),
+        fmt(&o["sustained_publishes_per_sec"]),
+        String::new(),
+        "",
+    );
+    rate_row(
+        out,
+        "Delivered messages per second at that rate",
+        "sustained_delivered_per_sec",
+        "≥ 5×",
+    );
+    row(
+        out,
+        "… frame bytes per delivery",
+        bytes(ss),
+        bytes(os),
+        ratio(
+            num(&ss["frame_bytes_per_delivery"]),
+            num(&os["frame_bytes_per_delivery"]),
+        ),
+        "",
+    );
+    row(
+        out,
+        "… publish request p50 / p99 (ms)",
+        pair(ss),
+        pair(os),
+        String::new(),
+        "",
+    );
+    row(
+        out,
+        "… delivery p99 (ms)",
+        ms(&ss["p99_us"]),
+        ms(&os["p99_us"]),
+        String::new(),
+        "< 100 ms (the rule)",
+    );
+    let (sa, oa) = (&s["saturation"], &o["saturation"]);
+    rate_row(
+        out,
+        "Saturation: most delivered per second in any step",
+        "saturation_delivered_per_sec",
+        "",
+    );
+    row(
+        out,
+        "… offered publishes per second in that step",
+        fmt(&sa["rate"]),
+        fmt(&oa["rate"]),
+        String::new(),
+        "",
+    );
+    row(
+        out,
+        "… frame bytes per delivery",
+        bytes(sa),
+        bytes(oa),
+        ratio(
+            num(&sa["frame_bytes_per_delivery"]),
+            num(&oa["frame_bytes_per_delivery"]),
+        ),
+        "",
+    );
+    row(
+        out,
+        "… publish request p50 / p99 (ms)",
+        pair(sa),
+        pair(oa),
+        String::new(),
+        "",
+    );
+    row(
+        out,
+        "… delivery p99 (ms)",
+        ms(&sa["p99_us"]),
+        ms(&oa["p99_us"]),
+        String::new(),
+        "",
+    );
+    let (sc, oc) = (
+        num(&sa["server_cpu_us_per_delivery"]),
+        num(&oa["server_cpu_us_per_delivery"]),
+    );
+    row(
+        out,
+        "… server CPU per delivered message (µs)",
+        format!("{sc:.2}"),
+        format!("{oc:.2}"),
+        ratio(sc, oc),
+        "",
+    );
+    let (sl, ol) = (&s["latency_at_half"], &o["latency_at_half"]);
+    row(
+        out,
+        "Rate for the latency run, half the sustained (publishes/s)",
+        fmt(&sl["rate"]),
+        fmt(&ol["rate"]),
+        String::new(),
+        "",
+    );
+    row(
+        out,
+        "… frame bytes per delivery",
+        bytes(sl),
+        bytes(ol),
+        ratio(
+            num(&sl["frame_bytes_per_delivery"]),
+            num(&ol["frame_bytes_per_delivery"]),
+        ),
+        "",
+    );
+    let (sc, oc) = both("server_cpu_us_per_delivery");
+    row(
+        out,
+        "… server CPU per delivered message (µs)",
+        format!("{sc:.2}"),
+        format!("{oc:.2}"),
+        ratio(sc, oc),
+        "",
+    );
+    row(
+        out,
+        "… publish request p50 / p99 (ms)",
+        pair(sl),
+        pair(ol),
+        String::new(),
+        "",
+    );
+    for (name, key) in [
+        ("p50", "p50_us"),
+        ("p95", "p95_us"),
+        ("p99", "p99_us"),
+        ("max", "max_us"),
+    ] {
+        let target = if name == "p99" { "< 20 ms" } else { "" };
+        row(
+            out,
+            &format!("… delivery latency {name} (ms)"),
+            ms(&sl[key]),
+            ms(&ol[key]),
+            String::new(),
+            target,
+        );
+    }
+    out.push('\n');
+    for (label, v) in [("Studyhall", s), ("Socket.IO 4.8", o)] {
+        if let Some(frame) = v["frame_sample"].as_str() {
+            out.push_str(&format!(
+                "One announcement as {label} delivered it ({} bytes of WebSocket payload):\n\n```\n{frame}\n```\n\n",
+                frame.len()
+            ));
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! Load processes. The coordinator starts several copies of this binary (`studyhall-bench worker`),
 //! because a process may hold at most 20,000 open files here; each gets its connections as one JSON
 //! line on stdin, then answers one-line commands with one JSON line:
-//! `status`, `step <start_us> <mid_us>` (reset latency windows), `hist`, `seqs <m>`, `quit`.
+//! `status`, `step <start_us> <mid_us>` (reset latency windows and frame counts), `hist` (latencies,
+//! frame bytes, one sample frame), `seqs <m>`, `quit`.
 
 use crate::client::{self, Stats, WorkerConfig};
 use serde_json::{json, Value};
@@ -33,6 +34,7 @@ async fn serve() -> Result<(), Error> {
     let n = config.conns.len();
     let stats = Rc::new(RefCell::new(Stats {
         ready_flags: vec![false; n],
+        settled_flags: vec![false; n],
         seqs: if config.track_seqs {
             vec![Vec::new(); n]
         } else {
@@ -48,6 +50,13 @@ async fn serve() -> Result<(), Error> {
             let mut tick = tokio::time::interval(gap);
             for i in 0..config.conns.len() {
                 tick.tick().await;
+                // Bounded set-up: wait for a slot among the connections still on their first try.
+                while config.max_connecting > 0
+                    && (i as u64).saturating_sub(stats.borrow().settled)
+                        >= config.max_connecting as u64
+                {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
                 tokio::task::spawn_local(client::run(i, config.clone(), stats.clone()));
             }
         });
@@ -72,11 +81,13 @@ async fn serve() -> Result<(), Error> {
                 s.first = Default::default();
                 s.second = Default::default();
                 s.received = 0;
+                s.frame_bytes = 0;
                 json!({"ok": true})
             }
             Some("hist") => {
                 let s = stats.borrow();
-                json!({"received": s.received, "first": s.first, "second": s.second})
+                json!({"received": s.received, "first": s.first, "second": s.second,
+                       "frame_bytes": s.frame_bytes, "sample": s.sample})
             }
             Some("seqs") => {
                 let m = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
