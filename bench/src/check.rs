@@ -6,7 +6,7 @@ use serde_json::Value;
 /// The problems in a report, empty when there are none. Only the scenarios the report holds count.
 pub fn problems(report: &Value) -> Vec<String> {
     let mut found = Vec::new();
-    for scenario in ["idle", "fanout", "storm"] {
+    for scenario in ["idle", "fanout", "fanout_large", "storm"] {
         let Some(systems) = report.get(scenario).and_then(Value::as_object) else {
             continue;
         };
@@ -32,13 +32,16 @@ pub fn problems(report: &Value) -> Vec<String> {
             ));
         }
     }
-    if let Some(fanout) = studyhall("fanout") {
+    for scenario in ["fanout", "fanout_large"] {
+        let Some(fanout) = studyhall(scenario) else {
+            continue;
+        };
         if !fanout
             .get("sustained_delivered_per_sec")
             .and_then(Value::as_f64)
             .is_some_and(|rate| rate > 0.0)
         {
-            found.push("fanout: Studyhall sustained no rate".into());
+            found.push(format!("{scenario}: Studyhall sustained no rate"));
         }
     }
     if let Some(storm) = studyhall("storm") {

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use worker::Error;
 
-const USAGE: &str = "usage: studyhall-bench run [--quick] [--check] [--merge] [--only idle,fanout,storm,ssr] [--systems studyhall,socketio]
+const USAGE: &str = "usage: studyhall-bench run [--quick] [--check] [--merge] [--only idle,fanout,fanout-large,storm,ssr] [--systems studyhall,socketio]
                             [--out FILE.md] [--json FILE.json]
                             [--server target/release/studyhall-server] [--site target/site] [--socketio bench/socketio]
 Runs each scenario against Studyhall and Socket.IO 4.8 and writes the report. The markdown goes between the
@@ -67,7 +67,13 @@ fn options(args: &[String]) -> Result<Options, Error> {
         quick: false,
         check: false,
         merge: false,
-        only: vec!["ssr".into(), "idle".into(), "fanout".into(), "storm".into()],
+        only: vec![
+            "ssr".into(),
+            "idle".into(),
+            "fanout".into(),
+            "fanout-large".into(),
+            "storm".into(),
+        ],
         systems: vec![System::Studyhall, System::Socketio],
         out: "target/bench/BENCHMARKS.md".into(),
         json: "target/bench/report.json".into(),
@@ -152,20 +158,25 @@ fn run(args: &[String]) -> Result<(), Error> {
                     report["ssr"] = ssr;
                     report["first_load"] = first;
                 }
-                "idle" | "fanout" | "storm" => {
+                "idle" | "fanout" | "fanout-large" | "storm" => {
                     let mut both = json!({});
                     for system in o.systems.iter().copied() {
                         say(&format!("{scenario}: {}", system.label()));
                         let result = match scenario.as_str() {
                             "idle" => realtime::idle(system, &o.paths, &sizes).await,
-                            "fanout" => realtime::fanout(system, &o.paths, &sizes).await,
+                            "fanout" => {
+                                realtime::fanout(system, &o.paths, &sizes, sizes.room).await
+                            }
+                            "fanout-large" => {
+                                realtime::fanout(system, &o.paths, &sizes, sizes.large_room).await
+                            }
                             _ => realtime::storm(system, &o.paths, &sizes).await,
                         };
                         let value = result.unwrap_or_else(|e| json!({"error": e.to_string()}));
                         eprintln!("{value}");
                         both[key(system)] = value;
                     }
-                    report[scenario.as_str()] = both;
+                    report[scenario.replace('-', "_")] = both;
                 }
                 other => return Err(format!("unknown scenario {other}").into()),
             }

@@ -194,7 +194,17 @@ pub fn markdown(report: &Value) -> String {
         out.push('\n');
     }
     if let Some(f) = report.get("fanout") {
-        fanout(&mut out, &f["studyhall"], &f["socketio"]);
+        fanout(&mut out, "## 2. Fan-out", &f["studyhall"], &f["socketio"]);
+    }
+    if let Some(f) = report.get("fanout_large") {
+        // One topic with ten times the members: what a publish to one large room costs (the hub
+        // offers each event outside its lock, so the room's size is paid by the publish alone).
+        fanout(
+            &mut out,
+            "## 2b. Fan-out to one large room",
+            &f["studyhall"],
+            &f["socketio"],
+        );
     }
     if let Some(st) = report.get("storm") {
         let (s, o) = (&st["studyhall"], &st["socketio"]);
@@ -320,9 +330,9 @@ pub fn markdown(report: &Value) -> String {
 }
 
 /// Section 2: every rate with the frame bytes and the publish request's own times beside it.
-fn fanout(out: &mut String, s: &Value, o: &Value) {
+fn fanout(out: &mut String, title: &str, s: &Value, o: &Value) {
     out.push_str(&format!(
-        "## 2. Fan-out\n\nOne room of {} members, one publisher (an admin posting over HTTP, up to 256 requests in flight). \
+        "{title}\n\nOne room of {} members, one publisher (an admin posting over HTTP, up to 256 requests in flight). \
          Latency is what a client sees: from the publisher's request start to each member's receipt. A rate is sustained \
          when, over a whole step, every publish succeeded and started on schedule, every copy arrived, nobody was dropped \
          and delivery p99 was under 100 ms; the search doubles from 25 publishes a second, bisects to within 5 %, then \
