@@ -25,6 +25,21 @@ pub struct LearningSession {
     pub updated_at: Millis,
 }
 
+/// Where a page of sessions continues: after the session `id` on `day` (sessions are listed newest
+/// day first, then newest id first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCursor {
+    pub day: String,
+    pub id: i64,
+}
+
+/// One page of a student's sessions; `next` is `None` on the last page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionPage {
+    pub items: Vec<LearningSession>,
+    pub next: Option<SessionCursor>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInput {
     pub day: String,
@@ -104,7 +119,10 @@ impl Analytics {
 /// Everything the learning page shows, with the position of the student's stream it is current to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LearningSnapshot {
+    /// The newest page of sessions; older ones page on from `more_sessions`.
     pub sessions: Vec<LearningSession>,
+    #[serde(default)]
+    pub more_sessions: Option<SessionCursor>,
     pub goals: Vec<Goal>,
     pub skills: Vec<Skill>,
     pub analytics: Analytics,
@@ -164,9 +182,22 @@ pub fn format_minutes(minutes: i64) -> String {
     }
 }
 
+/// A count with its noun: `1 day`, `2 days`, `0 sessions`.
+pub fn format_count(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_take_the_singular_only_for_one() {
+        assert_eq!(format_count(1, "day", "days"), "1 day");
+        assert_eq!(format_count(0, "day", "days"), "0 days");
+        assert_eq!(format_count(2, "session", "sessions"), "2 sessions");
+        assert_eq!(format_count(-1, "day", "days"), "-1 days");
+    }
 
     #[test]
     fn minutes_read_as_hours_and_minutes() {

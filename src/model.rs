@@ -115,6 +115,16 @@ pub struct SessionSummary {
     pub current: bool,
 }
 
+/// One sign-in in its owner's security log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignIn {
+    pub at: Millis,
+    pub kind: SessionKind,
+    /// "Chrome on Linux", or "Unknown device" when the client sent no (or an unreadable) user agent.
+    pub device: String,
+    pub ip: Option<String>,
+}
+
 /// One row of the admin's user table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminUserRow {
@@ -223,6 +233,9 @@ pub struct Announcement {
     /// The offset of its event on the `announcements` topic.
     pub offset: i64,
 }
+
+/// How many announcements a snapshot holds and the panel shows (one limit for every adapter).
+pub const ANNOUNCEMENTS_LATEST: usize = 20;
 
 /// The latest announcements and the log position they are current to: subscribe from there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -225,6 +225,18 @@ pub enum Audience {
     MyStudents,
 }
 
+/// Someone the caller may send a notification to, as the person picker lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    pub id: UserId,
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// How many people one search of the person picker answers.
+pub const RECIPIENTS_MAX: i64 = 10;
+
 /// A notification to create, as an admin, a mentor or an integration sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewNotification {

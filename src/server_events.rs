@@ -2,6 +2,11 @@
 
 /// On `announcements`: data is a [`crate::model::Announcement`].
 pub const ANNOUNCEMENT_CREATED: &str = "announcement.created";
+/// On `announcements`: an admin edited one; data is the whole [`crate::model::Announcement`], its
+/// `offset` still that of its `announcement.created` (its place in the list does not change).
+pub const ANNOUNCEMENT_UPDATED: &str = "announcement.updated";
+/// On `announcements`: an admin deleted one; data is `{"id": <announcement id>}`.
+pub const ANNOUNCEMENT_DELETED: &str = "announcement.deleted";
 
 /// On `user:{id}`: the student's log changed; data is a [`crate::learning::LearningChanged`].
 pub const LEARNING_CHANGED: &str = "learning.changed";

@@ -73,14 +73,20 @@ both_backends!(
         let key = Some("6f1c2a9e-0b7d-4c1e-9a55-3d2f8e7b1a10");
         let input = session(days_ago(0), "Rust");
 
-        let first = learning::log_session_once(db, &hub, &ana, &input, key).await.unwrap();
-        let again = learning::log_session_once(db, &hub, &ana, &input, key).await.unwrap();
+        let first = learning::log_session_once(db, &hub, &ana, &input, key)
+            .await
+            .unwrap();
+        let again = learning::log_session_once(db, &hub, &ana, &input, key)
+            .await
+            .unwrap();
         assert_eq!(first, again, "a repeat answers the first session");
         let other = learning::log_session_once(db, &hub, &ana, &input, Some("another-key-1"))
             .await
             .unwrap();
         assert_ne!(first.id, other.id, "a different key is a different session");
-        let none = learning::log_session_once(db, &hub, &ana, &input, None).await.unwrap();
+        let none = learning::log_session_once(db, &hub, &ana, &input, None)
+            .await
+            .unwrap();
         assert_ne!(none.id, other.id, "no key, no deduplication");
         let sessions = "SELECT COUNT(*) FROM learning_sessions WHERE user_id = $1";
         assert_eq!(count(db, sessions, ana.user.id).await, 3);
@@ -89,7 +95,9 @@ both_backends!(
         assert_eq!(count(db, feed, ana.user.id).await, 3);
 
         // Keys are per user: Ben's request with Ana's key is his own.
-        let his = learning::log_session_once(db, &hub, &ben, &input, key).await.unwrap();
+        let his = learning::log_session_once(db, &hub, &ben, &input, key)
+            .await
+            .unwrap();
         assert_ne!(his.id, first.id);
         assert_eq!(his.user_id, ben.user.id);
 
@@ -98,14 +106,22 @@ both_backends!(
             title: "Ship it".into(),
             target_day: None,
         };
-        let g1 = learning::set_goal_once(db, &hub, &ana, &goal, key).await.unwrap();
-        let g2 = learning::set_goal_once(db, &hub, &ana, &goal, key).await.unwrap();
+        let g1 = learning::set_goal_once(db, &hub, &ana, &goal, key)
+            .await
+            .unwrap();
+        let g2 = learning::set_goal_once(db, &hub, &ana, &goal, key)
+            .await
+            .unwrap();
         assert_eq!(g1, g2);
         let goals = "SELECT COUNT(*) FROM goals WHERE user_id = $1";
         assert_eq!(count(db, goals, ana.user.id).await, 1);
-        let s1 = learning::add_skill_once(db, &hub, &ana, "SQL", key).await.unwrap();
+        let s1 = learning::add_skill_once(db, &hub, &ana, "SQL", key)
+            .await
+            .unwrap();
         // Without the key this would be a 422 (the skill exists); with it, the first answer.
-        let s2 = learning::add_skill_once(db, &hub, &ana, "SQL", key).await.unwrap();
+        let s2 = learning::add_skill_once(db, &hub, &ana, "SQL", key)
+            .await
+            .unwrap();
         assert_eq!(s1, s2);
         let g3 = learning::set_goal_once(db, &hub, &ana, &goal, Some("goal-key-2"))
             .await
@@ -202,7 +218,9 @@ both_backends!(
         assert_eq!(streak_titles(db, &ana).await, ["3-day streak!"]);
         // Deleting the first day (or editing it away) moves the first day forward: the same streak.
         let first = earliest.unwrap();
-        learning::delete_session(db, &hub, &ana, first.id).await.unwrap();
+        learning::delete_session(db, &hub, &ana, first.id)
+            .await
+            .unwrap();
         let moved = learning::log_session(db, &hub, &ana, &session(days_ago(4), "SQL"))
             .await
             .unwrap();
@@ -266,7 +284,182 @@ both_backends!(
         assert_eq!(log[0].at, 1_000 + sign_ins::KEPT + 2, "newest first");
         assert_eq!(log[0].device, "Chrome on Linux");
         assert_eq!(log[0].ip.as_deref(), Some("203.0.113.7"));
-        let (feed, _) = activity::items(db, &ana, &FeedFilter::default()).await.unwrap();
+        let (feed, _) = activity::items(db, &ana, &FeedFilter::default())
+            .await
+            .unwrap();
         assert!(feed.is_empty(), "no sign-in in the feed: {feed:?}");
     }
 );
+
+async fn staff(db: &Db, email: &str, role: Role) -> Caller {
+    let c = student(db, email).await;
+    users::set_role(db, c.user.id, role).await.unwrap();
+    Caller {
+        user: users::find(db, c.user.id).await.unwrap().unwrap(),
+        ..c
+    }
+}
+
+both_backends!(
+    announcements_and_sends_are_made_once_per_key,
+    |t: TestDb| async move {
+        use studyhall::notify::{Audience, Kind, NewNotification, Priority};
+        use studyhall::server::announcements;
+        let db = &t.db;
+        let hub = hub();
+        let ana = student(db, "ana@example.com").await;
+        let root = staff(db, "root@example.com", Role::Admin).await;
+        let key = Some("post-key-0001");
+        let a1 = announcements::post_once(db, &hub, &root, "Hi", "Welcome", key)
+            .await
+            .unwrap();
+        let a2 = announcements::post_once(db, &hub, &root, "Hi", "Welcome", key)
+            .await
+            .unwrap();
+        assert_eq!(a1, a2);
+        let a3 = announcements::post_once(db, &hub, &root, "Hi", "Welcome", Some("post-key-0002"))
+            .await
+            .unwrap();
+        assert_ne!(a1.id, a3.id);
+        let posts = "SELECT COUNT(*) FROM announcements WHERE author_id = $1";
+        assert_eq!(count(db, posts, root.user.id).await, 2);
+        // One event per announcement made, none for the repeat.
+        let events = studyhall::with_db!(db, pool => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM events WHERE topic = 'announcements'").fetch_one(pool).await)
+        .unwrap();
+        assert_eq!(events, 2);
+
+        let note = NewNotification {
+            audience: Audience::User { id: ana.user.id },
+            kind: Kind::Social,
+            priority: Priority::Normal,
+            title: "Hi".into(),
+            message: "Hello".into(),
+            link: None,
+            ttl_secs: None,
+        };
+        let s1 = notifications::send_once(db, &hub, &root, &note, key)
+            .await
+            .unwrap();
+        let s2 = notifications::send_once(db, &hub, &root, &note, key)
+            .await
+            .unwrap();
+        assert_eq!((s1, s2.recipients), (s2, 1));
+        let inbox = "SELECT COUNT(*) FROM notifications WHERE user_id = $1";
+        assert_eq!(count(db, inbox, ana.user.id).await, 1);
+        notifications::send_once(db, &hub, &root, &note, Some("send-key-0002"))
+            .await
+            .unwrap();
+        assert_eq!(count(db, inbox, ana.user.id).await, 2);
+        let err = notifications::send_once(db, &hub, &root, &note, Some("no"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::Validation { .. }), "{err:?}");
+        // A student may not post, key or not.
+        let err = announcements::post_once(db, &hub, &ana, "Hi", "x", key)
+            .await
+            .unwrap_err();
+        assert_eq!(err, AppError::Forbidden);
+    }
+);
+
+both_backends!(keys_are_forgotten_after_a_day, |t: TestDb| async move {
+    use studyhall::server::idempotency;
+    let db = &t.db;
+    let hub = hub();
+    let ana = student(db, "ana@example.com").await;
+    let input = session(days_ago(0), "Rust");
+    let key = Some("old-key-00001");
+    let first = learning::log_session_once(db, &hub, &ana, &input, key)
+        .await
+        .unwrap();
+    let now = now_ms();
+    assert_eq!(
+        idempotency::purge(db, now).await.unwrap(),
+        0,
+        "a fresh key is kept"
+    );
+    let age = format!(
+        "UPDATE idempotency_keys SET created_at = {} WHERE user_id = $1",
+        now - idempotency::KEEP_MS - 1
+    );
+    studyhall::with_db!(db, pool => sqlx::query(&age).bind(ana.user.id).execute(pool).await.map(|_| ()))
+        .unwrap();
+    assert_eq!(idempotency::purge(db, now).await.unwrap(), 1);
+    let later = learning::log_session_once(db, &hub, &ana, &input, key)
+        .await
+        .unwrap();
+    assert_ne!(later.id, first.id, "a forgotten key is a new create");
+});
+
+both_backends!(sessions_page_in_order_each_once, |t: TestDb| async move {
+    let db = &t.db;
+    let hub = hub();
+    let ana = student(db, "ana@example.com").await;
+    // 45 sessions, several per day, logged out of order.
+    for i in 0..45 {
+        let day = days_ago((i * 7) % 15);
+        learning::log_session(db, &hub, &ana, &session(day, "Rust"))
+            .await
+            .unwrap();
+    }
+    let snap = learning::snapshot(db, &ana).await.unwrap();
+    assert_eq!(snap.sessions.len() as i64, learning::SESSIONS_PAGE);
+    let mut seen = snap.sessions.clone();
+    let mut next = snap.more_sessions.clone();
+    let mut pages = 1;
+    while let Some(before) = next {
+        // A session logged meanwhile (today, so before every cursor) neither repeats nor hides a row.
+        if pages == 1 {
+            learning::log_session(db, &hub, &ana, &session(days_ago(0), "New"))
+                .await
+                .unwrap();
+        }
+        let page = learning::sessions_page(db, &ana, Some(&before), None)
+            .await
+            .unwrap();
+        seen.extend(page.items);
+        next = page.next;
+        pages += 1;
+    }
+    assert_eq!((seen.len(), pages), (45, 3));
+    let mut want = seen.clone();
+    want.sort_by(|a, b| b.day.cmp(&a.day).then(b.id.cmp(&a.id)));
+    assert_eq!(seen, want, "newest day first, then newest first");
+    let mut ids: Vec<i64> = seen.iter().map(|s| s.id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 45, "each once");
+    // Bounds, a bad cursor and other callers.
+    let some = learning::sessions_page(db, &ana, None, Some(5))
+        .await
+        .unwrap();
+    assert_eq!(some.items.len(), 5);
+    for limit in [0, learning::SESSIONS_PAGE_MAX + 1] {
+        let err = learning::sessions_page(db, &ana, None, Some(limit))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, AppError::Validation { .. }),
+            "{limit}: {err:?}"
+        );
+    }
+    let bad = studyhall::learning::SessionCursor {
+        day: "soon".into(),
+        id: 1,
+    };
+    let err = learning::sessions_page(db, &ana, Some(&bad), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Validation { .. }), "{err:?}");
+    let maya = staff(db, "maya@example.com", Role::Mentor).await;
+    let err = learning::sessions_page(db, &maya, None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err, AppError::Forbidden);
+    let ben = student(db, "ben@example.com").await;
+    let his = learning::sessions_page(db, &ben, None, None).await.unwrap();
+    assert!(
+        his.items.is_empty() && his.next.is_none(),
+        "only the caller's own"
+    );
+});

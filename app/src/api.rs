@@ -326,6 +326,14 @@ pub async fn my_sessions() -> Result<Vec<SessionSummary>, AppError> {
     ssr::services()?.accounts.my_sessions(&ssr::caller()?).await
 }
 
+/// The caller's own newest sign-ins (the security log on the profile page).
+#[server(endpoint = "account/sign-ins")]
+pub async fn recent_sign_ins() -> Result<Vec<studyhall::model::SignIn>, AppError> {
+    let services = ssr::services()?;
+    let caller = ssr::caller()?;
+    studyhall::server::sign_ins::recent(services.accounts.db(), caller.user.id, 20).await
+}
+
 #[server(endpoint = "account/sessions/revoke")]
 pub async fn revoke_session(handle: String) -> Result<(), AppError> {
     ssr::services()?
@@ -450,19 +458,54 @@ pub async fn admin_create_cohort(name: String) -> Result<Cohort, AppError> {
 /// The latest announcements and the log position they are current to.
 #[server(endpoint = "announcements/latest")]
 pub async fn latest_announcements() -> Result<AnnouncementsSnapshot, AppError> {
-    ssr::caller()?;
-    studyhall::server::announcements::snapshot(ssr::services()?.accounts.db(), 10).await
+    studyhall::server::announcements::snapshot(ssr::services()?.accounts.db(), &ssr::caller()?)
+        .await
 }
 
 #[server(endpoint = "announcements/post")]
-pub async fn post_announcement(title: String, body: String) -> Result<Announcement, AppError> {
+pub async fn post_announcement(
+    title: String,
+    body: String,
+    request_key: Option<String>,
+) -> Result<Announcement, AppError> {
     let services = ssr::services()?;
-    studyhall::server::announcements::post(
+    studyhall::server::announcements::post_once(
         services.accounts.db(),
         &services.hub,
         &ssr::caller()?,
         &title,
         &body,
+        request_key.as_deref(),
+    )
+    .await
+}
+
+#[server(endpoint = "announcements/edit")]
+pub async fn edit_announcement(
+    id: i64,
+    title: String,
+    body: String,
+) -> Result<Announcement, AppError> {
+    let services = ssr::services()?;
+    studyhall::server::announcements::edit(
+        services.accounts.db(),
+        &services.hub,
+        &ssr::caller()?,
+        id,
+        &title,
+        &body,
+    )
+    .await
+}
+
+#[server(endpoint = "announcements/delete")]
+pub async fn delete_announcement(id: i64) -> Result<(), AppError> {
+    let services = ssr::services()?;
+    studyhall::server::announcements::delete(
+        services.accounts.db(),
+        &services.hub,
+        &ssr::caller()?,
+        id,
     )
     .await
 }

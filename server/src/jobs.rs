@@ -1,6 +1,7 @@
-//! Background jobs: periodic clean-up of ended sessions, old sign-in failures, and events past
-//! retention (by count per topic and by age); and a fast loop that purges expired notifications
-//! (telling their owners' tabs) and publishes the admin's live figures when they change.
+//! Background jobs: periodic clean-up of ended sessions, old sign-in failures, idempotency keys past
+//! a day, and events past retention (by count per topic and by age); and a fast loop that purges
+//! expired notifications (telling their owners' tabs) and publishes the admin's live figures when
+//! they change.
 
 use crate::config::Config;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use studyhall::learning::SystemFigures;
 use studyhall::protocol::{KpiModule, Topic};
 use studyhall::server::realtime::log;
 use studyhall::server::web::Services;
-use studyhall::server::{analytics, notifications, now_ms, sessions, throttle};
+use studyhall::server::{analytics, idempotency, notifications, now_ms, sessions, throttle};
 use studyhall::server_events::FIGURES_UPDATED;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
@@ -111,6 +112,12 @@ pub async fn run_once(
         .is_err()
     {
         tracing::warn!("sign-in failure clean-up failed; will retry");
+    }
+    // Idempotency keys are kept a day (idempotency::KEEP_MS): long enough for any retry.
+    match idempotency::purge(db, now).await {
+        Ok(n) if n > 0 => tracing::debug!(purged = n, "old idempotency keys purged"),
+        Ok(_) => {}
+        Err(_) => tracing::warn!("idempotency key clean-up failed; will retry"),
     }
     match log::apply_retention_while(
         db,

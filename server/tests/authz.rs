@@ -298,6 +298,87 @@ both_backends!(
             got.push(form(c, "/api/learning/skills/add", &[("name", "Go")]).await);
         }
         assert_eq!(got, [401, 200, 200, 403, 403, 403], "learning/skills/add");
+        // Idempotency keys are per user: another student's request with the owner's key is their
+        // own create, never the owner's answer.
+        let keyed = |c: &Client, title: &str| {
+            let req = c
+                .post(t.url("/api/learning/goals/set"))
+                .header("accept", "application/json")
+                .form(&[("title", title), ("request_key", "shared-key-0001")]);
+            async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let mine = keyed(owner, "Mine").await;
+        let theirs = keyed(&people.clients[2], "Theirs").await;
+        assert_eq!(
+            (mine["title"].as_str(), theirs["title"].as_str()),
+            (Some("Mine"), Some("Theirs"))
+        );
+        assert_ne!(theirs["user_id"], mine["user_id"]);
+        for (c, goal) in [(owner, &mine), (&people.clients[2], &theirs)] {
+            let path = format!("/api/v1/learning/goals/{}", goal["id"]);
+            assert_eq!(call(&t, c, Method::DELETE, &path, None).await.0, 204);
+        }
+        let mut got = Vec::new();
+        for c in &people.clients {
+            let res = c
+                .post(t.url("/api/announcements/post"))
+                .header("accept", "application/json")
+                .form(&[
+                    ("title", "Hi"),
+                    ("body", "All"),
+                    ("request_key", "post-key-0001"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            got.push(res.status().as_u16());
+        }
+        assert_eq!(got, [401, 403, 403, 403, 403, 200], "announcements/post");
+        // Paging the log: each student their own sessions, nobody else's.
+        matrix(
+            &t,
+            &people,
+            Method::GET,
+            "/api/v1/learning/sessions",
+            None,
+            [401, 200, 200, 403, 403, 403],
+        )
+        .await;
+        let page = json!({"before": {"day": "2999-01-01", "id": 1}});
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/learning/sessions",
+            Some(page.clone()),
+            [401, 200, 200, 403, 403, 403],
+        )
+        .await;
+        let (_, own) = call(
+            &t,
+            owner,
+            Method::POST,
+            "/api/learning/sessions",
+            Some(page.clone()),
+        )
+        .await;
+        assert!(!own["items"].as_array().unwrap().is_empty(), "{own}");
+        let (_, other) = call(
+            &t,
+            &people.clients[2],
+            Method::POST,
+            "/api/learning/sessions",
+            Some(page),
+        )
+        .await;
+        assert!(
+            other["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["user_id"] != ana.id),
+            "{other}"
+        );
         let goal_edit = json!({"title": "Ship it well", "target_day": null});
         matrix(
             &t,
@@ -629,6 +710,94 @@ both_backends!(
             "/api/notifications/cohorts",
             None,
             [401, 403, 403, 200, 200, 200],
+        )
+        .await;
+        // The person picker lists only whom the caller may address: admins anyone, a mentor their
+        // own students, an unrelated mentor nobody; students are refused.
+        let mut found = Vec::new();
+        for c in &people.clients {
+            let res = c
+                .post(t.url("/api/notifications/people"))
+                .header("accept", "application/json")
+                .form(&[("query", "")])
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            let ids: Vec<i64> = body
+                .as_array()
+                .map(|l| l.iter().filter_map(|p| p["id"].as_i64()).collect())
+                .unwrap_or_default();
+            found.push((status, ids));
+        }
+        let statuses: Vec<u16> = found.iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            statuses,
+            [401, 403, 403, 200, 200, 200],
+            "notifications/people"
+        );
+        assert_eq!(
+            found[3].1,
+            Vec::<i64>::new(),
+            "an unrelated mentor addresses nobody"
+        );
+        assert_eq!(found[4].1, [a], "a mentor addresses their own student");
+        assert!(
+            found[5].1.contains(&a) && found[5].1.len() == 5,
+            "{:?}",
+            found[5].1
+        );
+        // The security log: everyone signed in reads their own.
+        matrix(
+            &t,
+            &people,
+            Method::POST,
+            "/api/account/sign-ins",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        )
+        .await;
+        // Editing and deleting announcements: admins only, through either door.
+        let (s, posted) = call(
+            &t,
+            admin,
+            Method::POST,
+            "/api/v1/announcements",
+            Some(json!({"title": "Draft", "body": "Text"})),
+        )
+        .await;
+        assert_eq!(s, 201, "{posted}");
+        let aid = posted["id"].as_i64().unwrap().to_string();
+        let path = format!("/api/v1/announcements/{aid}");
+        let edit = json!({"title": "Final", "body": "New text"});
+        matrix(
+            &t,
+            &people,
+            Method::PUT,
+            &path,
+            Some(edit),
+            [401, 403, 403, 403, 403, 200],
+        )
+        .await;
+        let mut got = Vec::new();
+        for c in &people.clients {
+            let fields = [("id", aid.as_str()), ("title", "Again"), ("body", "Body")];
+            got.push(form(c, "/api/announcements/edit", &fields).await);
+        }
+        assert_eq!(got, [401, 403, 403, 403, 403, 200], "announcements/edit");
+        let mut got = Vec::new();
+        for c in &people.clients {
+            got.push(form(c, "/api/announcements/delete", &[("id", aid.as_str())]).await);
+        }
+        assert_eq!(got, [401, 403, 403, 403, 403, 200], "announcements/delete");
+        matrix(
+            &t,
+            &people,
+            Method::DELETE,
+            &path,
+            None,
+            [401, 403, 403, 403, 403, 404],
         )
         .await;
 

@@ -1,15 +1,18 @@
-//! System-wide announcements: an admin posts one; the row and its event on the `announcements` topic are
-//! written in one transaction, then the event is published to the hub.
+//! System-wide announcements: an admin posts, edits or deletes one; the row and its event on the
+//! `announcements` topic are written in one transaction, then the event is published to the hub.
 
 use super::accounts::Caller;
 use super::db::{internal, Db};
+use super::idempotency::{self, Claim, Key};
 use super::realtime::StoredEvent;
 use super::realtime::{log, Hub};
-use crate::model::{Announcement, AnnouncementsSnapshot, Role, User};
+use crate::model::{Announcement, AnnouncementsSnapshot, Role, User, ANNOUNCEMENTS_LATEST};
 use crate::protocol::{Position, Topic};
 use crate::{with_db, with_tx, AppError};
 
 pub const EVENT: &str = crate::server_events::ANNOUNCEMENT_CREATED;
+pub const UPDATED: &str = crate::server_events::ANNOUNCEMENT_UPDATED;
+pub const DELETED: &str = crate::server_events::ANNOUNCEMENT_DELETED;
 pub const TITLE_MAX: usize = 120;
 pub const BODY_MAX: usize = 2000;
 
@@ -20,11 +23,27 @@ pub async fn post(
     title: &str,
     body: &str,
 ) -> Result<Announcement, AppError> {
+    post_once(db, hub, actor, title, body, None).await
+}
+
+/// Posts at most once per idempotency key: a repeat of `key` answers the first request's
+/// announcement and publishes nothing (see [`super::idempotency`]).
+pub async fn post_once(
+    db: &Db,
+    hub: &Hub,
+    actor: &Caller,
+    title: &str,
+    body: &str,
+    key: Option<&str>,
+) -> Result<Announcement, AppError> {
     if !actor.is(Role::Admin) {
         return Err(AppError::Forbidden);
     }
-    let (announcement, event) = store(db, &actor.user, title, body).await?;
-    hub.publish(&event);
+    let key = Key::parse(key)?;
+    let (announcement, event) = write(db, &actor.user, title, body, key.as_ref()).await?;
+    if let Some(event) = event {
+        hub.publish(&event);
+    }
     Ok(announcement)
 }
 
@@ -36,14 +55,27 @@ pub async fn store(
     title: &str,
     body: &str,
 ) -> Result<(Announcement, StoredEvent), AppError> {
-    let (title, body) = (
-        crate::validate::text("title", title, TITLE_MAX),
-        crate::validate::text("body", body, BODY_MAX),
-    );
-    crate::validate::collect([title.as_ref().err().cloned(), body.as_ref().err().cloned()])?;
-    let (title, body) = (title.unwrap(), body.unwrap());
+    let (announcement, event) = write(db, author, title, body, None).await?;
+    // Without a key every write is new, so it always has its event.
+    Ok((announcement, event.ok_or(AppError::Internal)?))
+}
+
+/// The write behind [`store`] and [`post_once`]; no event when `key` was used before.
+async fn write(
+    db: &Db,
+    author: &User,
+    title: &str,
+    body: &str,
+    key: Option<&Key>,
+) -> Result<(Announcement, Option<StoredEvent>), AppError> {
+    let (title, body) = validated(title, body)?;
     let now = super::now_ms();
     let mut tx = db.begin().await?;
+    let ticket =
+        match idempotency::claim(&mut tx, author.id, "announcements.post", key, now).await? {
+            Claim::Done(first) => return Ok((first, None)),
+            Claim::New(ticket) => ticket,
+        };
     let id: i64 = with_tx!(&mut tx, conn => sqlx::query_scalar(
         "INSERT INTO announcements (author_id, title, body, created_at, log_offset) VALUES ($1, $2, $3, $4, 0) RETURNING id")
         .bind(author.id).bind(&title).bind(&body).bind(now)
@@ -64,14 +96,89 @@ pub async fn store(
     .await?;
     with_tx!(&mut tx, conn => sqlx::query("UPDATE announcements SET log_offset = $2 WHERE id = $1")
         .bind(id).bind(event.offset).execute(&mut *conn).await.map(|_| ()).map_err(internal)?);
+    idempotency::finish(&mut tx, ticket, &announcement).await?;
     tx.commit().await?;
-    Ok((announcement, event))
+    Ok((announcement, Some(event)))
 }
 
-/// The newest announcements and the position they are current to. Reading the head first makes the
-/// pair consistent: a row is included only if its event is at or before the head, and everything after
-/// the head arrives live.
-pub async fn snapshot(db: &Db, limit: i64) -> Result<AnnouncementsSnapshot, AppError> {
+/// The trimmed title and body, or every field's problem at once.
+fn validated(title: &str, body: &str) -> Result<(String, String), AppError> {
+    let (title, body) = (
+        crate::validate::text("title", title, TITLE_MAX),
+        crate::validate::text("body", body, BODY_MAX),
+    );
+    crate::validate::collect([title.as_ref().err().cloned(), body.as_ref().err().cloned()])?;
+    // Both are Ok here: `collect` answered every error above.
+    Ok((title.unwrap_or_default(), body.unwrap_or_default()))
+}
+
+/// Replaces an announcement's title and body (admins). Its `announcement.updated` event carries the
+/// whole announcement with its original offset, so a client replaces it in place; a snapshot taken
+/// meanwhile already has the new text and applying the event again changes nothing.
+pub async fn edit(
+    db: &Db,
+    hub: &Hub,
+    actor: &Caller,
+    id: i64,
+    title: &str,
+    body: &str,
+) -> Result<Announcement, AppError> {
+    if !actor.is(Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let (title, body) = validated(title, body)?;
+    let now = super::now_ms();
+    let mut tx = db.begin().await?;
+    let row: Option<(Option<i64>, i64, i64)> = with_tx!(&mut tx, conn => sqlx::query_as(
+        "UPDATE announcements SET title = $2, body = $3 WHERE id = $1 \
+         RETURNING author_id, created_at, log_offset")
+        .bind(id).bind(&title).bind(&body)
+        .fetch_optional(&mut *conn).await.map_err(internal)?);
+    let Some((author, created_at, offset)) = row else {
+        return Err(AppError::not_found("announcement"));
+    };
+    let author_name: Option<String> = with_tx!(&mut tx, conn => sqlx::query_scalar(
+        "SELECT display_name FROM users WHERE id = $1")
+        .bind(author).fetch_optional(&mut *conn).await.map_err(internal)?);
+    let announcement = Announcement {
+        id,
+        title,
+        body,
+        author_name,
+        created_at,
+        offset,
+    };
+    let data = serde_json::to_value(&announcement).map_err(|_| AppError::Internal)?;
+    let event = log::append(&mut tx, Topic::Announcements, UPDATED, &data, now).await?;
+    tx.commit().await?;
+    hub.publish(&event);
+    Ok(announcement)
+}
+
+/// Deletes an announcement (admins); its `announcement.deleted` event names the id.
+pub async fn delete(db: &Db, hub: &Hub, actor: &Caller, id: i64) -> Result<(), AppError> {
+    if !actor.is(Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let now = super::now_ms();
+    let mut tx = db.begin().await?;
+    let gone = with_tx!(&mut tx, conn => sqlx::query("DELETE FROM announcements WHERE id = $1")
+        .bind(id).execute(&mut *conn).await.map(|r| r.rows_affected()).map_err(internal)?);
+    if gone == 0 {
+        return Err(AppError::not_found("announcement"));
+    }
+    let data = serde_json::json!({ "id": id });
+    let event = log::append(&mut tx, Topic::Announcements, DELETED, &data, now).await?;
+    tx.commit().await?;
+    hub.publish(&event);
+    Ok(())
+}
+
+/// The newest [`ANNOUNCEMENTS_LATEST`] announcements and the position they are current to, for anyone
+/// signed in (the caller is proof of that). Reading the head first makes the pair consistent: a row is
+/// included only if its event is at or before the head, and everything after the head arrives live.
+pub async fn snapshot(db: &Db, _caller: &Caller) -> Result<AnnouncementsSnapshot, AppError> {
+    let limit = ANNOUNCEMENTS_LATEST as i64;
     let head = log::head(db, Topic::Announcements).await?;
     #[derive(sqlx::FromRow)]
     struct Row {

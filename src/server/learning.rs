@@ -13,7 +13,7 @@ use super::users;
 use crate::feed::kinds;
 use crate::learning::{
     self as model, Analytics, Goal, GoalInput, LearningChange, LearningChanged, LearningSession,
-    LearningSnapshot, SessionInput, Skill, StudentRow,
+    LearningSnapshot, SessionCursor, SessionInput, SessionPage, Skill, StudentRow,
 };
 use crate::model::{Millis, Role, User, UserId};
 use crate::notify::{Kind, Priority};
@@ -23,8 +23,10 @@ use crate::{with_db, with_tx, AppError, FieldError};
 use chrono::Duration;
 
 pub use super::milestones::{milestones, HOUR_MILESTONES, STREAK_MILESTONES};
-/// How many sessions the learning page lists.
-pub const RECENT_SESSIONS: i64 = 100;
+/// How many sessions the learning page lists at first, and per "Show more".
+pub const SESSIONS_PAGE: i64 = 20;
+/// The largest page a client may ask for.
+pub const SESSIONS_PAGE_MAX: i64 = 100;
 
 fn student(caller: &Caller) -> Result<&User, AppError> {
     if caller.scopes.is_none() && caller.is(Role::Student) {
@@ -683,24 +685,21 @@ pub async fn snapshot(db: &Db, caller: &Caller) -> Result<LearningSnapshot, AppE
     let user = student(caller)?;
     let head = log::head(db, Topic::User(user.id)).await?;
     let now = super::now_ms();
-    let session_sql = format!(
-        "SELECT {SESSION_COLUMNS} FROM learning_sessions WHERE user_id = $1 ORDER BY day DESC, id DESC LIMIT $2"
-    );
+    let first = session_rows(db, user.id, None, SESSIONS_PAGE).await?;
     let goal_sql = format!(
         "SELECT {GOAL_COLUMNS} FROM goals WHERE user_id = $1 ORDER BY completed_at IS NOT NULL, id DESC"
     );
-    let (sessions, goals, skills) = with_db!(db, pool => {
-        let sessions = sqlx::query_as::<_, SessionRow>(&session_sql).bind(user.id).bind(RECENT_SESSIONS)
-            .fetch_all(pool).await.map_err(internal)?;
+    let (goals, skills) = with_db!(db, pool => {
         let goals = sqlx::query_as::<_, GoalRow>(&goal_sql).bind(user.id)
             .fetch_all(pool).await.map_err(internal)?;
         let skills: Vec<(i64, String, i64)> = sqlx::query_as(
             "SELECT id, name, created_at FROM skills WHERE user_id = $1 ORDER BY lower(name)")
             .bind(user.id).fetch_all(pool).await.map_err(internal)?;
-        (sessions, goals, skills)
+        (goals, skills)
     });
     Ok(LearningSnapshot {
-        sessions: sessions.into_iter().map(Into::into).collect(),
+        sessions: first.items,
+        more_sessions: first.next,
         goals: goals.into_iter().map(Into::into).collect(),
         skills: skills
             .into_iter()
@@ -714,6 +713,69 @@ pub async fn snapshot(db: &Db, caller: &Caller) -> Result<LearningSnapshot, AppE
         analytics: analytics::for_user(db, user.id, &user.time_zone, now).await?,
         position: position(&head),
     })
+}
+
+/// The caller's sessions after `before` (from the newest without it), `limit` at a time (default
+/// [`SESSIONS_PAGE`], at most [`SESSIONS_PAGE_MAX`]). Keyset paging, so a session logged meanwhile
+/// neither repeats nor hides a row.
+pub async fn sessions_page(
+    db: &Db,
+    caller: &Caller,
+    before: Option<&SessionCursor>,
+    limit: Option<i64>,
+) -> Result<SessionPage, AppError> {
+    let user = student(caller)?;
+    let limit = limit.unwrap_or(SESSIONS_PAGE);
+    if !(1..=SESSIONS_PAGE_MAX).contains(&limit) {
+        return Err(AppError::validation(
+            "limit",
+            &format!("Ask for 1 to {SESSIONS_PAGE_MAX} sessions at a time."),
+        ));
+    }
+    let before = match before {
+        None => None,
+        Some(c) => Some(SessionCursor {
+            day: parse_day(c.day.trim())
+                .map(format_day)
+                .ok_or_else(|| AppError::validation("before_day", "Enter a date as YYYY-MM-DD."))?,
+            id: c.id,
+        }),
+    };
+    session_rows(db, user.id, before.as_ref(), limit).await
+}
+
+/// One page of a user's sessions, newest day first; one row more than asked says whether more follow.
+async fn session_rows(
+    db: &Db,
+    user_id: UserId,
+    before: Option<&SessionCursor>,
+    limit: i64,
+) -> Result<SessionPage, AppError> {
+    let after = if before.is_some() {
+        "AND (day < $3 OR (day = $3 AND id < $4))"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM learning_sessions WHERE user_id = $1 {after} \
+         ORDER BY day DESC, id DESC LIMIT $2"
+    );
+    let rows = with_db!(db, pool => {
+        let q = sqlx::query_as::<_, SessionRow>(&sql).bind(user_id).bind(limit + 1);
+        let q = match before {
+            Some(c) => q.bind(&c.day).bind(c.id),
+            None => q,
+        };
+        q.fetch_all(pool).await.map_err(internal)?
+    });
+    let mut items: Vec<LearningSession> = rows.into_iter().map(Into::into).collect();
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next = more.then(|| items.last()).flatten().map(|s| SessionCursor {
+        day: s.day.clone(),
+        id: s.id,
+    });
+    Ok(SessionPage { items, next })
 }
 
 /// A student's figures with the position of their stream, for anyone who may see them: the student,

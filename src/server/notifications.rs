@@ -6,6 +6,7 @@
 
 use super::accounts::Caller;
 use super::db::{internal, Conn, Db, Tx};
+use super::idempotency::{self, Claim, Key};
 use super::realtime::{log, Hub, StoredEvent};
 use super::users;
 use crate::model::{ApiScope, Millis, Role, UserId};
@@ -287,6 +288,57 @@ async fn recipients(
     }
 }
 
+/// The people the caller may address as one user whose name or email contains `query` (case-insensitive;
+/// empty lists the first ones by name), at most [`notify::RECIPIENTS_MAX`]: admins any active user,
+/// mentors their own active students, nobody else (403). The same rule [`recipients`] applies to a send.
+pub async fn addressable(
+    db: &Db,
+    caller: &Caller,
+    query: &str,
+) -> Result<Vec<notify::Recipient>, AppError> {
+    caller.require_scope(ApiScope::NotificationsWrite)?;
+    let query = query.trim();
+    if query.chars().count() > 100 {
+        return Err(AppError::validation(
+            "query",
+            "Search with at most 100 characters.",
+        ));
+    }
+    // LIKE wildcards in the query are taken literally by dropping them (as the admin table does).
+    let pattern = format!("%{}%", query.to_lowercase().replace(['\\', '%', '_'], ""));
+    let matches =
+        "(lower(u.display_name) LIKE $1 OR lower(u.email) LIKE $1) AND u.disabled_at IS NULL";
+    let sql = match caller.user.role {
+        Role::Admin => format!(
+            "SELECT u.id, u.display_name, u.email, u.role FROM users u WHERE {matches} \
+             ORDER BY lower(u.display_name), u.id LIMIT $2"
+        ),
+        Role::Mentor => format!(
+            "SELECT u.id, u.display_name, u.email, u.role FROM mentor_assignments m \
+             JOIN users u ON u.id = m.student_id WHERE m.mentor_id = $3 AND {matches} \
+             ORDER BY lower(u.display_name), u.id LIMIT $2"
+        ),
+        Role::Student => return Err(AppError::Forbidden),
+    };
+    let rows: Vec<(i64, String, String, String)> = with_db!(db, pool => {
+        let q = sqlx::query_as(&sql).bind(&pattern).bind(notify::RECIPIENTS_MAX);
+        let q = if caller.is(Role::Mentor) { q.bind(caller.user.id) } else { q };
+        q.fetch_all(pool).await
+    })
+    .map_err(internal)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, display_name, email, role)| {
+            Some(notify::Recipient {
+                id,
+                display_name,
+                email,
+                role: Role::parse(&role)?,
+            })
+        })
+        .collect())
+}
+
 /// Sends a notification to an audience: one row and one inbox event per recipient, in one transaction.
 pub async fn send(
     db: &Db,
@@ -294,14 +346,33 @@ pub async fn send(
     caller: &Caller,
     input: &NewNotification,
 ) -> Result<SendReport, AppError> {
+    send_once(db, hub, caller, input, None).await
+}
+
+/// Sends at most once per idempotency key: a repeat of `key` answers the first send's report and
+/// delivers nothing (see [`super::idempotency`]); it does not count against a mentor's hourly limit.
+pub async fn send_once(
+    db: &Db,
+    hub: &Hub,
+    caller: &Caller,
+    input: &NewNotification,
+    key: Option<&str>,
+) -> Result<SendReport, AppError> {
     caller.require_scope(ApiScope::NotificationsWrite)?;
     if caller.is(Role::Student) {
         return Err(AppError::Forbidden);
     }
+    let key = Key::parse(key)?;
     let now = super::now_ms();
     let item = item_from(input, caller.user.id, now)?;
     let ids = recipients(db, caller, input).await?;
     let mut tx = db.begin().await?;
+    let scope = "notifications.send";
+    let ticket = match idempotency::claim(&mut tx, caller.user.id, scope, key.as_ref(), now).await?
+    {
+        Claim::Done(first) => return Ok(first),
+        Claim::New(ticket) => ticket,
+    };
     if !caller.is(Role::Admin) {
         limit_sends(&mut tx, caller.user.id, now).await?;
     }
@@ -311,12 +382,14 @@ pub async fn send(
             events.push(event);
         }
     }
-    tx.commit().await?;
-    events.iter().for_each(|e| hub.publish(e));
-    Ok(SendReport {
+    let report = SendReport {
         recipients: ids.len(),
         delivered: events.len(),
-    })
+    };
+    idempotency::finish(&mut tx, ticket, &report).await?;
+    tx.commit().await?;
+    events.iter().for_each(|e| hub.publish(e));
+    Ok(report)
 }
 
 /// How many sends a mentor may make in an hour (each send is one batch, whatever its audience).

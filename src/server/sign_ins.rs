@@ -10,15 +10,8 @@ use crate::{with_db, AppError};
 /// How many sign-ins are kept per user (older ones are deleted as new ones come).
 pub const KEPT: i64 = 50;
 
-/// One sign-in as its owner sees it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SignIn {
-    pub at: Millis,
-    pub kind: SessionKind,
-    /// "Chrome on Linux", or "Unknown device" when the client sent no (or an unreadable) user agent.
-    pub device: String,
-    pub ip: Option<String>,
-}
+/// One sign-in as its owner sees it (shared with the browser, so in the model).
+pub use crate::model::SignIn;
 
 /// A user-agent string as people say it: "Chrome on Linux", "Safari on iPhone", "curl". Parsed with
 /// woothee (a small, table-driven classifier) on the server only.

@@ -88,13 +88,17 @@ pub struct Sent {
 }
 
 #[server(endpoint = "notifications/send", input = Json)]
-pub async fn send_notification(notification: NewNotification) -> Result<Sent, AppError> {
+pub async fn send_notification(
+    notification: NewNotification,
+    request_key: Option<String>,
+) -> Result<Sent, AppError> {
     let services = services()?;
-    let report = studyhall::server::notifications::send(
+    let report = studyhall::server::notifications::send_once(
         services.accounts.db(),
         &services.hub,
         &caller()?,
         &notification,
+        request_key.as_deref(),
     )
     .await?;
     Ok(Sent {
@@ -120,6 +124,15 @@ pub async fn create_api_token(
 #[server(endpoint = "admin/tokens/revoke", input = Json)]
 pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     studyhall::server::api_tokens::revoke(services()?.accounts.db(), &caller()?, id).await
+}
+
+/// People the caller may send to as one user, by name or email (the person picker); at most ten.
+#[server(endpoint = "notifications/people")]
+pub async fn addressable_people(
+    query: String,
+) -> Result<Vec<studyhall::notify::Recipient>, AppError> {
+    studyhall::server::notifications::addressable(services()?.accounts.db(), &caller()?, &query)
+        .await
 }
 
 /// Cohorts the caller may address: all of them for admins, their students' for mentors.

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use studyhall::feed::{Activity, FeedFilter, FeedPage};
 use studyhall::learning::{
-    Analytics, Goal, LearningSession, LearningSnapshot, Skill, StudentRow, SystemFigures,
+    Analytics, Goal, LearningSession, LearningSnapshot, SessionCursor, SessionPage, Skill,
+    StudentRow, SystemFigures,
 };
 use studyhall::protocol::Position;
 use studyhall::AppError;
@@ -77,6 +78,18 @@ pub async fn load_learning() -> Result<LearningSnapshot, AppError> {
     studyhall::server::learning::snapshot(services()?.accounts.db(), &caller()?).await
 }
 
+/// The caller's sessions after `before` (a snapshot's `more_sessions` or a page's `next`).
+#[server(endpoint = "learning/sessions", input = Json)]
+pub async fn load_sessions(before: SessionCursor) -> Result<SessionPage, AppError> {
+    studyhall::server::learning::sessions_page(
+        services()?.accounts.db(),
+        &caller()?,
+        Some(&before),
+        None,
+    )
+    .await
+}
+
 #[cfg(feature = "ssr")]
 fn minutes_of(hours: &str, minutes: &str) -> Result<i64, AppError> {
     let parse = |raw: &str| -> Option<i64> {
@@ -104,6 +117,8 @@ pub async fn save_session(
     minutes: String,
     topic: String,
     note: Option<String>,
+    /// A new session is made once per key (`RequestKey`); an edit ignores it.
+    request_key: Option<String>,
 ) -> Result<LearningSession, AppError> {
     use studyhall::learning::SessionInput;
     use studyhall::server::learning;
@@ -116,7 +131,7 @@ pub async fn save_session(
     };
     let (db, hub, caller) = (services.accounts.db(), &services.hub, caller()?);
     match id {
-        None => learning::log_session(db, hub, &caller, &input).await,
+        None => learning::log_session_once(db, hub, &caller, &input, request_key.as_deref()).await,
         Some(id) => learning::update_session(db, hub, &caller, id, &input).await,
     }
 }
@@ -142,14 +157,19 @@ pub async fn delete_learning_item(item: LearningItem) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "learning/goals/set")]
-pub async fn set_goal(title: String, target_day: Option<String>) -> Result<Goal, AppError> {
+pub async fn set_goal(
+    title: String,
+    target_day: Option<String>,
+    request_key: Option<String>,
+) -> Result<Goal, AppError> {
     use studyhall::learning::GoalInput;
     let services = services()?;
-    studyhall::server::learning::set_goal(
+    studyhall::server::learning::set_goal_once(
         services.accounts.db(),
         &services.hub,
         &caller()?,
         &GoalInput { title, target_day },
+        request_key.as_deref(),
     )
     .await
 }
@@ -186,10 +206,16 @@ pub async fn complete_goal(id: i64, completed: bool) -> Result<Goal, AppError> {
 }
 
 #[server(endpoint = "learning/skills/add")]
-pub async fn add_skill(name: String) -> Result<Skill, AppError> {
+pub async fn add_skill(name: String, request_key: Option<String>) -> Result<Skill, AppError> {
     let services = services()?;
-    studyhall::server::learning::add_skill(services.accounts.db(), &services.hub, &caller()?, &name)
-        .await
+    studyhall::server::learning::add_skill_once(
+        services.accounts.db(),
+        &services.hub,
+        &caller()?,
+        &name,
+        request_key.as_deref(),
+    )
+    .await
 }
 
 /// A page of the feed, plus (on the first page) where each of the viewer's feed streams stands, so live

@@ -2,7 +2,7 @@
 //! `/api/v1/kpi/system`: the learning log, the feed and analytics. The core services decide who may do
 //! what.
 
-use super::{ApiResult, AuthCaller, Json, Path, Query, ScopedCaller};
+use super::{ApiResult, AuthCaller, IdempotencyKey, Json, Path, Query, ScopedCaller};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,8 +12,8 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 use studyhall::feed::{Activity, FeedFilter, FeedPage, NewActivity};
 use studyhall::learning::{
-    Analytics, Goal, GoalInput, LearningSession, LearningSnapshot, SessionInput, Skill,
-    SystemFigures,
+    Analytics, Goal, GoalInput, LearningSession, LearningSnapshot, SessionCursor, SessionInput,
+    SessionPage, Skill, SystemFigures,
 };
 use studyhall::model::UserId;
 use studyhall::protocol::Position;
@@ -22,7 +22,7 @@ use studyhall::server::{activity, analytics, learning};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/learning", get(snapshot))
-        .route("/learning/sessions", post(log_session))
+        .route("/learning/sessions", get(sessions).post(log_session))
         .route(
             "/learning/sessions/{id}",
             put(update_session).delete(delete_session),
@@ -47,13 +47,45 @@ async fn snapshot(
     ))
 }
 
+/// `?before_day=&before_id=` (the previous page's `next`, both or neither) and `limit`.
+#[derive(Deserialize)]
+struct SessionsQuery {
+    before_day: Option<String>,
+    before_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn sessions(
+    State(state): State<AppState>,
+    AuthCaller(caller): AuthCaller,
+    Query(q): Query<SessionsQuery>,
+) -> ApiResult<Json<SessionPage>> {
+    let before = match (q.before_day, q.before_id) {
+        (None, None) => None,
+        (Some(day), Some(id)) => Some(SessionCursor { day, id }),
+        _ => {
+            return Err(studyhall::AppError::BadRequest {
+                message: "Send before_day and before_id together (a page's next), or neither."
+                    .into(),
+            }
+            .into())
+        }
+    };
+    let db = state.services.accounts.db();
+    Ok(Json(
+        learning::sessions_page(db, &caller, before.as_ref(), q.limit).await?,
+    ))
+}
+
 async fn log_session(
     State(state): State<AppState>,
     AuthCaller(caller): AuthCaller,
+    IdempotencyKey(key): IdempotencyKey,
     Json(body): Json<SessionInput>,
 ) -> ApiResult<impl IntoResponse> {
     let s = &state.services;
-    let created = learning::log_session(s.accounts.db(), &s.hub, &caller, &body).await?;
+    let created =
+        learning::log_session_once(s.accounts.db(), &s.hub, &caller, &body, key.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -82,10 +114,12 @@ async fn delete_session(
 async fn set_goal(
     State(state): State<AppState>,
     AuthCaller(caller): AuthCaller,
+    IdempotencyKey(key): IdempotencyKey,
     Json(body): Json<GoalInput>,
 ) -> ApiResult<impl IntoResponse> {
     let s = &state.services;
-    let goal = learning::set_goal(s.accounts.db(), &s.hub, &caller, &body).await?;
+    let goal =
+        learning::set_goal_once(s.accounts.db(), &s.hub, &caller, &body, key.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(goal)))
 }
 
@@ -138,10 +172,13 @@ struct NewSkill {
 async fn add_skill(
     State(state): State<AppState>,
     AuthCaller(caller): AuthCaller,
+    IdempotencyKey(key): IdempotencyKey,
     Json(body): Json<NewSkill>,
 ) -> ApiResult<impl IntoResponse> {
     let s = &state.services;
-    let skill: Skill = learning::add_skill(s.accounts.db(), &s.hub, &caller, &body.name).await?;
+    let skill: Skill =
+        learning::add_skill_once(s.accounts.db(), &s.hub, &caller, &body.name, key.as_deref())
+            .await?;
     Ok((StatusCode::CREATED, Json(skill)))
 }
 

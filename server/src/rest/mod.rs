@@ -168,4 +168,26 @@ impl<S: Send + Sync> FromRequestParts<S> for ScopedCaller {
     }
 }
 
+/// The optional `Idempotency-Key` header of a create: the service makes the row once per key and
+/// answers a repeat with the first answer (`studyhall::server::idempotency`, which checks its form).
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(IdempotencyKey(None)),
+            Some(v) => match v.to_str() {
+                Ok(key) => Ok(IdempotencyKey(Some(key.to_string()))),
+                // Not visible ASCII: never a well-formed key, so the same 422 the service gives.
+                Err(_) => Err(ApiError(AppError::validation(
+                    "idempotency_key",
+                    "An idempotency key is 8 to 100 letters, digits, '-', '_', '.' or ':'.",
+                ))),
+            },
+        }
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;

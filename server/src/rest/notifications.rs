@@ -1,7 +1,7 @@
 //! `/api/v1/notifications/*`: send to a user or an audience (admins, mentors to their students, admin
 //! tokens with `notifications:write`), and the caller's own inbox. `/api/v1/admin/tokens`: API tokens.
 
-use super::{ApiResult, AuthCaller, Json, Path, Query, ScopedCaller};
+use super::{ApiResult, AuthCaller, IdempotencyKey, Json, Path, Query, ScopedCaller};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -36,10 +36,12 @@ pub fn router() -> Router<AppState> {
 async fn send(
     State(state): State<AppState>,
     ScopedCaller(caller): ScopedCaller,
+    IdempotencyKey(key): IdempotencyKey,
     Json(body): Json<NewNotification>,
 ) -> ApiResult<impl IntoResponse> {
     let s = &state.services;
-    let report = notifications::send(s.accounts.db(), &s.hub, &caller, &body).await?;
+    let report =
+        notifications::send_once(s.accounts.db(), &s.hub, &caller, &body, key.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(report)))
 }
 
