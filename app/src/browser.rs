@@ -162,3 +162,21 @@ pub fn scroll_y() -> f64 {
     #[cfg(not(feature = "hydrate"))]
     0.0
 }
+
+/// Copies `text` to the clipboard; `false` when the browser refused (no permission, not a secure
+/// context) or on the server.
+pub async fn copy_text(text: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        let Some(window) = web_sys::window() else {
+            return false;
+        };
+        let promise = window.navigator().clipboard().write_text(text);
+        wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = text;
+        false
+    }
+}

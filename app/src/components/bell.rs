@@ -3,9 +3,9 @@
 //! page and the document title. High and urgent arrivals also show as toasts; sound and desktop
 //! notifications follow the user's preferences.
 
+use super::time::LocalTime;
 use crate::api::inbox::{self as api, Which};
 use crate::browser;
-use super::time::LocalTime;
 use crate::realtime::live::{use_live_snapshot, LiveSnapshot};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -13,7 +13,7 @@ use leptos_router::hooks::use_navigate;
 use serde::{Deserialize, Serialize};
 use studyhall::model::{Millis, UserId};
 use studyhall::notify::{
-    InboxChange, InboxCounts, InboxEvent, Notification, Preferences, Priority, BELL_SIZE,
+    InboxChange, InboxCounts, InboxEvent, Kind, Notification, Preferences, Priority, BELL_SIZE,
 };
 use studyhall::protocol::Topic;
 use studyhall::AppError;
@@ -26,14 +26,16 @@ pub struct InboxState {
     pub preferences: Preferences,
 }
 
-/// A toast for a high or urgent arrival.
+/// A toast for a high or urgent arrival, or for one of your own achievements (`celebrate`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Toast {
+    /// The notification's id; celebrations of other events use negative ids (see `celebrate`).
     pub id: i64,
     pub title: String,
     pub message: String,
     pub priority: Priority,
     pub link: Option<String>,
+    pub celebrate: bool,
 }
 
 /// The inbox in context.
@@ -188,26 +190,40 @@ pub fn apply(state: &mut InboxState, event: InboxEvent) {
     state.counts = event.counts;
 }
 
+/// Shows a toast for eight seconds (once per id; at most three at a time).
+pub fn show_toast(toasts: RwSignal<Vec<Toast>>, toast: Toast) {
+    let id = toast.id;
+    if toasts.with_untracked(|t| t.iter().any(|x| x.id == id)) {
+        return;
+    }
+    toasts.update(|t| {
+        t.push(toast);
+        // Never a wall of toasts: the bell has the rest.
+        let excess = t.len().saturating_sub(3);
+        t.drain(..excess);
+    });
+    set_timeout(
+        move || {
+            toasts.try_update(|t| t.retain(|x| x.id != id));
+        },
+        std::time::Duration::from_secs(8),
+    );
+}
+
 fn announce(n: &Notification, prefs: &Preferences, toasts: RwSignal<Vec<Toast>>) {
-    if n.priority.toasts() {
+    // The student's own streaks and milestones (sent by no one) are worth a celebration too.
+    let own_achievement =
+        matches!(n.kind, Kind::Achievement | Kind::Milestone) && n.sender_name.is_none();
+    if n.priority.toasts() || own_achievement {
         let toast = Toast {
             id: n.id,
             title: n.title.clone(),
             message: n.message.clone(),
             priority: n.priority,
             link: n.link.clone(),
+            celebrate: own_achievement,
         };
-        toasts.update(|t| {
-            t.push(toast);
-            // Never a wall of toasts: the bell has the rest.
-            let excess = t.len().saturating_sub(3);
-            t.drain(..excess);
-        });
-        let id = n.id;
-        set_timeout(
-            move || toasts.update(|t| t.retain(|x| x.id != id)),
-            std::time::Duration::from_secs(8),
-        );
+        show_toast(toasts, toast);
     }
     if prefs.sound {
         browser::chime();
@@ -414,10 +430,7 @@ fn move_focus(panel: NodeRef<leptos::html::Div>, to: Focus) {
 fn focus_beside(panel: NodeRef<leptos::html::Div>, row: &web_sys::Element) {
     let items = menu_items(panel);
     let inside = |i: &web_sys::HtmlElement| row.contains(Some(i));
-    let after = items
-        .iter()
-        .skip_while(|i| !inside(i))
-        .find(|i| !inside(i));
+    let after = items.iter().skip_while(|i| !inside(i)).find(|i| !inside(i));
     let before = items.iter().take_while(|i| !inside(i)).last();
     if let Some(i) = after.or(before) {
         let _ = i.focus();
@@ -425,7 +438,11 @@ fn focus_beside(panel: NodeRef<leptos::html::Div>, row: &web_sys::Element) {
 }
 
 #[component]
-fn BellPanel(inbox: Inbox, panel: NodeRef<leptos::html::Div>, close: Callback<()>) -> impl IntoView {
+fn BellPanel(
+    inbox: Inbox,
+    panel: NodeRef<leptos::html::Div>,
+    close: Callback<()>,
+) -> impl IntoView {
     let navigate = use_navigate();
     view! {
         <div class="flex items-center justify-between border-b border-slate-200 px-3 py-2 dark:border-slate-700">
@@ -480,7 +497,11 @@ fn BellItem(
         }
     };
     let row = NodeRef::<leptos::html::Li>::new();
-    let mark_label = format!("{}: {}", if unread { "Mark read" } else { "Mark unread" }, n.title);
+    let mark_label = format!(
+        "{}: {}",
+        if unread { "Mark read" } else { "Mark unread" },
+        n.title
+    );
     let delete_label = format!("Delete: {}", n.title);
     view! {
         <li role="none" node_ref=row class=if unread { "bg-indigo-50/60 dark:bg-indigo-950/40" } else { "" } data-testid="bell-item" data-unread=unread.to_string()>
@@ -515,15 +536,25 @@ fn BellItem(
     }
 }
 
+/// A notification's priority as a word on a colour that matches it (low grey, normal slate-blue, high
+/// amber, urgent red); the word is always there, so colour is never the only signal. The bell's rows
+/// and toasts show only high and urgent (`all` shows every priority, as the notifications page does).
 #[component]
-pub fn PriorityTag(priority: Priority) -> impl IntoView {
-    match priority {
-        Priority::High => Some(view! { <span class="badge">"High"</span> }.into_any()),
-        Priority::Urgent => {
-            Some(view! { <span class="badge badge-red">"Urgent"</span> }.into_any())
+pub fn PriorityTag(priority: Priority, #[prop(optional)] all: bool) -> impl IntoView {
+    let class = match priority {
+        Priority::Low => "badge badge-grey",
+        Priority::Normal => "badge badge-blue",
+        Priority::High => "badge badge-amber",
+        Priority::Urgent => "badge badge-red",
+    };
+    (all || priority.toasts()).then(|| {
+        view! {
+            <span class=class data-priority=priority.as_str()>
+                <span class="sr-only">"Priority: "</span>
+                {priority.label()}
+            </span>
         }
-        _ => None,
-    }
+    })
 }
 
 #[component]
@@ -542,7 +573,10 @@ fn Toasts(inbox: Inbox) -> impl IntoView {
                             class="pointer-events-auto rounded-lg border border-slate-200 bg-white p-3 shadow-lg dark:border-slate-700 dark:bg-slate-800">
                             <div class="flex items-start gap-2">
                                 <div class="min-w-0 flex-1">
-                                    <p class="text-sm font-semibold">{toast.title.clone()} " " <PriorityTag priority=toast.priority /></p>
+                                    <p class="text-sm font-semibold">
+                                        {toast.celebrate.then(|| view! { <span aria-hidden="true">"🎉 "</span> })}
+                                        {toast.title.clone()} " " <PriorityTag priority=toast.priority />
+                                    </p>
                                     <p class="text-sm text-slate-600 dark:text-slate-300">{toast.message.clone()}</p>
                                     {link.map(|link| view! {
                                         <button type="button" class="link text-sm" on:click=move |_| {

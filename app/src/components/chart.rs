@@ -63,6 +63,20 @@ pub fn BarChart(
                                 >
                                     <title>{format!("{}: {}", p.label, format_minutes(p.minutes))}</title>
                                 </rect>
+                                // The value over its bar (the hover title has the exact figure; the
+                                // hidden table below is what screen readers use, so this is hidden).
+                                {(p.minutes > 0).then(|| view! {
+                                    <text
+                                        x=format!("{:.1}", x + slot * 0.35)
+                                        y=format!("{:.1}", (HEIGHT - h - 3.0).max(9.0))
+                                        text-anchor="middle"
+                                        aria-hidden="true"
+                                        data-value=p.minutes
+                                        class="fill-slate-700 text-[10px] dark:fill-slate-200"
+                                    >
+                                        {short_minutes(p.minutes)}
+                                    </text>
+                                })}
                                 <text
                                     x=format!("{:.1}", x + slot * 0.35)
                                     y=format!("{}", HEIGHT + 14.0)
@@ -90,5 +104,33 @@ pub fn BarChart(
                 </tbody>
             </table>
         </figure>
+    }
+}
+
+/// A bar's value in a few characters: `45m`, `2h`, `1.5h`, `12h`.
+fn short_minutes(minutes: i64) -> String {
+    if minutes < 60 {
+        return format!("{minutes}m");
+    }
+    let tenths = (minutes * 10 + 30) / 60;
+    if tenths % 10 == 0 || tenths >= 100 {
+        format!("{}h", (tenths + 5) / 10)
+    } else {
+        format!("{}.{}h", tenths / 10, tenths % 10)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_minutes;
+
+    #[test]
+    fn bar_values_are_short() {
+        assert_eq!(short_minutes(45), "45m");
+        assert_eq!(short_minutes(60), "1h");
+        assert_eq!(short_minutes(90), "1.5h");
+        assert_eq!(short_minutes(119), "2h");
+        assert_eq!(short_minutes(600), "10h");
+        assert_eq!(short_minutes(650), "11h");
     }
 }

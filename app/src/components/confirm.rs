@@ -60,12 +60,6 @@ impl Ask {
         self.on_cancel = Some(f);
         self
     }
-
-    /// A confirming button in the primary colour rather than red.
-    pub fn not_dangerous(mut self) -> Self {
-        self.danger = false;
-        self
-    }
 }
 
 /// The page-wide confirm dialog's handle.

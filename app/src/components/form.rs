@@ -116,9 +116,11 @@ pub fn focus_first_error(
         let Some(form) = form.get_untracked() else {
             return;
         };
-        let named = fields
-            .iter()
-            .find_map(|f| form.query_selector(&format!("[name='{}']", f.field)).ok().flatten());
+        let named = fields.iter().find_map(|f| {
+            form.query_selector(&format!("[name='{}']", f.field))
+                .ok()
+                .flatten()
+        });
         let target = named.or_else(|| form.query_selector("[aria-invalid='true']").ok().flatten());
         if let Some(el) = target.and_then(|e| {
             use wasm_bindgen::JsCast;

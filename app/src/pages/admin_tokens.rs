@@ -87,7 +87,8 @@ pub fn ApiTokensPage() -> impl IntoView {
             {move || created().map(|c| view! {
                 <div class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3 dark:border-amber-700 dark:bg-amber-950" role="status">
                     <p class="text-sm font-semibold">"Copy this token now. It will not be shown again."</p>
-                    <code class="mt-2 block break-all rounded bg-white p-2 text-sm dark:bg-slate-900" data-testid="new-token">{c.token}</code>
+                    <code class="mt-2 block break-all rounded bg-white p-2 text-sm dark:bg-slate-900" data-testid="new-token">{c.token.clone()}</code>
+                    <CopyButton text=c.token />
                 </div>
             })}
         </section>
@@ -129,4 +130,28 @@ pub fn ApiTokensPage() -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Copies the new token and says so beside the button (a live region), or asks to copy by hand.
+#[component]
+fn CopyButton(text: String) -> impl IntoView {
+    let said = RwSignal::new(None::<&'static str>);
+    let text = StoredValue::new(text);
+    let copy = move |_| {
+        leptos::task::spawn_local(async move {
+            let ok = crate::browser::copy_text(&text.get_value()).await;
+            said.try_set(Some(if ok {
+                "Copied."
+            } else {
+                "Could not copy: select the token and copy it yourself."
+            }));
+        });
+    };
+    view! {
+        <div class="mt-2 flex flex-wrap items-center gap-3">
+            <button type="button" class="button-secondary" on:click=copy data-testid="copy-token">"Copy token"</button>
+            // Inside the panel's status region, so the change is announced.
+            <span class="text-sm" data-testid="copy-result">{move || said.get()}</span>
+        </div>
+    }
 }

@@ -5,7 +5,7 @@
 
 use crate::api::{self, AdminChange, AdminQuery};
 use crate::components::confirm::{use_confirm, use_status, Ask, ConfirmButton, Status};
-use crate::components::form::{field_error, Field, FormAlert, Notice};
+use crate::components::form::{field_error, focus_first_error, Field, FormAlert, Notice};
 use crate::components::time::LocalTime;
 use crate::session::use_current_user;
 use leptos::prelude::*;
@@ -176,33 +176,70 @@ fn UserRow(
             }
             let message = format!("Role changed to {}", to.label().to_lowercase());
             let yes = Callback::new(move |_| {
-                send(id, AdminChange::Role(to), message.clone(), out, move || role.set(to), move || role.set(was))
+                send(
+                    id,
+                    AdminChange::Role(to),
+                    message.clone(),
+                    out,
+                    move || role.set(to),
+                    move || role.set(was),
+                )
             });
             // Puts the select back (set notifies even when the value is the same).
             let no = Callback::new(move |_| role.set(was));
-            confirm.ask(Ask::new(
-                format!("Make {name} {} {}?", if to == Role::Admin { "an" } else { "a" }, to.label().to_lowercase()),
-                format!("{name} gets the {} pages and permissions from their next page load.", to.label().to_lowercase()),
-                "Change role",
-                yes,
-            ).on_cancel(no));
+            confirm.ask(
+                Ask::new(
+                    format!(
+                        "Make {name} {} {}?",
+                        if to == Role::Admin { "an" } else { "a" },
+                        to.label().to_lowercase()
+                    ),
+                    format!(
+                        "{name} gets the {} pages and permissions from their next page load.",
+                        to.label().to_lowercase()
+                    ),
+                    "Change role",
+                    yes,
+                )
+                .on_cancel(no),
+            );
         }
     };
     let access = {
         let name = name.clone();
         Callback::new(move |_| {
             let to = !disabled.get_untracked();
-            let message = if to { format!("{name}'s account disabled") } else { format!("{name}'s account enabled") };
-            send(id, AdminChange::Disabled(to), message, out, move || {
-                disabled.set(to);
-                if to { sessions.set(0) }
-            }, || ());
+            let message = if to {
+                format!("{name}'s account disabled")
+            } else {
+                format!("{name}'s account enabled")
+            };
+            send(
+                id,
+                AdminChange::Disabled(to),
+                message,
+                out,
+                move || {
+                    disabled.set(to);
+                    if to {
+                        sessions.set(0)
+                    }
+                },
+                || (),
+            );
         })
     };
     let revoke = {
         let name = name.clone();
         Callback::new(move |_| {
-            send(id, AdminChange::RevokeSessions, format!("{name} signed out everywhere"), out, move || sessions.set(0), || ())
+            send(
+                id,
+                AdminChange::RevokeSessions,
+                format!("{name} signed out everywhere"),
+                out,
+                move || sessions.set(0),
+                || (),
+            )
         })
     };
     let n1 = name.clone();
@@ -311,6 +348,8 @@ fn CreateUserForm(
     options: Resource<Result<AdminOptions, studyhall::AppError>>,
 ) -> impl IntoView {
     let server_error = move || action.value().get().and_then(Result::err);
+    let form = NodeRef::<leptos::html::Form>::new();
+    focus_first_error(form, server_error);
     let created = Signal::derive(move || match action.value().get() {
         Some(Ok(u)) => Some(format!("Created {} ({}).", u.display_name, u.role.label())),
         _ => None,
@@ -319,7 +358,7 @@ fn CreateUserForm(
     view! {
         <section class="card" aria-labelledby="create-user-heading">
             <h2 id="create-user-heading" class="card-title">"Add a user"</h2>
-            <ActionForm action=action attr:class="space-y-3" attr:novalidate="true">
+            <ActionForm action=action node_ref=form attr:class="space-y-3" attr:novalidate="true">
                 <Field label="Name" name="display_name" error=field_error(server_error, none, "display_name") />
                 <Field label="Email" name="email" kind="email" error=field_error(server_error, none, "email") />
                 <Field label="Initial password" name="password" kind="password" autocomplete="new-password"
@@ -356,6 +395,8 @@ fn CreateUserForm(
 #[component]
 fn CreateCohortForm(action: ServerAction<api::AdminCreateCohort>) -> impl IntoView {
     let server_error = move || action.value().get().and_then(Result::err);
+    let form = NodeRef::<leptos::html::Form>::new();
+    focus_first_error(form, server_error);
     let created = Signal::derive(move || match action.value().get() {
         Some(Ok(c)) => Some(format!("Created cohort {}.", c.name)),
         _ => None,
@@ -363,7 +404,7 @@ fn CreateCohortForm(action: ServerAction<api::AdminCreateCohort>) -> impl IntoVi
     view! {
         <section class="card" aria-labelledby="create-cohort-heading">
             <h2 id="create-cohort-heading" class="card-title">"Add a cohort"</h2>
-            <ActionForm action=action attr:class="space-y-3" attr:novalidate="true">
+            <ActionForm action=action node_ref=form attr:class="space-y-3" attr:novalidate="true">
                 <Field label="Cohort name" name="name" error=field_error(server_error, RwSignal::new(None), "name") />
                 <FormAlert error=Signal::derive(server_error) />
                 <Notice message=created />

@@ -12,7 +12,9 @@ use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use studyhall::feed::Activity;
-use studyhall::learning::{format_minutes, LearningChanged, StudentRow, SystemFigures};
+use studyhall::learning::{
+    format_count, format_minutes, LearningChanged, StudentRow, SystemFigures,
+};
 use studyhall::model::{PersonRef, Role, UserId};
 use studyhall::protocol::{KpiModule, Topic};
 use studyhall::server_events::{ACTIVITY_CREATED, FIGURES_UPDATED, LEARNING_CHANGED};
@@ -94,6 +96,7 @@ fn Tile(
 /// The student's figures, chart and recent activity, live from `user:{me}`.
 #[component]
 fn StudentPanel(me: UserId) -> impl IntoView {
+    let inbox = crate::components::bell::use_inbox();
     let data = use_live_snapshot(
         Topic::User(me),
         || async {
@@ -101,8 +104,9 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                 .await
                 .map(|d| (d.clone(), d.position))
         },
-        |d: &mut StudentDashboard, event, data| match event {
+        move |d: &mut StudentDashboard, event, data| match event {
             LEARNING_CHANGED => {
+                crate::components::celebrate::on_learning_event(inbox, event, data);
                 if let Ok(c) = serde_json::from_value::<LearningChanged>(data.clone()) {
                     d.analytics = c.analytics;
                 }
@@ -144,6 +148,11 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                                 <Tile label="Goals done" testid="kpi-goals" value=field(|a| format!("{} / {}", a.goals_completed, a.goals_set)) />
                                 <Tile label="Skills" testid="kpi-skills" value=field(|a| a.skills.to_string()) />
                             </dl>
+                            <FirstSteps done=Signal::derive(move || data.map_or_default(|d| {
+                                let a = &d.analytics;
+                                [a.sessions > 0, a.goals_set > 0, a.skills > 0]
+                            })) />
+                            <Show when=move || data.map_or_default(|d| d.analytics.sessions > 0)>
                             <div class="grid gap-4 lg:grid-cols-2">
                                 <div class="card">
                                     <h3 class="card-title">"Weekly, last 12 weeks"</h3>
@@ -156,6 +165,7 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                                         totals=Signal::derive(move || data.map_or_default(|d| d.analytics.monthly.clone())) />
                                 </div>
                             </div>
+                            </Show>
                             <div class="card">
                                 <div class="flex items-baseline justify-between">
                                     <h3 class="card-title">"Recent activity"</h3>
@@ -185,10 +195,63 @@ fn StudentPanel(me: UserId) -> impl IntoView {
 }
 
 fn days(n: i64) -> String {
-    if n == 1 {
-        "1 day".into()
-    } else {
-        format!("{n} days")
+    format_count(n, "day", "days")
+}
+
+/// A new student's first steps, ticked live as they are done; gone once all three are. Until the
+/// first session is logged it stands where the (empty) charts would be.
+#[component]
+fn FirstSteps(
+    /// Whether a session is logged, a goal set and a skill added.
+    done: Signal<[bool; 3]>,
+) -> impl IntoView {
+    let steps = move || {
+        let [session, goal, skill] = done.get();
+        [
+            (
+                session,
+                "Log your first session",
+                "Each session counts toward your hours and streak; your mentor sees it too.",
+            ),
+            (
+                goal,
+                "Set a goal",
+                "Something you want to finish, with a date if you like.",
+            ),
+            (
+                skill,
+                "Add the skills you are working on",
+                "Your mentor sees what you are practising.",
+            ),
+        ]
+    };
+    let all_done = move || steps().iter().all(|(done, ..)| *done);
+    view! {
+        <Show when=move || !all_done()>
+            <section class="card border-indigo-200 dark:border-indigo-900" aria-labelledby="first-steps-heading" data-testid="first-steps">
+                <h3 id="first-steps-heading" class="card-title">"Get started"</h3>
+                <p class="text-sm text-slate-600 dark:text-slate-400">
+                    {move || format!("{} of 3 done. Your charts fill in as you log.", steps().iter().filter(|(d, ..)| *d).count())}
+                </p>
+                <ol class="mt-3 space-y-3">
+                    {move || steps().into_iter().map(|(done, title, hint)| view! {
+                        <li class="flex gap-3" data-done=done.to_string()>
+                            <span aria-hidden="true" class=if done { "mt-0.5 flex h-5 w-5 shrink-0 items-center justify-center rounded-full bg-emerald-600 text-xs text-white" } else { "mt-0.5 h-5 w-5 shrink-0 rounded-full border-2 border-slate-300 dark:border-slate-600" }>
+                                {done.then_some("✓")}
+                            </span>
+                            <div class="min-w-0">
+                                <p class=if done { "font-medium text-slate-500 line-through dark:text-slate-400" } else { "font-medium" }>
+                                    {title}
+                                    <span class="sr-only">{if done { " (done)" } else { " (to do)" }}</span>
+                                </p>
+                                <p class="text-sm text-slate-600 dark:text-slate-400">{hint}</p>
+                            </div>
+                        </li>
+                    }).collect_view()}
+                </ol>
+                <a href="/learning" class="button-primary mt-4 inline-block">"Open your learning log"</a>
+            </section>
+        </Show>
     }
 }
 

@@ -1,8 +1,11 @@
 //! The student's learning log: log, edit and delete sessions; set, complete and delete goals; add and
 //! remove skills. Live from `user:{me}`, so another tab or device shows the same log.
 
+mod sessions;
+
 use crate::api::learning::{self as api, LearningItem};
-use crate::components::form::{field_error, FormAlert};
+use crate::components::confirm::{use_status, ConfirmButton, Status};
+use crate::components::form::{field_error, focus_first_error, FormAlert, RequestKey};
 use crate::components::time::LocalDay;
 use crate::realtime::live::use_live_snapshot;
 use crate::session::use_current_user;
@@ -10,8 +13,10 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
+use sessions::{SessionForm, SessionList};
 use studyhall::learning::{
-    format_minutes, Goal, LearningChange, LearningChanged, LearningSession, LearningSnapshot,
+    format_count, format_minutes, Analytics, Goal, LearningChange, LearningChanged,
+    LearningSnapshot,
 };
 use studyhall::model::Role;
 use studyhall::protocol::Topic;
@@ -29,8 +34,7 @@ fn apply(snap: &mut LearningSnapshot, event: &str, data: &serde_json::Value) {
         LearningChange::SessionSaved { session } => {
             snap.sessions.retain(|s| s.id != session.id);
             snap.sessions.push(session);
-            snap.sessions
-                .sort_by(|a, b| b.day.cmp(&a.day).then(b.id.cmp(&a.id)));
+            sessions::sort(&mut snap.sessions);
         }
         LearningChange::SessionDeleted { id } => snap.sessions.retain(|s| s.id != id),
         LearningChange::GoalSaved { goal } => match snap.goals.iter_mut().find(|g| g.id == goal.id)
@@ -50,6 +54,37 @@ fn apply(snap: &mut LearningSnapshot, event: &str, data: &serde_json::Value) {
     snap.analytics = c.analytics;
 }
 
+/// "5 h in 6 sessions · current streak 1 day".
+fn summary(a: &Analytics) -> String {
+    format!(
+        "{} in {} · current streak {}",
+        format_minutes(a.total_minutes),
+        format_count(a.sessions, "session", "sessions"),
+        format_count(a.current_streak, "day", "days"),
+    )
+}
+
+/// Deletes a row of the log and says so; the list follows from the live change.
+fn remove(
+    item: LearningItem,
+    error: RwSignal<Option<AppError>>,
+    status: Status,
+    done: &'static str,
+) {
+    spawn_local(async move {
+        match api::delete_learning_item(item).await {
+            Ok(()) => {
+                // The row that asked may be gone already (the live change removes it).
+                error.try_set(None);
+                status.say(done);
+            }
+            Err(e) => {
+                error.try_set(Some(e));
+            }
+        }
+    });
+}
+
 #[component]
 pub fn LearningPage() -> impl IntoView {
     let user = use_current_user();
@@ -61,10 +96,14 @@ pub fn LearningPage() -> impl IntoView {
         }
         .into_any();
     }
+    let inbox = crate::components::bell::use_inbox();
     let snap = use_live_snapshot(
         Topic::User(user.id),
         || async { api::load_learning().await.map(|s| (s.clone(), s.position)) },
-        apply,
+        move |s: &mut LearningSnapshot, event: &str, data: &serde_json::Value| {
+            crate::components::celebrate::on_learning_event(inbox, event, data);
+            apply(s, event, data)
+        },
     );
     view! {
         <Title text="Learning" />
@@ -76,39 +115,20 @@ pub fn LearningPage() -> impl IntoView {
                 Ok(today) => {
                     view! {
                         <p class="mt-1 text-slate-600 dark:text-slate-400" data-testid="learning-summary">
-                            {move || snap.with(|s| s.and_then(Result::ok).map(|s| format!(
-                                "{} in {} sessions · current streak {} days",
-                                format_minutes(s.analytics.total_minutes), s.analytics.sessions, s.analytics.current_streak
-                            )))}
+                            {move || snap.with(|s| s.and_then(Result::ok).map(|s| summary(&s.analytics)))}
                         </p>
-                        <div class="mt-6 grid gap-6 lg:grid-cols-3">
-                            <div class="space-y-6 lg:col-span-2">
-                                <section class="card" aria-labelledby="log-heading">
-                                    <h2 id="log-heading" class="card-title">"Log a session"</h2>
-                                    <SessionForm today=today.clone() editing=None />
-                                </section>
-                                <section class="card" aria-labelledby="sessions-heading">
-                                    <h2 id="sessions-heading" class="card-title">"Sessions"</h2>
-                                    <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="sessions">
-                                        <Show when=move || snap.map_or_default(|s| s.sessions.is_empty())>
-                                            <li class="py-2 text-slate-600 dark:text-slate-400">"No sessions yet."</li>
-                                        </Show>
-                                        // Keyed, so a live change re-renders only the rows it touched (an open
-                                        // edit form elsewhere in the list stays open).
-                                        <For
-                                            each=move || snap.map_or_default(|s| s.sessions.clone())
-                                            key=|s| (s.id, s.updated_at)
-                                            let:s
-                                        >
-                                            <SessionRow s today=today.clone() />
-                                        </For>
-                                    </ul>
-                                </section>
-                            </div>
-                            <div class="space-y-6">
+                        // In reading order (and stacked on phones): the log form, goals and skills, then
+                        // the long session list; on wide screens goals and skills sit in the right column.
+                        <div class="mt-6 grid gap-6 lg:grid-cols-3 lg:grid-rows-[auto_1fr] lg:items-start">
+                            <section class="card lg:col-span-2" aria-labelledby="log-heading">
+                                <h2 id="log-heading" class="card-title">"Log a session"</h2>
+                                <SessionForm today=today.clone() editing=None />
+                            </section>
+                            <div class="space-y-6 lg:col-start-3 lg:row-span-2 lg:row-start-1">
                                 <Goals goals=Signal::derive(move || snap.map_or_default(|s| s.goals.clone())) />
                                 <Skills skills=Signal::derive(move || snap.map_or_default(|s| s.skills.clone())) />
                             </div>
+                            <SessionList snap today=today.clone() />
                         </div>
                     }.into_any()
                 }
@@ -118,145 +138,21 @@ pub fn LearningPage() -> impl IntoView {
     .into_any()
 }
 
-/// Logs a new session, or edits one.
-#[component]
-fn SessionForm(
-    today: String,
-    editing: Option<LearningSession>,
-    #[prop(optional)] done: Option<Callback<()>>,
-) -> impl IntoView {
-    let action = ServerAction::<api::SaveSession>::new();
-    let form = NodeRef::<html::Form>::new();
-    let server_error = move || action.value().get().and_then(Result::err);
-    let none = RwSignal::new(None);
-    let is_new = editing.is_none();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            if let (true, Some(f)) = (is_new, form.get()) {
-                f.reset();
-            }
-            if let Some(done) = done {
-                done.run(());
-            }
-        }
-    });
-    let e = editing.clone();
-    let (day, hours, minutes, topic, note) = match &e {
-        Some(s) => (
-            s.day.clone(),
-            (s.minutes / 60).to_string(),
-            (s.minutes % 60).to_string(),
-            s.topic.clone(),
-            s.note.clone().unwrap_or_default(),
-        ),
-        None => (
-            today.clone(),
-            "1".into(),
-            "0".into(),
-            String::new(),
-            String::new(),
-        ),
-    };
-    let prefix = e
-        .as_ref()
-        .map(|s| format!("s{}-", s.id))
-        .unwrap_or_default();
-    let id = move |name: &str| format!("{prefix}{name}");
-    let err = move |f: &'static str| field_error(server_error, none, f);
-    view! {
-        <ActionForm action=action node_ref=form attr:class="grid gap-3 sm:grid-cols-6" attr:novalidate="true" attr:data-testid=if is_new { "log-form" } else { "edit-form" }>
-            {e.as_ref().map(|s| view! { <input type="hidden" name="id" value=s.id /> })}
-            <div class="sm:col-span-2">
-                <label class="block text-sm font-medium" for=id("day")>"Date"</label>
-                <input class="input" type="date" id=id("day") name="day" value=day max=today.clone() required />
-                <p class="text-sm text-red-700 dark:text-red-400" role="alert">{err("day")}</p>
-            </div>
-            <div class="sm:col-span-2">
-                <span class="block text-sm font-medium" id=id("duration")>"Duration"</span>
-                <div class="flex gap-2" role="group" aria-labelledby=id("duration")>
-                    <label class="sr-only" for=id("hours")>"Hours"</label>
-                    <input class="input" type="number" min="0" max="24" id=id("hours") name="hours" value=hours />
-                    <span class="self-center text-sm">"h"</span>
-                    <label class="sr-only" for=id("minutes")>"Minutes"</label>
-                    <input class="input" type="number" min="0" max="59" id=id("minutes") name="minutes" value=minutes />
-                    <span class="self-center text-sm">"min"</span>
-                </div>
-                <p class="text-sm text-red-700 dark:text-red-400" role="alert">{err("minutes")}</p>
-            </div>
-            <div class="sm:col-span-2">
-                <label class="block text-sm font-medium" for=id("topic")>"Topic or skill"</label>
-                <input class="input" id=id("topic") name="topic" value=topic maxlength="80" required />
-                <p class="text-sm text-red-700 dark:text-red-400" role="alert">{err("topic")}</p>
-            </div>
-            <div class="sm:col-span-6">
-                <label class="block text-sm font-medium" for=id("note")>"Note (optional)"</label>
-                <input class="input" id=id("note") name="note" value=note maxlength="1000" />
-                <p class="text-sm text-red-700 dark:text-red-400" role="alert">{err("note")}</p>
-            </div>
-            <div class="flex items-center gap-3 sm:col-span-6">
-                <button type="submit" class="button-primary" disabled=move || action.pending().get()>
-                    {if is_new { "Log session" } else { "Save" }}
-                </button>
-                {done.map(|d| view! { <button type="button" class="button-secondary" on:click=move |_| d.run(())>"Cancel"</button> })}
-                <FormAlert error=Signal::derive(server_error) />
-            </div>
-        </ActionForm>
-    }
-}
-
-fn remove(item: LearningItem, error: RwSignal<Option<AppError>>) {
-    spawn_local(async move {
-        error.set(api::delete_learning_item(item).await.err());
-    });
-}
-
-#[component]
-fn SessionRow(s: LearningSession, today: String) -> impl IntoView {
-    let editing = RwSignal::new(false);
-    let confirm = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
-    let id = s.id;
-    let shown = s.clone();
-    view! {
-        <li class="py-3" data-testid="session-row">
-            <Show when=move || editing.get() fallback=move || {
-                let s = shown.clone();
-                view! {
-                    <div class="flex flex-wrap items-baseline gap-x-3 gap-y-1">
-                        <span class="font-medium">{s.topic.clone()}</span>
-                        <span class="text-sm" data-testid="session-duration">{format_minutes(s.minutes)}</span>
-                        <span class="text-sm text-slate-500 dark:text-slate-400"><LocalDay day=s.day.clone() /></span>
-                        <span class="ml-auto flex gap-3 text-sm">
-                            <button type="button" class="link" on:click=move |_| editing.set(true)>"Edit"</button>
-                            <Show when=move || confirm.get() fallback=move || view! {
-                                <button type="button" class="link text-red-700 dark:text-red-400" on:click=move |_| confirm.set(true)>"Delete"</button>
-                            }>
-                                <button type="button" class="link text-red-700 dark:text-red-400"
-                                    on:click=move |_| remove(LearningItem::Session(id), error)>"Confirm delete"</button>
-                                <button type="button" class="link" on:click=move |_| confirm.set(false)>"Keep"</button>
-                            </Show>
-                        </span>
-                    </div>
-                    {s.note.clone().map(|n| view! { <p class="text-sm text-slate-600 dark:text-slate-300">{n}</p> })}
-                }
-            }>
-                <SessionForm today=today.clone() editing=Some(s.clone()) done=Callback::new(move |_| editing.set(false)) />
-            </Show>
-            <FormAlert error=error />
-        </li>
-    }
-}
-
 #[component]
 fn Goals(goals: Signal<Vec<Goal>>) -> impl IntoView {
     let action = ServerAction::<api::SetGoal>::new();
     let form = NodeRef::<html::Form>::new();
     let server_error = move || action.value().get().and_then(Result::err);
+    focus_first_error(form, server_error);
     let none = RwSignal::new(None);
     let error = RwSignal::new(None::<AppError>);
+    let (key, status) = (RequestKey::new(), use_status());
+    // Set: an empty form with a new key, so the next goal is a new one.
     Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(f)) = (action.value().get(), form.get()) {
+        if let (Some(Ok(_)), Some(f)) = (action.value().get(), form.get_untracked()) {
             f.reset();
+            key.renew();
+            status.say("Goal set");
         }
     });
     let toggle = move |goal: Goal| {
@@ -272,6 +168,7 @@ fn Goals(goals: Signal<Vec<Goal>>) -> impl IntoView {
         <section class="card" aria-labelledby="goals-heading">
             <h2 id="goals-heading" class="card-title">"Goals"</h2>
             <ActionForm action=action node_ref=form attr:class="space-y-2" attr:novalidate="true" attr:data-testid="goal-form">
+                {key.input()}
                 <label class="block text-sm font-medium" for="goal-title">"New goal"</label>
                 <input class="input" id="goal-title" name="title" maxlength="120" />
                 <p class="text-sm text-red-700 dark:text-red-400" role="alert">{field_error(server_error, none, "title")}</p>
@@ -301,6 +198,7 @@ fn GoalRow(
     error: RwSignal<Option<AppError>>,
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
+    let status = use_status();
     let done = g.completed_at.is_some();
     let gid = g.id;
     let shown = g.clone();
@@ -318,8 +216,12 @@ fn GoalRow(
                         </label>
                         <button type="button" class="link text-sm" aria-label=format!("Edit goal {}", g.title)
                             on:click=move |_| editing.set(true)>"Edit"</button>
-                        <button type="button" class="link text-sm text-red-700 dark:text-red-400" aria-label=format!("Delete goal {}", g.title)
-                            on:click=move |_| remove(LearningItem::Goal(gid), error)>"Delete"</button>
+                        <ConfirmButton class="link text-sm text-red-700 dark:text-red-400" label="Delete"
+                            aria_label=format!("Delete goal {}", g.title)
+                            title=format!("Delete the goal “{}”?", g.title)
+                            message="It leaves your goals and your figures. This cannot be undone."
+                            confirm_label="Delete goal"
+                            on_confirm=Callback::new(move |_| remove(LearningItem::Goal(gid), error, status, "Goal deleted")) />
                     </div>
                 }
             }>
@@ -333,15 +235,19 @@ fn GoalRow(
 fn GoalEdit(g: Goal, editing: RwSignal<bool>) -> impl IntoView {
     let action = ServerAction::<api::EditGoal>::new();
     let server_error = move || action.value().get().and_then(Result::err);
+    let form = NodeRef::<html::Form>::new();
+    focus_first_error(form, server_error);
     let none = RwSignal::new(None);
+    let status = use_status();
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
+            status.say("Goal saved");
             editing.set(false);
         }
     });
     let gid = g.id;
     view! {
-        <ActionForm action=action attr:class="space-y-2" attr:novalidate="true">
+        <ActionForm action=action node_ref=form attr:class="space-y-2" attr:novalidate="true">
             <input type="hidden" name="id" value=gid />
             <label class="block text-sm font-medium" for=format!("goal-{gid}-title")>"Goal"</label>
             <input class="input" id=format!("goal-{gid}-title") name="title" value=g.title maxlength="120" />
@@ -363,22 +269,29 @@ fn Skills(skills: Signal<Vec<studyhall::learning::Skill>>) -> impl IntoView {
     let action = ServerAction::<api::AddSkill>::new();
     let form = NodeRef::<html::Form>::new();
     let server_error = move || action.value().get().and_then(Result::err);
+    focus_first_error(form, server_error);
     let none = RwSignal::new(None);
     let error = RwSignal::new(None::<AppError>);
+    let name_error = field_error(server_error, none, "name");
+    let (key, status) = (RequestKey::new(), use_status());
     Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(f)) = (action.value().get(), form.get()) {
+        if let (Some(Ok(_)), Some(f)) = (action.value().get(), form.get_untracked()) {
             f.reset();
+            key.renew();
+            status.say("Skill added");
         }
     });
     view! {
         <section class="card" aria-labelledby="skills-heading">
             <h2 id="skills-heading" class="card-title">"Skills"</h2>
             <ActionForm action=action node_ref=form attr:class="flex gap-2" attr:novalidate="true" attr:data-testid="skill-form">
+                {key.input()}
                 <label class="sr-only" for="skill-name">"Skill"</label>
-                <input class="input" id="skill-name" name="name" placeholder="e.g. SQL" maxlength="60" />
+                <input class="input" id="skill-name" name="name" placeholder="e.g. SQL" maxlength="60"
+                    aria-invalid=move || name_error.get().is_some().then_some("true") />
                 <button type="submit" class="button-primary" disabled=move || action.pending().get()>"Add"</button>
             </ActionForm>
-            <p class="text-sm text-red-700 dark:text-red-400" role="alert">{field_error(server_error, none, "name")}</p>
+            <p class="text-sm text-red-700 dark:text-red-400" role="alert">{name_error}</p>
             <FormAlert error=error />
             <ul class="mt-3 flex flex-wrap gap-2" data-testid="skills">
                 {move || skills.get().into_iter().map(|s| {
@@ -386,7 +299,7 @@ fn Skills(skills: Signal<Vec<studyhall::learning::Skill>>) -> impl IntoView {
                     view! {
                         <li class="badge flex items-center gap-1">
                             {s.name.clone()}
-                            <button type="button" aria-label=format!("Remove skill {}", s.name) on:click=move |_| remove(LearningItem::Skill(sid), error)>"×"</button>
+                            <button type="button" aria-label=format!("Remove skill {}", s.name) on:click=move |_| remove(LearningItem::Skill(sid), error, status, "Skill removed")>"×"</button>
                         </li>
                     }
                 }).collect_view()}

@@ -2,7 +2,7 @@
 
 use crate::api;
 use crate::browser;
-use crate::components::form::{field_error, Field, FormAlert};
+use crate::components::form::{field_error, focus_first_error, Field, FormAlert};
 use crate::session::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,6 +21,8 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
     let server_error = move || action.value().get().and_then(Result::err);
+    let form = NodeRef::<leptos::html::Form>::new();
+    focus_first_error(form, server_error);
     let email_local = RwSignal::new(None);
     let password_local = RwSignal::new(None);
     let signed_in = move || matches!(session.get(), Some(Ok(Some(_))));
@@ -34,7 +36,7 @@ pub fn LoginPage() -> impl IntoView {
         <main id="main" class="auth-page">
             <div class="auth-card">
                 <h1 class="text-2xl font-bold">"Sign in to Studyhall"</h1>
-                <ActionForm action=action attr:class="mt-6 space-y-4" attr:novalidate="true">
+                <ActionForm action=action node_ref=form attr:class="mt-6 space-y-4" attr:novalidate="true">
                     <input type="hidden" name="next" prop:value=next />
                     <Field
                         label="Email"

@@ -2,10 +2,10 @@
 //! mentors and admins) a form to send one. Follows the bell's live inbox: any change refetches.
 
 use crate::api::inbox::{self as api, Which};
-use crate::api::load_overview;
 use crate::browser;
 use crate::components::bell::{open_notification, run, use_inbox, PriorityTag};
-use crate::components::form::{field_error, FormAlert, Notice};
+use crate::components::form::{field_error, focus_first_error, FormAlert, Notice, RequestKey};
+use crate::components::person_picker::PersonPicker;
 use crate::components::time::LocalTime;
 use crate::session::use_current_user;
 use leptos::prelude::*;
@@ -90,7 +90,7 @@ pub fn NotificationsPage() -> impl IntoView {
                                                 <button type="button" class="flex-1 text-left font-medium" on:click=move |_| open_notification(&opened, &navigate)>
                                                     {n.title.clone()}
                                                 </button>
-                                                <PriorityTag priority=n.priority />
+                                                <PriorityTag priority=n.priority all=true />
                                                 <span class="text-xs text-slate-500 dark:text-slate-400">{n.kind.label()} " · " <LocalTime at=n.created_at /></span>
                                             </div>
                                             <p class="text-sm text-slate-700 dark:text-slate-300">{n.message.clone()}</p>
@@ -178,8 +178,14 @@ fn Settings() -> impl IntoView {
 /// Send a notification: admins to everyone, a role, a cohort or one user; mentors to their students.
 #[component]
 fn Compose(role: Role) -> impl IntoView {
-    let action = Action::new(|n: &NewNotification| api::send_notification(n.clone()));
+    // One key per send attempt: a double click or a retry sends once (renewed after a success).
+    let key = RequestKey::new();
+    let action = Action::new(|(n, k): &(NewNotification, Option<String>)| {
+        api::send_notification(n.clone(), k.clone())
+    });
     let server_error = move || action.value().get().and_then(Result::err);
+    let form = NodeRef::<leptos::html::Form>::new();
+    focus_first_error(form, server_error);
     let none = RwSignal::new(None);
     let (audience, target) = (
         RwSignal::new(String::from("default")),
@@ -193,7 +199,15 @@ fn Compose(role: Role) -> impl IntoView {
         RwSignal::new(String::new()),
     );
     let local = RwSignal::new(None::<String>);
-    let overview = crate::api::request_resource("send form overview", || (), |_| load_overview());
+    // After a send, the text clears (the audience, kind and priority stay for the next one).
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            [title, message, link, ttl]
+                .iter()
+                .for_each(|s| s.set(String::new()));
+            key.renew();
+        }
+    });
     let options =
         crate::api::request_resource("send form cohorts", || (), |_| api::addressable_cohorts());
     let sent = move || {
@@ -242,7 +256,7 @@ fn Compose(role: Role) -> impl IntoView {
                 }
             },
         };
-        action.dispatch(NewNotification {
+        let note = NewNotification {
             audience: aud,
             kind: kind.get_untracked(),
             priority: priority.get_untracked(),
@@ -250,7 +264,8 @@ fn Compose(role: Role) -> impl IntoView {
             message: message.get_untracked(),
             link: Some(link.get_untracked()).filter(|l| !l.trim().is_empty()),
             ttl_secs,
-        });
+        };
+        action.dispatch((note, key.get()));
     };
     let kinds: Vec<Kind> = Kind::ALL
         .into_iter()
@@ -259,7 +274,7 @@ fn Compose(role: Role) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="compose-heading">
             <h2 id="compose-heading" class="card-title">"Send a notification"</h2>
-            <form class="space-y-3" novalidate on:submit=submit data-testid="compose">
+            <form class="space-y-3" novalidate on:submit=submit data-testid="compose" node_ref=form>
                 <div>
                     <label class="block text-sm font-medium" for="compose-audience">"To"</label>
                     <select id="compose-audience" class="input" on:change=move |ev| { audience.set(event_target_value(&ev)); target.set(String::new()) }>
@@ -268,7 +283,7 @@ fn Compose(role: Role) -> impl IntoView {
                                 <option value="everyone">"Everyone"</option>
                                 <option value="role">"Everyone with a role"</option>
                                 <option value="cohort">"A cohort"</option>
-                                <option value="user">"One user (by id)"</option>
+                                <option value="user">"One person"</option>
                             }.into_any()
                         } else {
                             view! {
@@ -296,18 +311,10 @@ fn Compose(role: Role) -> impl IntoView {
                             </Transition>
                         </select>
                     }.into_any(),
-                    (Role::Admin, "user") => view! {
-                        <label class="block text-sm font-medium" for="compose-target">"User id"</label>
-                        <input id="compose-target" class="input" inputmode="numeric" on:input=move |ev| target.set(event_target_value(&ev)) />
-                    }.into_any(),
+                    // One picker for admins and mentors; the server lists only whom the caller may address.
                     (_, "user") => view! {
-                        <label class="block text-sm font-medium" for="compose-target">"Student"</label>
-                        <select id="compose-target" class="input" on:change=move |ev| target.set(event_target_value(&ev))>
-                            <option value="">"Choose…"</option>
-                            <Transition fallback=|| ()>
-                                {move || overview.get().and_then(Result::ok).map(|o| o.students.into_iter().map(|p| view! { <option value=p.id>{p.display_name}</option> }).collect_view())}
-                            </Transition>
-                        </select>
+                        <PersonPicker id="compose-target" label=if role == Role::Admin { "Person" } else { "Student" }
+                            on_choose=Callback::new(move |id: Option<i64>| target.set(id.map(|i| i.to_string()).unwrap_or_default())) />
                     }.into_any(),
                     _ => ().into_any(),
                 }}

@@ -1,7 +1,7 @@
-//! Your profile: name and time zone, password, and the places you are signed in.
+//! Your profile: name and time zone, password, the places you are signed in and your recent sign-ins.
 
 use crate::api;
-use crate::components::form::{field_error, Field, FormAlert, Notice};
+use crate::components::form::{field_error, focus_first_error, Field, FormAlert, Notice};
 use crate::components::time::{use_clock, LocalTime};
 use crate::session::use_current_user;
 use leptos::prelude::*;
@@ -17,6 +17,7 @@ pub fn ProfilePage() -> impl IntoView {
             <PasswordForm />
         </div>
         <Sessions />
+        <SignIns />
     }
 }
 
@@ -26,6 +27,8 @@ fn ProfileForm() -> impl IntoView {
     let action = ServerAction::<api::UpdateProfile>::new();
     let zones = api::request_resource("profile time zones", || (), |_| api::time_zones());
     let server_error = move || action.value().get().and_then(Result::err);
+    let form = NodeRef::<leptos::html::Form>::new();
+    focus_first_error(form, server_error);
     let saved = Signal::derive(move || {
         matches!(action.value().get(), Some(Ok(_))).then(|| "Saved.".to_string())
     });
@@ -42,7 +45,7 @@ fn ProfileForm() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="profile-heading">
             <h2 id="profile-heading" class="card-title">"Your details"</h2>
-            <ActionForm action=action attr:class="space-y-4" attr:novalidate="true">
+            <ActionForm action=action node_ref=form attr:class="space-y-4" attr:novalidate="true">
                 <Field
                     label="Name"
                     name="display_name"
@@ -91,6 +94,8 @@ fn ProfileForm() -> impl IntoView {
 fn PasswordForm() -> impl IntoView {
     let action = ServerAction::<api::ChangePassword>::new();
     let server_error = move || action.value().get().and_then(Result::err);
+    let form = NodeRef::<leptos::html::Form>::new();
+    focus_first_error(form, server_error);
     let done = Signal::derive(move || match action.value().get() {
         Some(Ok(0)) => Some("Password changed.".to_string()),
         Some(Ok(n)) => Some(format!(
@@ -103,7 +108,7 @@ fn PasswordForm() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="password-heading">
             <h2 id="password-heading" class="card-title">"Change password"</h2>
-            <ActionForm action=action attr:class="space-y-4" attr:novalidate="true">
+            <ActionForm action=action node_ref=form attr:class="space-y-4" attr:novalidate="true">
                 <Field
                     label="Current password"
                     name="current_password"
@@ -156,7 +161,10 @@ fn Sessions() -> impl IntoView {
                                         <li class="flex flex-wrap items-center justify-between gap-2 py-2">
                                             <div>
                                                 <p class="font-medium">
-                                                    {s.user_agent.clone().unwrap_or_else(|| "Unknown client".into())}
+                                                    // The server names the device ("Chrome on Linux"); the raw agent is on hover.
+                                                    <span title=s.user_agent.clone()>
+                                                        {s.device.clone().unwrap_or_else(|| "Unknown device".into())}
+                                                    </span>
                                                     {s.current.then(|| view! { <span class="badge ml-2">"This browser"</span> })}
                                                 </p>
                                                 <p class="text-sm text-slate-600 dark:text-slate-400">
@@ -174,6 +182,44 @@ fn Sessions() -> impl IntoView {
                                             })}
                                         </li>
                                     }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The security log: the caller's own recent sign-ins (newest first).
+#[component]
+fn SignIns() -> impl IntoView {
+    let log = api::request_resource("profile sign-ins", || (), |_| api::recent_sign_ins());
+    view! {
+        <section class="card mt-6" aria-labelledby="sign-ins-heading">
+            <h2 id="sign-ins-heading" class="card-title">"Recent sign-ins"</h2>
+            <p class="text-sm text-slate-600 dark:text-slate-400">
+                "If you do not recognise one, change your password: that signs out every other session."
+            </p>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="mt-2">"No sign-ins recorded yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="mt-2 divide-y divide-slate-200 dark:divide-slate-800" data-testid="sign-ins">
+                                {list.into_iter().map(|s| view! {
+                                    <li class="flex flex-wrap items-baseline justify-between gap-x-3 py-2">
+                                        <span class="font-medium break-words">{s.device}</span>
+                                        <span class="text-sm text-slate-600 dark:text-slate-400">
+                                            {if s.kind == studyhall::model::SessionKind::Api { "API" } else { "Browser" }}
+                                            " · "
+                                            <span class="break-all">{s.ip.unwrap_or_else(|| "unknown address".into())}</span>
+                                            " · "
+                                            <LocalTime at=s.at />
+                                        </span>
+                                    </li>
                                 }).collect_view()}
                             </ul>
                         }.into_any(),

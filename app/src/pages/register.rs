@@ -2,7 +2,7 @@
 
 use crate::api;
 use crate::browser;
-use crate::components::form::{field_error, Field, FormAlert};
+use crate::components::form::{field_error, focus_first_error, Field, FormAlert};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use studyhall::validate;
@@ -22,6 +22,8 @@ pub fn RegisterPage() -> impl IntoView {
         }
     });
     let server_error = move || action.value().get().and_then(Result::err);
+    let form = NodeRef::<leptos::html::Form>::new();
+    focus_first_error(form, server_error);
     let email_local = RwSignal::new(None);
     let name_local = RwSignal::new(None);
     let password_local = RwSignal::new(None);
@@ -37,7 +39,7 @@ pub fn RegisterPage() -> impl IntoView {
                 <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
                     "Log your learning, keep your streak, and work with your mentor."
                 </p>
-                <ActionForm action=action attr:class="mt-6 space-y-4" attr:novalidate="true">
+                <ActionForm action=action node_ref=form attr:class="mt-6 space-y-4" attr:novalidate="true">
                     <Field
                         label="Your name"
                         name="display_name"

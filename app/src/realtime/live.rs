@@ -75,6 +75,15 @@ where
         self.with(|s| s.and_then(Result::ok).map(f).unwrap_or_default())
     }
 
+    /// Changes the live value in place (a page appending what it loaded on demand, say). Browser
+    /// only: before the snapshot is taken over there is nothing to change, and `false` says so.
+    pub fn update(&self, f: impl FnOnce(&mut T)) -> bool {
+        self.live
+            .try_update(|v| v.as_mut().map(f))
+            .flatten()
+            .is_some()
+    }
+
     /// Whether the first load is done and how it went, without the value; tracked.
     pub fn status(&self) -> Option<Result<(), AppError>> {
         self.with(|s| s.map(|r| r.map(|_| ()).map_err(Clone::clone)))
