@@ -9,7 +9,7 @@ use super::realtime::{log, StoredEvent};
 use super::users;
 use crate::feed::{self, Activity, FeedFilter, FeedPage, NewActivity};
 use crate::model::{Millis, Role, User, UserId};
-use crate::protocol::Topic;
+use crate::protocol::{Position, Topic};
 use crate::server_events::ACTIVITY_CREATED;
 use crate::{with_conn, with_db, with_tx, AppError};
 
@@ -156,6 +156,29 @@ impl From<Row> for Activity {
             read: !r.unread,
         }
     }
+}
+
+/// The feed's live streams for the caller and where each stands, to subscribe from with the first
+/// page: admins `role:admin`; students their own `user:{id}`; mentors their own and each student's.
+pub async fn streams(db: &Db, caller: &Caller) -> Result<Vec<(Topic, Position)>, AppError> {
+    let topics: Vec<Topic> = match caller.user.role {
+        Role::Admin => vec![Topic::Role(Role::Admin)],
+        Role::Student => vec![Topic::User(caller.user.id)],
+        Role::Mentor => std::iter::once(caller.user.id)
+            .chain(users::students_of(db, caller.user.id).await?)
+            .map(Topic::User)
+            .collect(),
+    };
+    let mut streams = Vec::with_capacity(topics.len());
+    for topic in topics {
+        let head = log::head(db, topic).await?;
+        let at = Position {
+            epoch: head.epoch,
+            offset: head.head,
+        };
+        streams.push((topic, at));
+    }
+    Ok(streams)
 }
 
 /// A page of the feed the caller may see, newest first, with the caller's unread count.

@@ -339,6 +339,20 @@ pub async fn addressable(
         .collect())
 }
 
+/// The cohorts the caller may address: every cohort for admins, their students' cohorts for mentors,
+/// none for students (403).
+pub async fn addressable_cohorts(
+    db: &Db,
+    caller: &Caller,
+) -> Result<Vec<crate::model::Cohort>, AppError> {
+    caller.require_scope(ApiScope::NotificationsWrite)?;
+    match caller.user.role {
+        Role::Admin => super::cohorts::list(db).await,
+        Role::Mentor => super::cohorts::mentored_by(db, caller.user.id).await,
+        Role::Student => Err(AppError::Forbidden),
+    }
+}
+
 /// Sends a notification to an audience: one row and one inbox event per recipient, in one transaction.
 pub async fn send(
     db: &Db,

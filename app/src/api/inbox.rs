@@ -138,14 +138,6 @@ pub async fn addressable_people(
 /// Cohorts the caller may address: all of them for admins, their students' for mentors.
 #[server(endpoint = "notifications/cohorts")]
 pub async fn addressable_cohorts() -> Result<Vec<studyhall::model::Cohort>, AppError> {
-    use studyhall::model::Role;
-    use studyhall::server::cohorts;
-    let services = services()?;
-    let caller = caller()?;
-    let db = services.accounts.db();
-    match caller.user.role {
-        Role::Admin => cohorts::list(db).await,
-        Role::Mentor => cohorts::mentored_by(db, caller.user.id).await,
-        Role::Student => Err(AppError::Forbidden),
-    }
+    studyhall::server::notifications::addressable_cohorts(services()?.accounts.db(), &caller()?)
+        .await
 }

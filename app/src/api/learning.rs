@@ -53,24 +53,9 @@ pub async fn mentor_rows() -> Result<Vec<StudentRow>, AppError> {
 
 #[server(endpoint = "learning/system-figures")]
 pub async fn load_system_figures() -> Result<(SystemFigures, Position), AppError> {
-    use studyhall::model::Role;
-    use studyhall::protocol::{KpiModule, Topic};
-    use studyhall::server::{analytics, now_ms, realtime::log};
     let services = services()?;
-    if !caller()?.is(Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
-    let db = services.accounts.db();
-    let head = log::head(db, Topic::Kpi(KpiModule::System)).await?;
-    let figures =
-        analytics::system_figures(db, services.hub.online_users() as i64, now_ms()).await?;
-    Ok((
-        figures,
-        Position {
-            epoch: head.epoch,
-            offset: head.head,
-        },
-    ))
+    let online = services.hub.online_users() as i64;
+    studyhall::server::analytics::system_snapshot(services.accounts.db(), &caller()?, online).await
 }
 
 #[server(endpoint = "learning/snapshot")]
@@ -228,33 +213,14 @@ pub struct FeedView {
 
 #[server(endpoint = "activity/page", input = Json)]
 pub async fn load_feed(filter: FeedFilter) -> Result<FeedView, AppError> {
-    use studyhall::model::Role;
-    use studyhall::protocol::Topic;
-    use studyhall::server::{activity, realtime::log, users};
+    use studyhall::server::activity;
     let services = services()?;
     let caller = caller()?;
     let db = services.accounts.db();
-    let mut streams = Vec::new();
-    if filter.before.is_none() {
-        let topics = match caller.user.role {
-            Role::Admin => vec![Topic::Role(Role::Admin)],
-            Role::Student => vec![Topic::User(caller.user.id)],
-            Role::Mentor => std::iter::once(caller.user.id)
-                .chain(users::students_of(db, caller.user.id).await?)
-                .map(Topic::User)
-                .collect(),
-        };
-        for topic in topics {
-            let head = log::head(db, topic).await?;
-            streams.push((
-                topic,
-                Position {
-                    epoch: head.epoch,
-                    offset: head.head,
-                },
-            ));
-        }
-    }
+    let streams = match filter.before {
+        None => activity::streams(db, &caller).await?,
+        Some(_) => Vec::new(),
+    };
     let page = activity::list(db, &caller, &filter).await?;
     Ok(FeedView { page, streams })
 }
