@@ -234,6 +234,14 @@ pub struct Announcement {
     pub offset: i64,
 }
 
+/// A point in a topic's log: the log's epoch and the offset of the last event seen. Every snapshot
+/// carries one, and a subscription resumes from it (see `protocol`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub epoch: String,
+    pub offset: i64,
+}
+
 /// How many announcements a snapshot holds and the panel shows (one limit for every adapter).
 pub const ANNOUNCEMENTS_LATEST: usize = 20;
 
@@ -241,7 +249,7 @@ pub const ANNOUNCEMENTS_LATEST: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnnouncementsSnapshot {
     pub items: Vec<Announcement>,
-    pub position: crate::protocol::Position,
+    pub position: Position,
 }
 
 /// What an API token may do. A token acts for the admin who created it, limited to its scopes.

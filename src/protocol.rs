@@ -172,12 +172,8 @@ impl<'de> Deserialize<'de> for Topic {
     }
 }
 
-/// A point in a topic's log: the log's epoch and the offset of the last event seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
-    pub epoch: String,
-    pub offset: i64,
-}
+/// Defined with the wire models (which carry it in every snapshot); the protocol speaks it too.
+pub use crate::model::Position;
 
 /// What a client sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
