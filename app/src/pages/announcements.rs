@@ -121,38 +121,57 @@ fn AnnouncementItem(a: Announcement, admin: bool) -> impl IntoView {
 /// Edits an announcement in place; Save publishes the change to every open page.
 #[component]
 fn EditAnnouncement(a: Announcement, editing: RwSignal<bool>) -> impl IntoView {
-    let action = ServerAction::<api::EditAnnouncement>::new();
-    let server_error = move || action.value().get().and_then(Result::err);
+    // Not an action of this component: the saved event re-renders the list (and this form) before the
+    // answer may arrive, so the request's task owns what happens after it.
+    let error = RwSignal::new(None::<studyhall::AppError>);
+    let pending = RwSignal::new(false);
+    let server_error = move || error.get();
     let form = NodeRef::<leptos::html::Form>::new();
     focus_first_error(form, server_error);
     let none = RwSignal::new(None);
     let status = use_status();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            status.say("Announcement saved");
-            editing.set(false);
-        }
-    });
     let id = a.id;
+    let (title, body) = (
+        RwSignal::new(a.title.clone()),
+        RwSignal::new(a.body.clone()),
+    );
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (t, b) = (title.get_untracked(), body.get_untracked());
+        pending.set(true);
+        leptos::task::spawn_local(async move {
+            match api::edit_announcement(id, t, b).await {
+                Ok(_) => {
+                    status.say("Announcement saved");
+                    editing.try_set(false);
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+            pending.try_set(false);
+        });
+    };
     let (title_id, body_id) = (
         format!("announcement-{id}-title"),
         format!("announcement-{id}-body"),
     );
     view! {
-        <ActionForm action=action node_ref=form attr:class="space-y-2" attr:novalidate="true" attr:data-testid="announcement-edit">
-            <input type="hidden" name="id" value=id />
+        <form node_ref=form class="space-y-2" novalidate data-testid="announcement-edit" on:submit=submit>
             <label class="block text-sm font-medium" for=title_id.clone()>"Title"</label>
-            <input class="input" id=title_id name="title" value=a.title maxlength="120" />
+            <input class="input" id=title_id name="title" maxlength="120" prop:value=move || title.get()
+                on:input=move |ev| title.set(event_target_value(&ev)) />
             <p class="text-sm text-red-700 dark:text-red-400" role="alert">{field_error(server_error, none, "title")}</p>
             <label class="block text-sm font-medium" for=body_id.clone()>"Message"</label>
-            <textarea class="input" id=body_id name="body" rows="4" maxlength="2000">{a.body}</textarea>
+            <textarea class="input" id=body_id name="body" rows="4" maxlength="2000" prop:value=move || body.get()
+                on:input=move |ev| body.set(event_target_value(&ev))>{a.body}</textarea>
             <p class="text-sm text-red-700 dark:text-red-400" role="alert">{field_error(server_error, none, "body")}</p>
             <FormAlert error=Signal::derive(server_error) />
             <div class="flex gap-3">
-                <button type="submit" class="button-primary" disabled=move || action.pending().get()>"Save"</button>
+                <button type="submit" class="button-primary" disabled=move || pending.get()>"Save"</button>
                 <button type="button" class="button-secondary" on:click=move |_| editing.set(false)>"Cancel"</button>
             </div>
-        </ActionForm>
+        </form>
     }
 }
 
