@@ -758,6 +758,37 @@ both_backends!(
             [401, 200, 200, 200, 200, 200],
         )
         .await;
+        // ...and only their own: a sign-in of Ana's in Safari shows in her log and in no one else's.
+        let mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 \
+                   (KHTML, like Gecko) Version/17.0 Safari/605.1.15";
+        let res = t
+            .api()
+            .post(t.url("/api/session/login"))
+            .header("accept", "application/json")
+            .header("user-agent", mac)
+            .form(&[("email", "ana@example.com"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let mut seen = Vec::new();
+        for c in &people.clients[1..] {
+            let res = c
+                .post(t.url("/api/account/sign-ins"))
+                .header("accept", "application/json")
+                .send()
+                .await
+                .unwrap();
+            let log: Value = res.json().await.unwrap();
+            let devices: Vec<String> = log
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["device"].as_str().unwrap_or_default().to_string())
+                .collect();
+            seen.push(devices.iter().any(|d| d.starts_with("Safari on ")));
+        }
+        assert_eq!(seen, [true, false, false, false, false], "whose sign-ins");
         // Editing and deleting announcements: admins only, through either door.
         let (s, posted) = call(
             &t,

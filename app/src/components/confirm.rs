@@ -24,6 +24,7 @@
 //! seconds. Errors stay in the page's `FormAlert`, where they can be read at leisure.
 
 use leptos::prelude::*;
+use studyhall::AppError;
 
 /// One question for the dialog.
 #[derive(Clone)]
@@ -108,6 +109,28 @@ impl Status {
             },
             std::time::Duration::from_secs(5),
         );
+    }
+
+    /// Sends `request` in the background: on success says `done` and clears `error`, on failure
+    /// keeps the error in `error` (the row that asked may be gone by then: the live change that
+    /// the request caused can remove it, so both writes tolerate a disposed signal).
+    pub fn after(
+        self,
+        request: impl std::future::Future<Output = Result<(), AppError>> + 'static,
+        error: RwSignal<Option<AppError>>,
+        done: &'static str,
+    ) {
+        leptos::task::spawn_local(async move {
+            match request.await {
+                Ok(()) => {
+                    error.try_set(None);
+                    self.say(done);
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        });
     }
 }
 

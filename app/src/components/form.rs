@@ -8,6 +8,9 @@ use studyhall::AppError;
 pub fn Field(
     #[prop(into)] label: String,
     #[prop(into)] name: String,
+    /// The control's id; `field-{name}` unless the page holds two forms with the same names.
+    #[prop(into, optional)]
+    id: Option<String>,
     #[prop(into, default = "text".to_string())] kind: String,
     #[prop(into, optional)] autocomplete: Option<String>,
     #[prop(into, optional)] hint: Option<String>,
@@ -20,7 +23,7 @@ pub fn Field(
     rows: Option<u32>,
     #[prop(optional)] maxlength: Option<usize>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = id.unwrap_or_else(|| format!("field-{name}"));
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     // While an error shows, the hint steps aside: the error says what to do ("Use at least 12

@@ -27,15 +27,23 @@ pub fn AnnouncementsPanel(role: Role) -> impl IntoView {
             {(role == Role::Admin).then(|| view! { <PostAnnouncement /> })}
             <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="announcements" aria-live="polite">
                 <Transition fallback=|| view! { <li class="py-2">"Loading…"</li> }>
-                {move || items.with(|loaded| loaded.map(|loaded| match loaded {
-                    Err(e) => view! { <li class="py-2" role="alert">{e.to_string()}</li> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <li class="py-2 text-slate-600 dark:text-slate-400">"No announcements yet."</li>
-                    }.into_any(),
-                    Ok(list) => list.iter().map(|a| view! {
-                        <AnnouncementItem a=a.clone() admin=role == Role::Admin />
-                    }).collect_view().into_any(),
-                }))}
+                {move || items.status().map(|loaded| match loaded {
+                    Err(e) => Some(view! { <li class="py-2" role="alert">{e.to_string()}</li> }),
+                    Ok(()) => None,
+                })}
+                <Show when=move || matches!(items.status(), Some(Ok(()))) && items.map_or_default(Vec::is_empty)>
+                    <li class="py-2 text-slate-600 dark:text-slate-400">"No announcements yet."</li>
+                </Show>
+                // Keyed by id, each row reading its announcement's current value: an edit re-renders the
+                // row's text, never the row, so the open edit form hears its own answer.
+                <For
+                    each=move || items.map_or_default(|l| l.iter().map(|a| a.id).collect::<Vec<_>>())
+                    key=|id| *id
+                    children=move |id| {
+                        let current = Signal::derive(move || items.map_or_default(|l| l.iter().find(|a| a.id == id).cloned()));
+                        view! { <AnnouncementItem id current admin=role == Role::Admin /> }
+                    }
+                />
                 </Transition>
             </ul>
         </section>
@@ -74,44 +82,31 @@ fn apply(items: &mut Vec<Announcement>, event: &str, data: &serde_json::Value) {
 
 /// One announcement; for admins with Edit (in place) and Delete (after asking).
 #[component]
-fn AnnouncementItem(a: Announcement, admin: bool) -> impl IntoView {
+fn AnnouncementItem(id: i64, current: Signal<Option<Announcement>>, admin: bool) -> impl IntoView {
     let editing = RwSignal::new(false);
-    let status = use_status();
-    let error = RwSignal::new(None::<studyhall::AppError>);
-    let id = a.id;
+    let (error, status) = (RwSignal::new(None::<studyhall::AppError>), use_status());
     let delete = Callback::new(move |_| {
-        leptos::task::spawn_local(async move {
-            match api::delete_announcement(id).await {
-                Ok(()) => status.say("Announcement deleted"),
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-        });
+        status.after(api::delete_announcement(id), error, "Announcement deleted")
     });
-    let (shown, offset) = (a.clone(), a.offset);
     view! {
-        <li class="py-2" data-offset=offset data-testid="announcement">
-            <Show when=move || editing.get() fallback=move || {
-                let a = shown.clone();
-                view! {
-                    <p class="font-medium break-words">{a.title.clone()}</p>
-                    <p class="text-sm whitespace-pre-line break-words">{a.body.clone()}</p>
-                    <div class="flex flex-wrap items-center gap-x-3 text-xs text-slate-500 dark:text-slate-400">
-                        <span>{a.author_name.clone().unwrap_or_else(|| "Studyhall".into())} " · " <LocalTime at=a.created_at /></span>
-                        {admin.then(|| view! {
-                            <button type="button" class="link" aria-label=format!("Edit announcement {}", a.title)
-                                on:click=move |_| editing.set(true)>"Edit"</button>
-                            <ConfirmButton class="link text-red-700 dark:text-red-400" label="Delete"
-                                aria_label=format!("Delete announcement {}", a.title)
-                                title=format!("Delete the announcement “{}”?", a.title)
-                                message="It disappears from everyone's dashboard. This cannot be undone."
-                                confirm_label="Delete announcement" on_confirm=delete />
-                        })}
-                    </div>
-                }
-            }>
-                <EditAnnouncement a=a.clone() editing />
+        <li class="py-2" data-offset=move || current.get().map(|a| a.offset) data-testid="announcement">
+            <Show when=move || editing.get() fallback=move || move || current.get().map(|a| view! {
+                <p class="font-medium break-words">{a.title.clone()}</p>
+                <p class="text-sm whitespace-pre-line break-words">{a.body.clone()}</p>
+                <div class="flex flex-wrap items-center gap-x-3 text-xs text-slate-500 dark:text-slate-400">
+                    <span>{a.author_name.clone().unwrap_or_else(|| "Studyhall".into())} " · " <LocalTime at=a.created_at /></span>
+                    {admin.then(|| view! {
+                        <button type="button" class="link" aria-label=format!("Edit announcement {}", a.title)
+                            on:click=move |_| editing.set(true)>"Edit"</button>
+                        <ConfirmButton class="link text-red-700 dark:text-red-400" label="Delete"
+                            aria_label=format!("Delete announcement {}", a.title)
+                            title=format!("Delete the announcement “{}”?", a.title)
+                            message="It disappears from everyone's dashboard. This cannot be undone."
+                            confirm_label="Delete announcement" on_confirm=delete />
+                    })}
+                </div>
+            })>
+                {move || current.get_untracked().map(|a| view! { <EditAnnouncement a editing /> })}
             </Show>
             <FormAlert error=error />
         </li>
@@ -121,57 +116,31 @@ fn AnnouncementItem(a: Announcement, admin: bool) -> impl IntoView {
 /// Edits an announcement in place; Save publishes the change to every open page.
 #[component]
 fn EditAnnouncement(a: Announcement, editing: RwSignal<bool>) -> impl IntoView {
-    // Not an action of this component: the saved event re-renders the list (and this form) before the
-    // answer may arrive, so the request's task owns what happens after it.
-    let error = RwSignal::new(None::<studyhall::AppError>);
-    let pending = RwSignal::new(false);
-    let server_error = move || error.get();
+    let action = ServerAction::<api::EditAnnouncement>::new();
+    let server_error = move || action.value().get().and_then(Result::err);
     let form = NodeRef::<leptos::html::Form>::new();
     focus_first_error(form, server_error);
-    let none = RwSignal::new(None);
-    let status = use_status();
+    let (none, status) = (RwSignal::new(None), use_status());
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            status.say("Announcement saved");
+            editing.set(false);
+        }
+    });
     let id = a.id;
-    let (title, body) = (
-        RwSignal::new(a.title.clone()),
-        RwSignal::new(a.body.clone()),
-    );
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let (t, b) = (title.get_untracked(), body.get_untracked());
-        pending.set(true);
-        leptos::task::spawn_local(async move {
-            match api::edit_announcement(id, t, b).await {
-                Ok(_) => {
-                    status.say("Announcement saved");
-                    editing.try_set(false);
-                }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-            pending.try_set(false);
-        });
-    };
-    let (title_id, body_id) = (
-        format!("announcement-{id}-title"),
-        format!("announcement-{id}-body"),
-    );
     view! {
-        <form node_ref=form class="space-y-2" novalidate data-testid="announcement-edit" on:submit=submit>
-            <label class="block text-sm font-medium" for=title_id.clone()>"Title"</label>
-            <input class="input" id=title_id name="title" maxlength="120" prop:value=move || title.get()
-                on:input=move |ev| title.set(event_target_value(&ev)) />
-            <p class="text-sm text-red-700 dark:text-red-400" role="alert">{field_error(server_error, none, "title")}</p>
-            <label class="block text-sm font-medium" for=body_id.clone()>"Message"</label>
-            <textarea class="input" id=body_id name="body" rows="4" maxlength="2000" prop:value=move || body.get()
-                on:input=move |ev| body.set(event_target_value(&ev))>{a.body}</textarea>
-            <p class="text-sm text-red-700 dark:text-red-400" role="alert">{field_error(server_error, none, "body")}</p>
+        <ActionForm action=action node_ref=form attr:class="space-y-2" attr:novalidate="true" attr:data-testid="announcement-edit">
+            <input type="hidden" name="id" value=id />
+            <Field label="Title" name="title" id=format!("announcement-{id}-title") value=a.title maxlength=120
+                error=field_error(server_error, none, "title") />
+            <Field label="Message" name="body" id=format!("announcement-{id}-body") value=a.body rows=4 maxlength=2000
+                error=field_error(server_error, none, "body") />
             <FormAlert error=Signal::derive(server_error) />
             <div class="flex gap-3">
-                <button type="submit" class="button-primary" disabled=move || pending.get()>"Save"</button>
+                <button type="submit" class="button-primary" disabled=move || action.pending().get()>"Save"</button>
                 <button type="button" class="button-secondary" on:click=move |_| editing.set(false)>"Cancel"</button>
             </div>
-        </form>
+        </ActionForm>
     }
 }
 

@@ -16,7 +16,7 @@ use leptos_meta::Title;
 use sessions::{SessionForm, SessionList};
 use studyhall::learning::{
     format_count, format_minutes, Analytics, Goal, LearningChange, LearningChanged,
-    LearningSnapshot,
+    LearningSnapshot, Skill,
 };
 use studyhall::model::Role;
 use studyhall::protocol::Topic;
@@ -71,18 +71,7 @@ fn remove(
     status: Status,
     done: &'static str,
 ) {
-    spawn_local(async move {
-        match api::delete_learning_item(item).await {
-            Ok(()) => {
-                // The row that asked may be gone already (the live change removes it).
-                error.try_set(None);
-                status.say(done);
-            }
-            Err(e) => {
-                error.try_set(Some(e));
-            }
-        }
-    });
+    status.after(api::delete_learning_item(item), error, done);
 }
 
 #[component]
@@ -109,10 +98,16 @@ pub fn LearningPage() -> impl IntoView {
         <Title text="Learning" />
         <h1 class="text-2xl font-bold">"Learning log"</h1>
         <Transition fallback=|| view! { <p class="mt-4">"Loading…"</p> }>
-            // Reads borrow the snapshot for what each part shows; only lists handed to child views are cloned.
-            {move || snap.with(|r| r.map(|r| r.map(|s| s.analytics.today.clone()).map_err(Clone::clone))).map(|r| match r {
-                Err(e) => view! { <p role="alert" class="mt-4">{e.to_string()}</p> }.into_any(),
-                Ok(today) => {
+            // The frame (forms, lists) is built once, when the snapshot is in: `Show` memoizes "loaded",
+            // so a live change re-renders only the parts that read it, and a form keeps its state (and
+            // its action's answer) through the change its own save caused.
+            <Show
+                when=move || matches!(snap.status(), Some(Ok(())))
+                fallback=move || move || snap.status().and_then(Result::err).map(|e| view! { <p role="alert" class="mt-4">{e.to_string()}</p> })
+            >
+                {
+                    // Today as the snapshot says (the student's zone); read once, for the form's default.
+                    let today = untrack(|| snap.map_or_default(|s| s.analytics.today.clone()));
                     view! {
                         <p class="mt-1 text-slate-600 dark:text-slate-400" data-testid="learning-summary">
                             {move || snap.with(|s| s.and_then(Result::ok).map(|s| summary(&s.analytics)))}
@@ -128,11 +123,11 @@ pub fn LearningPage() -> impl IntoView {
                                 <Goals goals=Signal::derive(move || snap.map_or_default(|s| s.goals.clone())) />
                                 <Skills skills=Signal::derive(move || snap.map_or_default(|s| s.skills.clone())) />
                             </div>
-                            <SessionList snap today=today.clone() />
+                            <SessionList snap today />
                         </div>
-                    }.into_any()
+                    }
                 }
-            })}
+            </Show>
         </Transition>
     }
     .into_any()
@@ -179,13 +174,17 @@ fn Goals(goals: Signal<Vec<Goal>>) -> impl IntoView {
             </ActionForm>
             <FormAlert error=error />
             <ul class="mt-3 divide-y divide-slate-200 dark:divide-slate-800" data-testid="goals">
+                // Keyed by id, each row reading its goal's current value: a live change re-renders the
+                // row's text, never the row, so an open edit form stays open and hears its answer.
                 <For
                     each=move || goals.get()
-                    key=|g| (g.id, g.title.clone(), g.target_day.clone(), g.completed_at)
-                    let:g
-                >
-                    <GoalRow g toggle error />
-                </For>
+                    key=|g| g.id
+                    children=move |g: Goal| {
+                        let id = g.id;
+                        let current = Signal::derive(move || goals.with(|gs| gs.iter().find(|x| x.id == id).cloned()));
+                        view! { <GoalRow id current toggle error /> }
+                    }
+                />
             </ul>
         </section>
     }
@@ -193,24 +192,22 @@ fn Goals(goals: Signal<Vec<Goal>>) -> impl IntoView {
 
 #[component]
 fn GoalRow(
-    g: Goal,
+    id: i64,
+    current: Signal<Option<Goal>>,
     toggle: impl Fn(Goal) + Copy + Send + Sync + 'static,
     error: RwSignal<Option<AppError>>,
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
     let status = use_status();
-    let done = g.completed_at.is_some();
-    let gid = g.id;
-    let shown = g.clone();
     view! {
         <li class="py-2" data-testid="goal-row">
-            <Show when=move || editing.get() fallback=move || {
-                let g = shown.clone();
+            <Show when=move || editing.get() fallback=move || move || current.get().map(|g| {
+                let done = g.completed_at.is_some();
                 let toggled = g.clone();
                 view! {
                     <div class="flex items-center gap-2">
-                        <input type="checkbox" id=format!("goal-{gid}") prop:checked=done on:change=move |_| toggle(toggled.clone()) />
-                        <label for=format!("goal-{gid}") class=if done { "flex-1 text-slate-500 line-through" } else { "flex-1" }>
+                        <input type="checkbox" id=format!("goal-{id}") prop:checked=done on:change=move |_| toggle(toggled.clone()) />
+                        <label for=format!("goal-{id}") class=if done { "flex-1 text-slate-500 line-through" } else { "flex-1" }>
                             {g.title.clone()}
                             {g.target_day.clone().map(|d| view! { <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">"by " <LocalDay day=d /></span> })}
                         </label>
@@ -221,11 +218,11 @@ fn GoalRow(
                             title=format!("Delete the goal “{}”?", g.title)
                             message="It leaves your goals and your figures. This cannot be undone."
                             confirm_label="Delete goal"
-                            on_confirm=Callback::new(move |_| remove(LearningItem::Goal(gid), error, status, "Goal deleted")) />
+                            on_confirm=Callback::new(move |_| remove(LearningItem::Goal(id), error, status, "Goal deleted")) />
                     </div>
                 }
-            }>
-                <GoalEdit g=g.clone() editing />
+            })>
+                {move || current.get_untracked().map(|g| view! { <GoalEdit g editing /> })}
             </Show>
         </li>
     }
@@ -265,7 +262,7 @@ fn GoalEdit(g: Goal, editing: RwSignal<bool>) -> impl IntoView {
 }
 
 #[component]
-fn Skills(skills: Signal<Vec<studyhall::learning::Skill>>) -> impl IntoView {
+fn Skills(skills: Signal<Vec<Skill>>) -> impl IntoView {
     let action = ServerAction::<api::AddSkill>::new();
     let form = NodeRef::<html::Form>::new();
     let server_error = move || action.value().get().and_then(Result::err);
@@ -294,15 +291,16 @@ fn Skills(skills: Signal<Vec<studyhall::learning::Skill>>) -> impl IntoView {
             <p class="text-sm text-red-700 dark:text-red-400" role="alert">{name_error}</p>
             <FormAlert error=error />
             <ul class="mt-3 flex flex-wrap gap-2" data-testid="skills">
-                {move || skills.get().into_iter().map(|s| {
-                    let sid = s.id;
+                <For each=move || skills.get() key=|s| s.id children=move |s: Skill| {
+                    let id = s.id;
                     view! {
                         <li class="badge flex items-center gap-1">
                             {s.name.clone()}
-                            <button type="button" aria-label=format!("Remove skill {}", s.name) on:click=move |_| remove(LearningItem::Skill(sid), error, status, "Skill removed")>"×"</button>
+                            <button type="button" aria-label=format!("Remove skill {}", s.name)
+                                on:click=move |_| remove(LearningItem::Skill(id), error, status, "Skill removed")>"×"</button>
                         </li>
                     }
-                }).collect_view()}
+                } />
             </ul>
         </section>
     }

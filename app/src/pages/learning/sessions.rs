@@ -58,15 +58,18 @@ pub(super) fn SessionList(snap: LiveSnapshot<LearningSnapshot>, today: String) -
                 <Show when=move || snap.map_or_default(|s| s.sessions.is_empty())>
                     <li class="py-2 text-slate-600 dark:text-slate-400">"No sessions yet."</li>
                 </Show>
-                // Keyed, so a live change re-renders only the rows it touched (an open edit form
-                // elsewhere in the list stays open).
+                // Keyed by id, each row reading its session's current value: a live change re-renders a
+                // row's text, never the row, so an open edit form stays open and hears its answer.
                 <For
-                    each=move || snap.map_or_default(|s| s.sessions.clone())
-                    key=|s| (s.id, s.updated_at)
-                    let:s
-                >
-                    <SessionRow s today=today.clone() />
-                </For>
+                    each=move || snap.map_or_default(|s| s.sessions.iter().map(|s| s.id).collect::<Vec<_>>())
+                    key=|id| *id
+                    children=move |id| {
+                        let current = Signal::derive(move || {
+                            snap.map_or_default(|s| s.sessions.iter().find(|x| x.id == id).cloned())
+                        });
+                        view! { <SessionRow id current today=today.clone() /> }
+                    }
+                />
             </ul>
             <Show when=move || more().is_some()>
                 <button type="button" class="button-secondary mt-3" data-testid="sessions-more"
@@ -189,16 +192,13 @@ pub(super) fn SessionForm(
 }
 
 #[component]
-fn SessionRow(s: LearningSession, today: String) -> impl IntoView {
+fn SessionRow(id: i64, current: Signal<Option<LearningSession>>, today: String) -> impl IntoView {
     let editing = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
     let status = use_status();
-    let id = s.id;
-    let shown = s.clone();
     view! {
         <li class="py-3" data-testid="session-row" data-session-id=id>
-            <Show when=move || editing.get() fallback=move || {
-                let s = shown.clone();
+            <Show when=move || editing.get() fallback=move || move || current.get().map(|s| {
                 let what = format!("{} of {}", format_minutes(s.minutes), s.topic);
                 view! {
                     <div class="flex flex-wrap items-baseline gap-x-3 gap-y-1">
@@ -218,8 +218,13 @@ fn SessionRow(s: LearningSession, today: String) -> impl IntoView {
                     </div>
                     {s.note.clone().map(|n| view! { <p class="break-words text-sm text-slate-600 dark:text-slate-300">{n}</p> })}
                 }
-            }>
-                <SessionForm today=today.clone() editing=Some(s.clone()) done=Callback::new(move |_| editing.set(false)) />
+            })>
+                {
+                    let today = today.clone();
+                    move || current.get_untracked().map(|s| view! {
+                        <SessionForm today=today.clone() editing=Some(s) done=Callback::new(move |_| editing.set(false)) />
+                    })
+                }
             </Show>
             <FormAlert error=error />
         </li>
