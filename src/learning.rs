@@ -129,6 +129,14 @@ pub struct LearningSnapshot {
     pub position: Position,
 }
 
+impl LearningSnapshot {
+    /// Newest day first, then newest first within a day (the order the server pages in).
+    pub fn sort_sessions(&mut self) {
+        self.sessions
+            .sort_by(|a, b| b.day.cmp(&a.day).then(b.id.cmp(&a.id)));
+    }
+}
+
 /// One row of a mentor's dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StudentRow {

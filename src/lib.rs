@@ -5,12 +5,12 @@
 
 pub mod access;
 pub mod error;
+pub mod events;
 pub mod feed;
 pub mod learning;
 pub mod model;
 pub mod notify;
 pub mod protocol;
-pub mod server_events;
 pub mod validate;
 
 #[cfg(feature = "server")]

@@ -155,21 +155,6 @@ pub struct InboxEvent {
     pub counts: InboxCounts,
 }
 
-impl InboxChange {
-    /// The event name this change is published under.
-    pub fn event_name(&self) -> &'static str {
-        use crate::server_events as e;
-        match self {
-            InboxChange::Created { .. } => e::NOTIFICATION_CREATED,
-            InboxChange::Marked { .. } => e::NOTIFICATIONS_MARKED,
-            InboxChange::Deleted { .. } => e::NOTIFICATIONS_DELETED,
-            InboxChange::Cleared => e::NOTIFICATIONS_CLEARED,
-            InboxChange::Expired { .. } => e::NOTIFICATIONS_EXPIRED,
-            InboxChange::Preferences { .. } => e::PREFERENCES_CHANGED,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum InboxChange {

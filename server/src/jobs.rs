@@ -5,12 +5,12 @@
 
 use crate::config::Config;
 use std::time::Duration;
+use studyhall::events::DurableEvent;
 use studyhall::learning::SystemFigures;
 use studyhall::protocol::{KpiModule, Topic};
 use studyhall::server::realtime::log;
 use studyhall::server::web::Services;
 use studyhall::server::{analytics, idempotency, notifications, now_ms, sessions, throttle};
-use studyhall::server_events::FIGURES_UPDATED;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
@@ -157,10 +157,8 @@ pub async fn live_once(services: &Services, last: &mut Option<SystemFigures>) {
     if unchanged {
         return;
     }
-    let Ok(data) = serde_json::to_value(&figures) else {
-        return;
-    };
-    match log::append_now(db, Topic::Kpi(KpiModule::System), FIGURES_UPDATED, &data).await {
+    let event = DurableEvent::FiguresUpdated(figures.clone());
+    match log::append_now(db, Topic::Kpi(KpiModule::System), &event).await {
         Ok(event) => {
             services.hub.publish(&event);
             *last = Some(figures);

@@ -8,6 +8,7 @@ use common::{session_cookie_of, TestServer, PASSWORD};
 use serde_json::json;
 use std::time::Duration;
 use studyhall::both_backends;
+use studyhall::events::{DurableEvent, Removed};
 use studyhall::model::Role;
 use studyhall::protocol::{close, ErrorCode, ResetReason, ServerMessage, Topic};
 use studyhall::server::realtime::{log, StoredEvent};
@@ -15,9 +16,14 @@ use studyhall::testing::TestDb;
 
 const QUIET: Duration = Duration::from_millis(400);
 
+/// A small durable event numbered `n`: its data is `{"id": n}`.
+fn numbered(n: i64) -> DurableEvent {
+    DurableEvent::AnnouncementDeleted(Removed { id: n })
+}
+
 async fn publish(t: &TestServer, topic: Topic, n: i64) -> StoredEvent {
     let s = t.services();
-    let event = log::append_now(s.accounts.db(), topic, "test.event", &json!({ "n": n }))
+    let event = log::append_now(s.accounts.db(), topic, &numbered(n))
         .await
         .unwrap();
     s.hub.publish(&event);
@@ -97,9 +103,9 @@ both_backends!(t01_subscribe_receive_unsubscribe, |db: TestDb| async move {
         } => {
             assert_eq!(
                 (topic, offset, event.as_str()),
-                (Topic::User(id), 1, "test.event")
+                (Topic::User(id), 1, "announcement.deleted")
             );
-            assert_eq!(data, json!({"n": 1}));
+            assert_eq!(data, json!({"id": 1}));
             assert_eq!(epoch, sent.epoch);
         }
         other => panic!("{other:?}"),
@@ -214,14 +220,9 @@ both_backends!(
             let services = t.services().clone();
             tokio::spawn(async move {
                 for n in 24..=60 {
-                    let e = log::append_now(
-                        services.accounts.db(),
-                        topic,
-                        "test.event",
-                        &json!({ "n": n }),
-                    )
-                    .await
-                    .unwrap();
+                    let e = log::append_now(services.accounts.db(), topic, &numbered(n))
+                        .await
+                        .unwrap();
                     services.hub.publish(&e);
                     tokio::task::yield_now().await;
                 }
@@ -270,14 +271,9 @@ both_backends!(
                 let services = t.services().clone();
                 tokio::spawn(async move {
                     for n in 0..25 {
-                        let e = log::append_now(
-                            services.accounts.db(),
-                            topic,
-                            "test.event",
-                            &json!({ "w": w, "n": n }),
-                        )
-                        .await
-                        .unwrap();
+                        let e = log::append_now(services.accounts.db(), topic, &numbered(w * 100 + n))
+                            .await
+                            .unwrap();
                         services.hub.publish(&e);
                     }
                 })
@@ -491,14 +487,17 @@ both_backends!(
         let mut worst = Duration::ZERO;
         for n in 0..2500 {
             let s = t.services();
-            let e = log::append_now(
-                s.accounts.db(),
-                Topic::Announcements,
-                "bulk",
-                &json!({"n": n, "p": payload}),
-            )
-            .await
-            .unwrap();
+            let big = DurableEvent::AnnouncementCreated(studyhall::model::Announcement {
+                id: n,
+                title: "Bulk".into(),
+                body: payload.clone(),
+                author_name: None,
+                created_at: 0,
+                offset: 0,
+            });
+            let e = log::append_now(s.accounts.db(), Topic::Announcements, &big)
+                .await
+                .unwrap();
             let sent_at = std::time::Instant::now();
             s.hub.publish(&e);
             // The healthy client keeps up and keeps its latency.

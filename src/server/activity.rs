@@ -7,10 +7,10 @@ use super::accounts::Caller;
 use super::db::{fetch_in, internal, Db, Tx};
 use super::realtime::{log, StoredEvent};
 use super::users;
+use crate::events::DurableEvent;
 use crate::feed::{self, Activity, FeedFilter, FeedPage, NewActivity};
 use crate::model::{Millis, Role, User, UserId};
 use crate::protocol::{Position, Topic};
-use crate::server_events::ACTIVITY_CREATED;
 use crate::{with_conn, with_db, with_tx, AppError};
 
 /// What to record: the kind, what it is about, a title and optional details.
@@ -48,10 +48,10 @@ pub async fn record(
         created_at: now,
         read: false,
     };
-    let data = serde_json::to_value(&activity).map_err(|_| AppError::Internal)?;
+    let event = DurableEvent::ActivityCreated(activity.clone());
     let mut events = Vec::with_capacity(2);
     for topic in [Topic::User(actor.id), Topic::Role(Role::Admin)] {
-        events.push(log::append(tx, topic, ACTIVITY_CREATED, &data, now).await?);
+        events.push(log::append(tx, topic, &event, now).await?);
     }
     Ok((activity, events))
 }

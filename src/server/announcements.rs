@@ -6,13 +6,11 @@ use super::db::{internal, Db};
 use super::idempotency::{self, Claim, Key};
 use super::realtime::StoredEvent;
 use super::realtime::{log, Hub};
+use crate::events::{DurableEvent, Removed};
 use crate::model::{Announcement, AnnouncementsSnapshot, Role, User, ANNOUNCEMENTS_LATEST};
 use crate::protocol::{Position, Topic};
 use crate::{with_db, with_tx, AppError};
 
-pub const EVENT: &str = crate::server_events::ANNOUNCEMENT_CREATED;
-pub const UPDATED: &str = crate::server_events::ANNOUNCEMENT_UPDATED;
-pub const DELETED: &str = crate::server_events::ANNOUNCEMENT_DELETED;
 pub const TITLE_MAX: usize = 120;
 pub const BODY_MAX: usize = 2000;
 
@@ -89,9 +87,9 @@ async fn write(
         offset: 0,
     };
     // The stored event names its own offset, as the row does.
-    let event = log::append_with(&mut tx, Topic::Announcements, EVENT, now, |offset| {
+    let event = log::append_with(&mut tx, Topic::Announcements, now, |offset| {
         announcement.offset = offset;
-        serde_json::to_value(&announcement).map_err(|_| AppError::Internal)
+        DurableEvent::AnnouncementCreated(announcement.clone())
     })
     .await?;
     with_tx!(&mut tx, conn => sqlx::query("UPDATE announcements SET log_offset = $2 WHERE id = $1")
@@ -148,8 +146,8 @@ pub async fn edit(
         created_at,
         offset,
     };
-    let data = serde_json::to_value(&announcement).map_err(|_| AppError::Internal)?;
-    let event = log::append(&mut tx, Topic::Announcements, UPDATED, &data, now).await?;
+    let updated = DurableEvent::AnnouncementUpdated(announcement.clone());
+    let event = log::append(&mut tx, Topic::Announcements, &updated, now).await?;
     tx.commit().await?;
     hub.publish(&event);
     Ok(announcement)
@@ -167,8 +165,8 @@ pub async fn delete(db: &Db, hub: &Hub, actor: &Caller, id: i64) -> Result<(), A
     if gone == 0 {
         return Err(AppError::not_found("announcement"));
     }
-    let data = serde_json::json!({ "id": id });
-    let event = log::append(&mut tx, Topic::Announcements, DELETED, &data, now).await?;
+    let deleted = DurableEvent::AnnouncementDeleted(Removed { id });
+    let event = log::append(&mut tx, Topic::Announcements, &deleted, now).await?;
     tx.commit().await?;
     hub.publish(&event);
     Ok(())

@@ -15,10 +15,10 @@ use crate::learning::{
     self as model, Analytics, Goal, GoalInput, LearningChange, LearningChanged, LearningSession,
     LearningSnapshot, SessionCursor, SessionInput, SessionPage, Skill, StudentRow,
 };
+use crate::events::DurableEvent;
 use crate::model::{Millis, Role, User, UserId};
 use crate::notify::{Kind, Priority};
 use crate::protocol::{Position, Topic};
-use crate::server_events::LEARNING_CHANGED;
 use crate::{with_db, with_tx, AppError, FieldError};
 use chrono::Duration;
 
@@ -101,13 +101,12 @@ async fn finish(
     now: Millis,
 ) -> Result<Analytics, AppError> {
     let figures = analytics::compute(&mut tx.conn(), user.id, &user.time_zone, now).await?;
-    let data = serde_json::to_value(LearningChanged {
+    let event = DurableEvent::LearningChanged(LearningChanged {
         change,
         analytics: figures.clone(),
-    })
-    .map_err(|_| AppError::Internal)?;
+    });
     out.0
-        .push(log::append(&mut tx, Topic::User(user.id), LEARNING_CHANGED, &data, now).await?);
+        .push(log::append(&mut tx, Topic::User(user.id), &event, now).await?);
     out.0
         .extend(super::milestones::deliver(&mut tx, user.id, &figures, now).await?);
     tx.commit().await?;

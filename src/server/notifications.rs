@@ -4,6 +4,7 @@
 //!
 //! Only the owner reads or changes an inbox; admins and mentors may only send.
 
+use crate::events::DurableEvent;
 use super::accounts::Caller;
 use super::db::{internal, Conn, Db, Tx};
 use super::idempotency::{self, Claim, Key};
@@ -102,11 +103,9 @@ async fn inbox_event(
     now: Millis,
 ) -> Result<(StoredEvent, InboxCounts), AppError> {
     let counts = counts(&mut tx.conn(), user, now).await?;
-    let name = change.event_name();
-    let data =
-        serde_json::to_value(InboxEvent { change, counts }).map_err(|_| AppError::Internal)?;
+    let event = DurableEvent::inbox(InboxEvent { change, counts });
     Ok((
-        log::append(tx, Topic::Inbox(user), name, &data, now).await?,
+        log::append(tx, Topic::Inbox(user), &event, now).await?,
         counts,
     ))
 }

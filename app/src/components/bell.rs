@@ -6,11 +6,12 @@
 use super::time::LocalTime;
 use crate::api::inbox::{self as api, Which};
 use crate::browser;
-use crate::realtime::live::{use_live_snapshot, LiveSnapshot};
+use crate::realtime::live::{use_live_snapshot_with, LiveSnapshot};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use serde::{Deserialize, Serialize};
+use studyhall::events::{DurableEvent, Follow};
 use studyhall::model::{Millis, UserId};
 use studyhall::notify::{
     InboxChange, InboxCounts, InboxEvent, Kind, Notification, Preferences, Priority, BELL_SIZE,
@@ -104,7 +105,7 @@ pub fn provide_inbox(user: UserId) -> Inbox {
     let version = RwSignal::new(0u64);
     let now = RwSignal::new(0 as Millis);
     let toasts = RwSignal::new(Vec::<Toast>::new());
-    let state = use_live_snapshot(
+    let state = use_live_snapshot_with(
         Topic::Inbox(user),
         || async {
             api::load_inbox().await.map(|s| {
@@ -118,18 +119,18 @@ pub fn provide_inbox(user: UserId) -> Inbox {
                 )
             })
         },
-        move |state: &mut InboxState, _event, data| {
-            let Ok(event) = serde_json::from_value::<InboxEvent>(data.clone()) else {
-                return;
-            };
-            if let InboxChange::Created { notification } = &event.change {
+        move |state: &InboxState, event| {
+            if let Some(InboxEvent {
+                change: InboxChange::Created { notification },
+                ..
+            }) = event.as_inbox()
+            {
                 // Only news: not a duplicate, and not a pile of old ones replayed after a long sleep.
                 let fresh = browser::now_ms() - notification.created_at < 5 * 60 * 1000;
                 if fresh && !state.items.iter().any(|n| n.id == notification.id) {
                     announce(notification, &state.preferences, toasts);
                 }
             }
-            apply(state, event);
             version.update(|v| *v += 1);
         },
     );
@@ -151,8 +152,23 @@ pub fn provide_inbox(user: UserId) -> Inbox {
 #[derive(Clone, Copy)]
 pub struct UnreadTitle(pub RwSignal<i64>);
 
+/// The bell follows `inbox:{me}`; counts always come from the event.
+impl Follow for InboxState {
+    fn apply(&mut self, event: &DurableEvent) {
+        use DurableEvent::*;
+        match event {
+            NotificationCreated(e) | NotificationsMarked(e) | NotificationsDeleted(e)
+            | NotificationsCleared(e) | NotificationsExpired(e) | PreferencesChanged(e) => {
+                fold(self, e.clone())
+            }
+            AnnouncementCreated(_) | AnnouncementUpdated(_) | AnnouncementDeleted(_) => {}
+            LearningChanged(_) | ActivityCreated(_) | FiguresUpdated(_) => {}
+        }
+    }
+}
+
 /// Folds one inbox event into the state. Counts always come from the event.
-pub fn apply(state: &mut InboxState, event: InboxEvent) {
+fn fold(state: &mut InboxState, event: InboxEvent) {
     let matches = |all: bool, ids: &[i64], id: i64| all || ids.contains(&id);
     match event.change {
         InboxChange::Created { notification } => {

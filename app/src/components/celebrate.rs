@@ -4,22 +4,22 @@
 
 use super::bell::{show_toast, Inbox, Toast};
 use crate::browser;
+use studyhall::events::DurableEvent;
 use studyhall::learning::{LearningChange, LearningChanged};
 use studyhall::notify::Priority;
-use studyhall::server_events::LEARNING_CHANGED;
 
 /// How old a completion may be and still be news (a replay after a long sleep is not).
 const FRESH_MS: i64 = 2 * 60 * 1000;
 
 /// Shows "Goal complete" when `event` on `user:{me}` completed one of the student's goals just now.
-pub fn on_learning_event(inbox: Option<Inbox>, event: &str, data: &serde_json::Value) {
-    let Some(inbox) = inbox.filter(|_| event == LEARNING_CHANGED) else {
+pub fn on_learning_event(inbox: Option<Inbox>, event: &DurableEvent) {
+    let Some(inbox) = inbox else {
         return;
     };
-    let Ok(LearningChanged {
+    let DurableEvent::LearningChanged(LearningChanged {
         change: LearningChange::GoalSaved { goal },
         ..
-    }) = serde_json::from_value::<LearningChanged>(data.clone())
+    }) = event
     else {
         return;
     };

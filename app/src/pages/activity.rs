@@ -226,7 +226,7 @@ fn follow(
     me: UserId,
 ) {
     use crate::realtime::{use_realtime, Delivery, Subscription};
-    use studyhall::server_events::ACTIVITY_CREATED;
+    use studyhall::events::DurableEvent;
     let realtime = use_realtime();
     let subs = StoredValue::new_local(Vec::<Subscription>::new());
     Effect::new(move |_| {
@@ -236,16 +236,14 @@ fn follow(
         let mut kept = Vec::new();
         for (topic, position) in view.streams {
             kept.push(realtime.subscribe(topic, Some(position), move |d| {
-                let Delivery::Event { event, data, .. } = d else {
+                let Delivery::Event { event, .. } = d else {
                     if let Delivery::Reset { .. } = d {
                         first.refetch();
                     }
                     return;
                 };
-                if event != ACTIVITY_CREATED {
-                    return;
-                }
-                let Ok(a) = serde_json::from_value::<Activity>(data) else {
+                // The feed's streams also carry the student's learning changes: only activity counts.
+                let Some(DurableEvent::ActivityCreated(a)) = event else {
                     return;
                 };
                 let a = Activity {

@@ -7,20 +7,16 @@ use crate::components::form::{field_error, focus_first_error, Field, FormAlert, 
 use crate::components::time::LocalTime;
 use crate::realtime::live::use_live_snapshot;
 use leptos::prelude::*;
-use studyhall::model::{Announcement, Role, ANNOUNCEMENTS_LATEST};
+use studyhall::model::{Announcement, Role};
 use studyhall::protocol::Topic;
 
 #[component]
 pub fn AnnouncementsPanel(role: Role) -> impl IntoView {
-    let items = use_live_snapshot(
-        Topic::Announcements,
-        || async {
-            api::latest_announcements()
-                .await
-                .map(|s| (s.items, s.position))
-        },
-        apply,
-    );
+    let items = use_live_snapshot(Topic::Announcements, || async {
+        api::latest_announcements()
+            .await
+            .map(|s| (s.items, s.position))
+    });
     view! {
         <section class="card" aria-labelledby="announcements-heading">
             <h2 id="announcements-heading" class="card-title">"Announcements"</h2>
@@ -47,36 +43,6 @@ pub fn AnnouncementsPanel(role: Role) -> impl IntoView {
                 </Transition>
             </ul>
         </section>
-    }
-}
-
-/// Applies one live event on `announcements` to the newest [`ANNOUNCEMENTS_LATEST`].
-fn apply(items: &mut Vec<Announcement>, event: &str, data: &serde_json::Value) {
-    use studyhall::server_events::{
-        ANNOUNCEMENT_CREATED, ANNOUNCEMENT_DELETED, ANNOUNCEMENT_UPDATED,
-    };
-    match event {
-        ANNOUNCEMENT_CREATED => {
-            if let Ok(a) = serde_json::from_value::<Announcement>(data.clone()) {
-                if !items.iter().any(|x| x.id == a.id) {
-                    items.insert(0, a);
-                    items.truncate(ANNOUNCEMENTS_LATEST);
-                }
-            }
-        }
-        ANNOUNCEMENT_UPDATED => {
-            if let Ok(a) = serde_json::from_value::<Announcement>(data.clone()) {
-                if let Some(old) = items.iter_mut().find(|x| x.id == a.id) {
-                    *old = a;
-                }
-            }
-        }
-        ANNOUNCEMENT_DELETED => {
-            if let Some(id) = data.get("id").and_then(serde_json::Value::as_i64) {
-                items.retain(|x| x.id != id);
-            }
-        }
-        _ => {}
     }
 }
 

@@ -7,17 +7,15 @@ use crate::api;
 use crate::api::learning::StudentDashboard;
 use crate::components::chart::BarChart;
 use crate::components::time::LocalTime;
-use crate::realtime::live::use_live_snapshot;
+use crate::realtime::live::{use_live_snapshot, use_live_snapshot_with};
 use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use studyhall::events::{DurableEvent, Follow};
 use studyhall::feed::Activity;
-use studyhall::learning::{
-    format_count, format_minutes, LearningChanged, StudentRow, SystemFigures,
-};
+use studyhall::learning::{format_count, format_minutes, StudentRow, SystemFigures};
 use studyhall::model::{PersonRef, Role, UserId};
 use studyhall::protocol::{KpiModule, Topic};
-use studyhall::server_events::{ACTIVITY_CREATED, FIGURES_UPDATED, LEARNING_CHANGED};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -93,34 +91,39 @@ fn Tile(
     }
 }
 
+/// The student's figures follow `user:{me}`: each learning change carries the new figures, each
+/// activity joins the newest six.
+impl Follow for StudentDashboard {
+    fn apply(&mut self, event: &DurableEvent) {
+        use DurableEvent::*;
+        match event {
+            LearningChanged(c) => self.analytics = c.analytics.clone(),
+            ActivityCreated(a) => {
+                if !self.recent.iter().any(|x| x.id == a.id) {
+                    self.recent.insert(0, a.clone());
+                    self.recent.truncate(6);
+                }
+            }
+            FiguresUpdated(_) => {}
+            AnnouncementCreated(_) | AnnouncementUpdated(_) | AnnouncementDeleted(_) => {}
+            NotificationCreated(_) | NotificationsMarked(_) | NotificationsDeleted(_)
+            | NotificationsCleared(_) | NotificationsExpired(_) | PreferencesChanged(_) => {}
+        }
+    }
+}
+
 /// The student's figures, chart and recent activity, live from `user:{me}`.
 #[component]
 fn StudentPanel(me: UserId) -> impl IntoView {
     let inbox = crate::components::bell::use_inbox();
-    let data = use_live_snapshot(
+    let data = use_live_snapshot_with(
         Topic::User(me),
         || async {
             api::learning::load_student_dashboard()
                 .await
                 .map(|d| (d.clone(), d.position))
         },
-        move |d: &mut StudentDashboard, event, data| match event {
-            LEARNING_CHANGED => {
-                crate::components::celebrate::on_learning_event(inbox, event, data);
-                if let Ok(c) = serde_json::from_value::<LearningChanged>(data.clone()) {
-                    d.analytics = c.analytics;
-                }
-            }
-            ACTIVITY_CREATED => {
-                if let Ok(a) = serde_json::from_value::<Activity>(data.clone()) {
-                    if !d.recent.iter().any(|x| x.id == a.id) {
-                        d.recent.insert(0, a);
-                        d.recent.truncate(6);
-                    }
-                }
-            }
-            _ => {}
-        },
+        move |_: &StudentDashboard, event| crate::components::celebrate::on_learning_event(inbox, event),
     );
     view! {
         <Transition fallback=|| view! { <p>"Loading your figures…"</p> }>
@@ -377,34 +380,19 @@ fn follow_rows(
             let id = row.user_id;
             kept.push(
                 realtime.subscribe(Topic::User(id), Some(row.position.clone()), move |d| {
-                    let Delivery::Event { event, data, .. } = d else {
+                    let Delivery::Event { event, .. } = d else {
                         if let Delivery::Reset { .. } = d {
                             loaded.refetch();
                         }
                         return;
                     };
+                    let Some(event) = event else { return };
                     rows.update(|rows| {
-                        let Some(row) = rows
+                        if let Some(row) = rows
                             .as_mut()
                             .and_then(|r| r.iter_mut().find(|r| r.user_id == id))
-                        else {
-                            return;
-                        };
-                        match event.as_str() {
-                            LEARNING_CHANGED => {
-                                if let Ok(c) = serde_json::from_value::<LearningChanged>(data) {
-                                    row.this_week_minutes = c.analytics.this_week_minutes;
-                                    row.current_streak = c.analytics.current_streak;
-                                    row.total_minutes = c.analytics.total_minutes;
-                                }
-                            }
-                            ACTIVITY_CREATED => {
-                                if let Ok(a) = serde_json::from_value::<Activity>(data) {
-                                    row.last_activity_at =
-                                        row.last_activity_at.max(Some(a.created_at));
-                                }
-                            }
-                            _ => {}
+                        {
+                            row.apply(&event);
                         }
                     });
                 }),
@@ -421,13 +409,6 @@ fn AdminFigures() -> impl IntoView {
     let figures = use_live_snapshot(
         Topic::Kpi(KpiModule::System),
         || async { api::learning::load_system_figures().await },
-        |f: &mut SystemFigures, event, data| {
-            if event == FIGURES_UPDATED {
-                if let Ok(new) = serde_json::from_value::<SystemFigures>(data.clone()) {
-                    *f = new;
-                }
-            }
-        },
     );
     let get =
         move |f: fn(&SystemFigures) -> String| Signal::derive(move || figures.map_or_default(f));

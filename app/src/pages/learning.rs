@@ -7,52 +7,17 @@ use crate::api::learning::{self as api, LearningItem};
 use crate::components::confirm::{use_status, ConfirmButton, Status};
 use crate::components::form::{field_error, focus_first_error, FormAlert, RequestKey};
 use crate::components::time::LocalDay;
-use crate::realtime::live::use_live_snapshot;
+use crate::realtime::live::use_live_snapshot_with;
 use crate::session::use_current_user;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 use sessions::{SessionForm, SessionList};
-use studyhall::learning::{
-    format_count, format_minutes, Analytics, Goal, LearningChange, LearningChanged,
-    LearningSnapshot, Skill,
-};
+use studyhall::learning::{format_count, format_minutes, Analytics, Goal, LearningSnapshot, Skill};
 use studyhall::model::Role;
 use studyhall::protocol::Topic;
-use studyhall::server_events::LEARNING_CHANGED;
 use studyhall::AppError;
-
-fn apply(snap: &mut LearningSnapshot, event: &str, data: &serde_json::Value) {
-    if event != LEARNING_CHANGED {
-        return;
-    }
-    let Ok(c) = serde_json::from_value::<LearningChanged>(data.clone()) else {
-        return;
-    };
-    match c.change {
-        LearningChange::SessionSaved { session } => {
-            snap.sessions.retain(|s| s.id != session.id);
-            snap.sessions.push(session);
-            sessions::sort(&mut snap.sessions);
-        }
-        LearningChange::SessionDeleted { id } => snap.sessions.retain(|s| s.id != id),
-        LearningChange::GoalSaved { goal } => match snap.goals.iter_mut().find(|g| g.id == goal.id)
-        {
-            Some(g) => *g = goal,
-            None => snap.goals.insert(0, goal),
-        },
-        LearningChange::GoalDeleted { id } => snap.goals.retain(|g| g.id != id),
-        LearningChange::SkillAdded { skill } => {
-            if !snap.skills.iter().any(|s| s.id == skill.id) {
-                snap.skills.push(skill);
-                snap.skills.sort_by_key(|s| s.name.to_lowercase());
-            }
-        }
-        LearningChange::SkillDeleted { id } => snap.skills.retain(|s| s.id != id),
-    }
-    snap.analytics = c.analytics;
-}
 
 /// "5 h in 6 sessions · current streak 1 day".
 fn summary(a: &Analytics) -> String {
@@ -86,13 +51,10 @@ pub fn LearningPage() -> impl IntoView {
         .into_any();
     }
     let inbox = crate::components::bell::use_inbox();
-    let snap = use_live_snapshot(
+    let snap = use_live_snapshot_with(
         Topic::User(user.id),
         || async { api::load_learning().await.map(|s| (s.clone(), s.position)) },
-        move |s: &mut LearningSnapshot, event: &str, data: &serde_json::Value| {
-            crate::components::celebrate::on_learning_event(inbox, event, data);
-            apply(s, event, data)
-        },
+        move |_: &LearningSnapshot, event| crate::components::celebrate::on_learning_event(inbox, event),
     );
     view! {
         <Title text="Learning" />

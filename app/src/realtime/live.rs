@@ -7,18 +7,30 @@ use super::{use_realtime, Delivery};
 use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
 use std::future::Future;
+use studyhall::events::{DurableEvent, Follow};
 use studyhall::protocol::{Position, Topic};
 use studyhall::AppError;
 
 /// A value loaded by `fetch` together with the log position it is current to, then kept current from
-/// `topic`: `apply` folds each new event (name, data) into it.
-pub fn use_live_snapshot<T, F, Fut>(
+/// `topic`: each new event is folded into it by its [`Follow`] implementation.
+pub fn use_live_snapshot<T, F, Fut>(topic: Topic, fetch: F) -> LiveSnapshot<T>
+where
+    T: Follow + Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<(T, Position), AppError>> + Send + 'static,
+{
+    use_live_snapshot_with(topic, fetch, |_, _| {})
+}
+
+/// Like [`use_live_snapshot`]; `before` also sees each new event, with the value it is about to
+/// change (to toast what is news, say).
+pub fn use_live_snapshot_with<T, F, Fut>(
     topic: Topic,
     fetch: F,
-    apply: impl Fn(&mut T, &str, &serde_json::Value) + 'static,
+    before: impl Fn(&T, &DurableEvent) + 'static,
 ) -> LiveSnapshot<T>
 where
-    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+    T: Follow + Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
     F: Fn() -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<(T, Position), AppError>> + Send + 'static,
 {
@@ -30,9 +42,9 @@ where
             // The value as updated live; `None` until the snapshot has been taken over in the browser.
             let live: RwSignal<Option<T>> = RwSignal::new(None);
             #[cfg(feature = "hydrate")]
-            follow(topic, snapshot, live, reloads, apply);
+            follow(topic, snapshot, live, reloads, before);
             #[cfg(not(feature = "hydrate"))]
-            let _ = (topic, apply);
+            let _ = (topic, before);
             LiveSnapshot { snapshot, live }
         },
     )
@@ -97,12 +109,12 @@ fn follow<T>(
     snapshot: Resource<Result<(T, Position), AppError>>,
     live: RwSignal<Option<T>>,
     reloads: RwSignal<u32>,
-    apply: impl Fn(&mut T, &str, &serde_json::Value) + 'static,
+    before: impl Fn(&T, &DurableEvent) + 'static,
 ) where
-    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+    T: Follow + Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
 {
     let realtime = use_realtime();
-    let apply = std::rc::Rc::new(apply);
+    let before = std::rc::Rc::new(before);
     let subscription = StoredValue::new_local(None::<super::Subscription>);
     Effect::new(move |_| {
         let Some(Ok((value, position))) = snapshot.get() else {
@@ -111,21 +123,19 @@ fn follow<T>(
         live.set(Some(value));
         // Events at or before this offset are already in the snapshot.
         let applied = StoredValue::new_local(position.clone());
-        let apply = apply.clone();
+        let before = before.clone();
         let sub = realtime.subscribe(topic, Some(position), move |delivery| match delivery {
-            Delivery::Event {
-                offset,
-                event,
-                data,
-            } => {
+            Delivery::Event { offset, event } => {
                 let through = applied.get_value();
                 if offset <= through.offset {
                     return;
                 }
                 applied.update_value(|p| p.offset = offset);
+                let Some(event) = event else { return };
                 live.update(|v| {
                     if let Some(v) = v {
-                        apply(v, &event, &data);
+                        before(v, &event);
+                        v.apply(&event);
                     }
                 });
             }

@@ -10,6 +10,7 @@ pub mod live;
 pub mod status;
 
 use leptos::prelude::*;
+use studyhall::events::DurableEvent;
 use studyhall::protocol::{Position, ServerMessage, Topic};
 
 /// What the connection is doing, for the status indicator.
@@ -33,11 +34,11 @@ pub enum ConnectionState {
 /// What a subscriber is told.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
-    /// A durable event, delivered once and in order.
+    /// A durable event, delivered once and in order, decoded once for every listener. `None` is an
+    /// event this build cannot read (a newer server's kind): its offset still counts.
     Event {
         offset: i64,
-        event: String,
-        data: serde_json::Value,
+        event: Option<DurableEvent>,
     },
     /// The log could not be continued from our position: refetch the snapshot.
     Reset {
@@ -141,14 +142,12 @@ pub fn delivery_of(message: &ServerMessage) -> Option<(Topic, Delivery)> {
             event,
             data,
             ..
-        } => Some((
-            topic,
-            Delivery::Event {
-                offset,
-                event,
-                data,
-            },
-        )),
+        } => {
+            let event = DurableEvent::decode(&event, data)
+                .inspect_err(|e| leptos::logging::warn!("realtime: {topic} at {offset}: {e}"))
+                .ok();
+            Some((topic, Delivery::Event { offset, event }))
+        }
         ServerMessage::Reset {
             topic,
             epoch,

@@ -1,6 +1,7 @@
 //! The durable event log: per-topic offsets with no gaps in commit order, an epoch per log, replay
 //! ranges and retention.
 
+use crate::events::DurableEvent;
 use crate::model::Millis;
 use crate::protocol::{ServerMessage, Topic};
 use crate::server::db::{fetch_in, internal, Db, Tx};
@@ -54,20 +55,18 @@ fn new_epoch() -> String {
 pub async fn append(
     tx: &mut Tx,
     topic: Topic,
-    event: &str,
-    data: &Value,
+    event: &DurableEvent,
     now: Millis,
 ) -> Result<StoredEvent, AppError> {
-    append_with(tx, topic, event, now, |_| Ok(data.clone())).await
+    append_with(tx, topic, now, |_| event.clone()).await
 }
 
-/// Like [`append`], for data that must name its own offset: `data` is called with the offset.
+/// Like [`append`], for an event that must name its own offset: `event` is called with the offset.
 pub async fn append_with(
     tx: &mut Tx,
     topic: Topic,
-    event: &str,
     now: Millis,
-    data: impl FnOnce(i64) -> Result<Value, AppError>,
+    event: impl FnOnce(i64) -> DurableEvent,
 ) -> Result<StoredEvent, AppError> {
     let key = topic.to_string();
     let epoch_if_new = new_epoch();
@@ -76,17 +75,18 @@ pub async fn append_with(
          ON CONFLICT (topic) DO UPDATE SET head = topic_logs.head + 1 RETURNING epoch, head")
         .bind(&key).bind(&epoch_if_new).bind(now)
         .fetch_one(&mut *conn).await.map_err(internal)?);
-    let data = data(offset)?;
+    let event = event(offset);
+    let (name, data) = (event.name(), event.data());
     let payload = data.to_string();
     with_tx!(&mut *tx, conn => sqlx::query(
         "INSERT INTO events (topic, seq, event, data, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&key).bind(offset).bind(event).bind(&payload).bind(now)
+        .bind(&key).bind(offset).bind(name).bind(&payload).bind(now)
         .execute(&mut *conn).await.map(|_| ()).map_err(internal)?);
     Ok(StoredEvent {
         topic,
         epoch,
         offset,
-        event: event.to_string(),
+        event: name.to_string(),
         data,
         at: now,
     })
@@ -110,11 +110,10 @@ pub async fn lock(tx: &mut Tx, topic: Topic, now: Millis) -> Result<(), AppError
 pub async fn append_now(
     db: &Db,
     topic: Topic,
-    event: &str,
-    data: &Value,
+    event: &DurableEvent,
 ) -> Result<StoredEvent, AppError> {
     let mut tx = db.begin().await?;
-    let stored = append(&mut tx, topic, event, data, super::super::now_ms()).await?;
+    let stored = append(&mut tx, topic, event, super::super::now_ms()).await?;
     tx.commit().await?;
     Ok(stored)
 }

@@ -13,11 +13,6 @@ use leptos::task::spawn_local;
 use studyhall::learning::{format_minutes, LearningSession, LearningSnapshot};
 use studyhall::AppError;
 
-/// Newest day first, then newest first within a day (the order the server pages in).
-pub(super) fn sort(sessions: &mut [LearningSession]) {
-    sessions.sort_by(|a, b| b.day.cmp(&a.day).then(b.id.cmp(&a.id)));
-}
-
 /// The list: the snapshot's newest page, then older pages on "Show more", appended to the live
 /// snapshot so live edits and deletes apply to them as well.
 #[component]
@@ -39,7 +34,7 @@ pub(super) fn SessionList(snap: LiveSnapshot<LearningSnapshot>, today: String) -
                             .filter(|p| !s.sessions.iter().any(|x| x.id == p.id))
                             .collect();
                         s.sessions.extend(new);
-                        sort(&mut s.sessions);
+                        s.sort_sessions();
                         s.more_sessions = page.next;
                     });
                     error.try_set(None);
