@@ -397,6 +397,13 @@ test("shell screenshots at 390 and 1280 px, light and dark", async ({ browser, b
       await student.goto("/no/such/page");
       await hydrated(student);
       await student.screenshot({ path: `/tmp/shots/404-${width}-${theme}.png`, fullPage: true });
+      await student.goto("/learning");
+      await hydrated(student);
+      await student.getByRole("button", { name: /^Edit session/ }).first().click();
+      await student.screenshot({ path: `/tmp/shots/learning-${width}-${theme}.png`, fullPage: true });
+      await student.goto("/profile");
+      await hydrated(student);
+      await student.screenshot({ path: `/tmp/shots/profile-${width}-${theme}.png`, fullPage: true });
       await context.close();
 
       const adminContext = await browser.newContext({ baseURL, viewport: { width, height: 900 } });
@@ -407,6 +414,19 @@ test("shell screenshots at 390 and 1280 px, light and dark", async ({ browser, b
       await admin.goto("/admin/users");
       await hydrated(admin);
       await admin.screenshot({ path: `/tmp/shots/admin-users-${width}-${theme}.png`, fullPage: width === 390 ? false : true });
+      await admin.goto("/");
+      await hydrated(admin);
+      await admin.getByRole("button", { name: /^Edit announcement/ }).first().click();
+      await admin.getByTestId("announcement-edit").scrollIntoViewIfNeeded();
+      await admin.screenshot({ path: `/tmp/shots/announcement-edit-${width}-${theme}.png` });
+      await admin.goto("/notifications");
+      await hydrated(admin);
+      await admin.getByTestId("compose").getByLabel("To", { exact: true }).selectOption("user");
+      const picker = admin.getByTestId("compose").getByRole("combobox", { name: "Person" });
+      await picker.fill("a");
+      await admin.waitForTimeout(500);
+      await picker.scrollIntoViewIfNeeded();
+      await admin.screenshot({ path: `/tmp/shots/compose-picker-${width}-${theme}.png` });
       await adminContext.close();
     }
   }

@@ -12,7 +12,6 @@ use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use studyhall::events::{DurableEvent, Follow};
-use studyhall::feed::Activity;
 use studyhall::learning::{format_count, format_minutes, StudentRow, SystemFigures};
 use studyhall::model::{PersonRef, Role, UserId};
 use studyhall::protocol::{KpiModule, Topic};
