@@ -131,4 +131,62 @@ mod tests {
         list.apply(&DurableEvent::FiguresUpdated(SystemFigures::default()));
         assert_eq!(list.len(), 1);
     }
+
+    fn figures(sessions: i64) -> crate::learning::Analytics {
+        serde_json::from_value(serde_json::json!({
+            "user_id": 1, "total_minutes": 30 * sessions, "current_streak": 1, "longest_streak": 1,
+            "sessions": sessions, "goals_set": 0, "goals_completed": 0, "skills": 0, "weekly": [],
+            "monthly": [], "this_week_minutes": 30 * sessions, "last_session_day": null,
+            "computed_at": 0, "today": "2026-12-03"
+        }))
+        .unwrap()
+    }
+
+    fn session(id: i64, day: &str, topic: &str) -> crate::learning::LearningSession {
+        crate::learning::LearningSession {
+            id,
+            user_id: 1,
+            day: day.into(),
+            minutes: 30,
+            topic: topic.into(),
+            note: None,
+            created_at: 0,
+            updated_at: id,
+        }
+    }
+
+    fn saved(s: crate::learning::LearningSession, count: i64) -> DurableEvent {
+        DurableEvent::LearningChanged(crate::learning::LearningChanged {
+            change: LearningChange::SessionSaved { session: s },
+            analytics: figures(count),
+        })
+    }
+
+    #[test]
+    fn the_learning_log_follows_saves_edits_and_deletes_in_list_order() {
+        let mut log = LearningSnapshot {
+            sessions: vec![session(1, "2026-12-01", "SQL")],
+            more_sessions: None,
+            goals: vec![],
+            skills: vec![],
+            analytics: figures(1),
+            position: crate::model::Position { epoch: "e".into(), offset: 1 },
+        };
+        log.apply(&saved(session(2, "2026-11-30", "Rust"), 2));
+        log.apply(&saved(session(3, "2026-12-02", "Go"), 3));
+        // An edit moves the session to its new day and replaces it; it is never listed twice.
+        log.apply(&saved(session(2, "2026-12-03", "Rust, again"), 3));
+        let listed: Vec<_> = log.sessions.iter().map(|s| (s.id, s.topic.as_str())).collect();
+        assert_eq!(listed, [(2, "Rust, again"), (3, "Go"), (1, "SQL")]);
+        assert_eq!(log.analytics.sessions, 3, "the event's figures replace the old ones");
+        log.apply(&DurableEvent::LearningChanged(crate::learning::LearningChanged {
+            change: LearningChange::SessionDeleted { id: 3 },
+            analytics: figures(2),
+        }));
+        assert_eq!(log.sessions.iter().map(|s| s.id).collect::<Vec<_>>(), [2, 1]);
+        // Another topic's kind changes nothing.
+        let before = log.clone();
+        log.apply(&DurableEvent::FiguresUpdated(SystemFigures::default()));
+        assert_eq!(log, before);
+    }
 }
