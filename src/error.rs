@@ -1,7 +1,9 @@
 //! The one error type that crosses every boundary: server functions, REST responses and the UI.
 //!
-//! Messages are written for the person using the app. Internal failures carry no detail: the server logs
-//! the cause and the user sees [`AppError::Internal`].
+//! Messages are written for the person using the app. An internal failure carries its [`Cause`] for
+//! the server's log only: it is logged once, where the error becomes a response (REST, a server
+//! function, server rendering, a WebSocket frame), inside that request's span and so with its request
+//! id, and the user sees only [`AppError::Internal`]'s message.
 
 use serde::{Deserialize, Serialize};
 use server_fn::{codec::JsonEncoding, error::FromServerFnError, error::ServerFnErrorErr};
@@ -21,6 +23,35 @@ impl FieldError {
         }
     }
 }
+
+/// Why an internal error happened, with where it was raised: kept for the server's log, never
+/// serialized (so never sent or shown) and ignored when errors are compared (every internal error
+/// reads the same to the person using the app).
+#[derive(Clone, Default)]
+pub struct Cause(Option<std::sync::Arc<str>>);
+
+impl Cause {
+    pub fn text(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(text) => write!(f, "{text:?}"),
+            None => f.write_str("unknown"),
+        }
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Cause {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "snake_case")]
@@ -64,9 +95,12 @@ pub enum AppError {
         message: String,
         retry_after_secs: u64,
     },
-    /// Something failed on the server; details are in the server log only (HTTP 500).
+    /// Something failed on the server; its cause goes to the server log only (HTTP 500).
     #[error("Something went wrong on our side. Please try again.")]
-    Internal,
+    Internal {
+        #[serde(skip)]
+        cause: Cause,
+    },
     /// The browser could not talk to the server (never produced by the server).
     #[error("Could not reach Studyhall. Check your connection and try again.")]
     Network,
@@ -81,6 +115,29 @@ fn validation_summary(fields: &[FieldError]) -> String {
 }
 
 impl AppError {
+    /// An internal failure caused by `cause` (a database error, say), raised here.
+    #[track_caller]
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let at = std::panic::Location::caller();
+        AppError::Internal {
+            cause: Cause(Some(format!("{cause} (at {at})").into())),
+        }
+    }
+
+    /// Whether this is an internal failure, whatever its cause.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, AppError::Internal { .. })
+    }
+
+    /// Logs an internal failure's cause, once, where it becomes a response; anything else is the
+    /// caller's doing and is not logged. Server only; in the browser a cause never arrives.
+    pub fn log_if_internal(&self) {
+        #[cfg(feature = "server")]
+        if let AppError::Internal { cause } = self {
+            tracing::error!(cause = cause.text().unwrap_or("unknown"), "internal error");
+        }
+    }
+
     pub fn validation(field: &str, message: &str) -> Self {
         AppError::Validation {
             fields: vec![FieldError::new(field, message)],
@@ -106,7 +163,7 @@ impl AppError {
             AppError::NotFound { .. } => 404,
             AppError::Conflict { .. } => 409,
             AppError::RateLimited { .. } => 429,
-            AppError::Internal => 500,
+            AppError::Internal { .. } => 500,
             AppError::Network => 503,
         }
     }
@@ -137,13 +194,15 @@ impl FromServerFnError for AppError {
             #[cfg(feature = "server")]
             ServerFnErrorErr::Deserialization(detail) => undecodable(&detail),
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Network,
-            other => {
-                #[cfg(feature = "server")]
-                tracing::error!(error = %other, "server function failed");
-                let _ = other;
-                AppError::Internal
-            }
+            other => AppError::internal(format_args!("server function: {other}")),
         }
+    }
+
+    /// The error as a server function's response body: where an internal one is logged.
+    fn ser(&self) -> server_fn::Bytes {
+        use server_fn::Encodes;
+        self.log_if_internal();
+        <JsonEncoding as Encodes<Self>>::encode(self).unwrap_or_default()
     }
 }
 
@@ -202,9 +261,9 @@ mod tests {
             .status(),
             400
         );
-        assert_eq!(
-            AppError::from_server_fn_error(ServerFnErrorErr::Serialization("boom".into())),
-            AppError::Internal
+        assert!(
+            AppError::from_server_fn_error(ServerFnErrorErr::Serialization("boom".into()))
+                .is_internal()
         );
         let too_big = AppError::PayloadTooLarge {
             message: "Too big.".into(),
@@ -220,6 +279,31 @@ mod tests {
             serde_json::from_str::<AppError>(&serde_json::to_string(&wrong_type).unwrap()).unwrap(),
             wrong_type
         );
+    }
+
+    #[test]
+    fn an_internal_cause_is_kept_for_the_log_and_never_sent() {
+        let err = AppError::internal("database: password authentication failed for user x");
+        let cause = match &err {
+            AppError::Internal { cause } => cause.text().unwrap_or_default().to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert!(cause.contains("password authentication failed"), "{cause}");
+        assert!(
+            cause.contains("src/error.rs"),
+            "where it was raised: {cause}"
+        );
+        assert_eq!(
+            serde_json::to_string(&err).unwrap(),
+            r#"{"code":"internal"}"#
+        );
+        assert_eq!(
+            err.to_string(),
+            "Something went wrong on our side. Please try again."
+        );
+        let back: AppError = serde_json::from_str(r#"{"code":"internal"}"#).unwrap();
+        assert_eq!(back, err, "every internal error reads the same");
+        assert_eq!(err.status(), 500);
     }
 
     #[test]

@@ -128,8 +128,12 @@ impl DurableEvent {
     pub fn as_inbox(&self) -> Option<&InboxEvent> {
         use DurableEvent::*;
         match self {
-            NotificationCreated(e) | NotificationsMarked(e) | NotificationsDeleted(e)
-            | NotificationsCleared(e) | NotificationsExpired(e) | PreferencesChanged(e) => Some(e),
+            NotificationCreated(e)
+            | NotificationsMarked(e)
+            | NotificationsDeleted(e)
+            | NotificationsCleared(e)
+            | NotificationsExpired(e)
+            | PreferencesChanged(e) => Some(e),
             _ => None,
         }
     }
@@ -167,7 +171,10 @@ mod tests {
         assert_eq!(e.name(), "announcement.deleted");
         assert_eq!(e.data(), serde_json::json!({"id": 7}));
         let a = DurableEvent::AnnouncementCreated(announcement(3, "Hello"));
-        assert_eq!(a.data(), serde_json::to_value(announcement(3, "Hello")).unwrap());
+        assert_eq!(
+            a.data(),
+            serde_json::to_value(announcement(3, "Hello")).unwrap()
+        );
         // Round trip through the wire's two fields, for a variant of every payload shape.
         let inbox = DurableEvent::inbox(InboxEvent {
             change: InboxChange::Cleared,
@@ -183,7 +190,9 @@ mod tests {
     fn an_unknown_or_malformed_event_is_an_error_not_a_panic() {
         let unknown = DurableEvent::decode("chat.reacted", serde_json::json!({}));
         assert_eq!(unknown.map_err(|e| e.name), Err("chat.reacted".to_string()));
-        assert!(DurableEvent::decode("announcement.deleted", serde_json::json!({"id": "x"})).is_err());
+        assert!(
+            DurableEvent::decode("announcement.deleted", serde_json::json!({"id": "x"})).is_err()
+        );
     }
 
     #[test]

@@ -33,8 +33,7 @@ pub mod ssr {
 
     pub fn services() -> Result<Services, AppError> {
         use_context::<Services>().ok_or_else(|| {
-            tracing::error!("Services are missing from the server function context");
-            AppError::Internal
+            AppError::internal("Services are missing from the server function context")
         })
     }
 
@@ -188,13 +187,30 @@ pub fn request_resource<S, T, Fut>(
     key: &'static str,
     source: impl Fn() -> S + Send + Sync + 'static,
     fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
-) -> Resource<T>
+) -> Resource<Result<T, AppError>>
 where
     S: PartialEq + Clone + Send + Sync + 'static,
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
-    Fut: std::future::Future<Output = T> + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
 {
-    once_per_request(|| key.into(), || Resource::new(source, fetcher))
+    once_per_request(
+        || key.into(),
+        || Resource::new(source, move |s| logged(fetcher(s))),
+    )
+}
+
+/// A page's load, whose internal error (on the server) is logged here, where server rendering puts
+/// it into the page. In the browser a load is a server function's request, logged by the server
+/// when it answered.
+pub async fn logged<T>(
+    load: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    let result = load.await;
+    #[cfg(feature = "ssr")]
+    if let Err(e) = &result {
+        e.log_if_internal();
+    }
+    result
 }
 
 /// The signed-in user, or `None`.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use studyhall::events::DurableEvent;
 use studyhall::learning::SystemFigures;
 use studyhall::protocol::{KpiModule, Topic};
-use studyhall::server::realtime::log;
+use studyhall::server::realtime::{log, Change};
 use studyhall::server::web::Services;
 use studyhall::server::{analytics, idempotency, notifications, now_ms, sessions, throttle};
 use tokio::sync::watch;
@@ -105,7 +105,7 @@ pub async fn run_once(
     match sessions::purge_ended(db, now, KEEP_ENDED_SESSIONS_MS).await {
         Ok(n) if n > 0 => tracing::info!(purged = n, "ended sessions purged"),
         Ok(_) => {}
-        Err(_) => tracing::warn!("session clean-up failed; will retry"),
+        Err(e) => tracing::warn!(cause = ?e, "session clean-up failed; will retry"),
     }
     if throttle::purge_before(db, now - settings.throttle_window_ms)
         .await
@@ -117,7 +117,7 @@ pub async fn run_once(
     match idempotency::purge(db, now).await {
         Ok(n) if n > 0 => tracing::debug!(purged = n, "old idempotency keys purged"),
         Ok(_) => {}
-        Err(_) => tracing::warn!("idempotency key clean-up failed; will retry"),
+        Err(e) => tracing::warn!(cause = ?e, "idempotency key clean-up failed; will retry"),
     }
     match log::apply_retention_while(
         db,
@@ -130,7 +130,7 @@ pub async fn run_once(
     {
         Ok(n) if n > 0 => tracing::info!(deleted = n, "events past retention deleted"),
         Ok(_) => {}
-        Err(_) => tracing::warn!("event retention failed; will retry"),
+        Err(e) => tracing::warn!(cause = ?e, "event retention failed; will retry"),
     }
 }
 
@@ -141,12 +141,15 @@ pub async fn live_once(services: &Services, last: &mut Option<SystemFigures>) {
     match notifications::purge_expired(db, &services.hub, now).await {
         Ok(n) if n > 0 => tracing::debug!(purged = n, "expired notifications purged"),
         Ok(_) => {}
-        Err(_) => tracing::warn!("expired notification purge failed; will retry"),
+        Err(e) => tracing::warn!(cause = ?e, "expired notification purge failed; will retry"),
     }
     let online = services.hub.online_users() as i64;
-    let Ok(figures) = analytics::system_figures(db, online, now).await else {
-        tracing::warn!("system figures failed; will retry");
-        return;
+    let figures = match analytics::system_figures(db, online, now).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(cause = ?e, "system figures failed; will retry");
+            return;
+        }
     };
     let unchanged = last.as_ref().is_some_and(|l| {
         SystemFigures {
@@ -158,11 +161,13 @@ pub async fn live_once(services: &Services, last: &mut Option<SystemFigures>) {
         return;
     }
     let event = DurableEvent::FiguresUpdated(figures.clone());
-    match log::append_now(db, Topic::Kpi(KpiModule::System), &event).await {
-        Ok(event) => {
-            services.hub.publish(&event);
-            *last = Some(figures);
-        }
-        Err(_) => tracing::warn!("could not publish system figures; will retry"),
+    let published = async {
+        let mut change = Change::begin_at(db, &services.hub, now).await?;
+        change.emit(Topic::Kpi(KpiModule::System), &event).await?;
+        change.commit().await
+    };
+    match published.await {
+        Ok(_) => *last = Some(figures),
+        Err(e) => tracing::warn!(cause = ?e, "could not publish system figures; will retry"),
     }
 }

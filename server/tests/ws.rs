@@ -11,7 +11,8 @@ use studyhall::both_backends;
 use studyhall::events::{DurableEvent, Removed};
 use studyhall::model::Role;
 use studyhall::protocol::{close, ErrorCode, ResetReason, ServerMessage, Topic};
-use studyhall::server::realtime::{log, StoredEvent};
+use studyhall::server::db::Db;
+use studyhall::server::realtime::{log, Change, Hub, StoredEvent};
 use studyhall::testing::TestDb;
 
 const QUIET: Duration = Duration::from_millis(400);
@@ -21,13 +22,16 @@ fn numbered(n: i64) -> DurableEvent {
     DurableEvent::AnnouncementDeleted(Removed { id: n })
 }
 
+/// Writes and publishes one durable event, as every writer does (one [`Change`]).
+async fn emit(db: &Db, hub: &Hub, topic: Topic, event: &DurableEvent) -> StoredEvent {
+    let mut change = Change::begin(db, hub).await.unwrap();
+    change.emit(topic, event).await.unwrap();
+    change.commit().await.unwrap().remove(0)
+}
+
 async fn publish(t: &TestServer, topic: Topic, n: i64) -> StoredEvent {
     let s = t.services();
-    let event = log::append_now(s.accounts.db(), topic, &numbered(n))
-        .await
-        .unwrap();
-    s.hub.publish(&event);
-    event
+    emit(s.accounts.db(), &s.hub, topic, &numbered(n)).await
 }
 
 fn offset_of(m: &ServerMessage) -> i64 {
@@ -220,10 +224,7 @@ both_backends!(
             let services = t.services().clone();
             tokio::spawn(async move {
                 for n in 24..=60 {
-                    let e = log::append_now(services.accounts.db(), topic, &numbered(n))
-                        .await
-                        .unwrap();
-                    services.hub.publish(&e);
+                    emit(services.accounts.db(), &services.hub, topic, &numbered(n)).await;
                     tokio::task::yield_now().await;
                 }
             })
@@ -271,10 +272,8 @@ both_backends!(
                 let services = t.services().clone();
                 tokio::spawn(async move {
                     for n in 0..25 {
-                        let e = log::append_now(services.accounts.db(), topic, &numbered(w * 100 + n))
-                            .await
-                            .unwrap();
-                        services.hub.publish(&e);
+                        let event = numbered(w * 100 + n);
+                        emit(services.accounts.db(), &services.hub, topic, &event).await;
                     }
                 })
             })
@@ -495,11 +494,11 @@ both_backends!(
                 created_at: 0,
                 offset: 0,
             });
-            let e = log::append_now(s.accounts.db(), Topic::Announcements, &big)
-                .await
-                .unwrap();
+            let mut change = Change::begin(s.accounts.db(), &s.hub).await.unwrap();
+            change.emit(Topic::Announcements, &big).await.unwrap();
+            // Timed from the commit (which publishes), as `hub.publish` was timed before.
             let sent_at = std::time::Instant::now();
-            s.hub.publish(&e);
+            let e = change.commit().await.unwrap().remove(0);
             // The healthy client keeps up and keeps its latency.
             match healthy.recv().await {
                 ServerMessage::Event { offset, .. } => assert_eq!(offset, e.offset),

@@ -23,8 +23,12 @@ impl Follow for Vec<Announcement> {
             }
             AnnouncementDeleted(Removed { id }) => self.retain(|x| x.id != *id),
             LearningChanged(_) | ActivityCreated(_) | FiguresUpdated(_) => {}
-            NotificationCreated(_) | NotificationsMarked(_) | NotificationsDeleted(_)
-            | NotificationsCleared(_) | NotificationsExpired(_) | PreferencesChanged(_) => {}
+            NotificationCreated(_)
+            | NotificationsMarked(_)
+            | NotificationsDeleted(_)
+            | NotificationsCleared(_)
+            | NotificationsExpired(_)
+            | PreferencesChanged(_) => {}
         }
     }
 }
@@ -37,8 +41,12 @@ impl Follow for SystemFigures {
             FiguresUpdated(f) => *self = f.clone(),
             AnnouncementCreated(_) | AnnouncementUpdated(_) | AnnouncementDeleted(_) => {}
             LearningChanged(_) | ActivityCreated(_) => {}
-            NotificationCreated(_) | NotificationsMarked(_) | NotificationsDeleted(_)
-            | NotificationsCleared(_) | NotificationsExpired(_) | PreferencesChanged(_) => {}
+            NotificationCreated(_)
+            | NotificationsMarked(_)
+            | NotificationsDeleted(_)
+            | NotificationsCleared(_)
+            | NotificationsExpired(_)
+            | PreferencesChanged(_) => {}
         }
     }
 }
@@ -51,8 +59,12 @@ impl Follow for LearningSnapshot {
             LearningChanged(c) => c,
             ActivityCreated(_) | FiguresUpdated(_) => return,
             AnnouncementCreated(_) | AnnouncementUpdated(_) | AnnouncementDeleted(_) => return,
-            NotificationCreated(_) | NotificationsMarked(_) | NotificationsDeleted(_)
-            | NotificationsCleared(_) | NotificationsExpired(_) | PreferencesChanged(_) => return,
+            NotificationCreated(_)
+            | NotificationsMarked(_)
+            | NotificationsDeleted(_)
+            | NotificationsCleared(_)
+            | NotificationsExpired(_)
+            | PreferencesChanged(_) => return,
         };
         match &c.change {
             LearningChange::SessionSaved { session } => {
@@ -96,8 +108,12 @@ impl Follow for StudentRow {
             }
             FiguresUpdated(_) => {}
             AnnouncementCreated(_) | AnnouncementUpdated(_) | AnnouncementDeleted(_) => {}
-            NotificationCreated(_) | NotificationsMarked(_) | NotificationsDeleted(_)
-            | NotificationsCleared(_) | NotificationsExpired(_) | PreferencesChanged(_) => {}
+            NotificationCreated(_)
+            | NotificationsMarked(_)
+            | NotificationsDeleted(_)
+            | NotificationsCleared(_)
+            | NotificationsExpired(_)
+            | PreferencesChanged(_) => {}
         }
     }
 }
@@ -170,20 +186,35 @@ mod tests {
             goals: vec![],
             skills: vec![],
             analytics: figures(1),
-            position: crate::model::Position { epoch: "e".into(), offset: 1 },
+            position: crate::model::Position {
+                epoch: "e".into(),
+                offset: 1,
+            },
         };
         log.apply(&saved(session(2, "2026-11-30", "Rust"), 2));
         log.apply(&saved(session(3, "2026-12-02", "Go"), 3));
         // An edit moves the session to its new day and replaces it; it is never listed twice.
         log.apply(&saved(session(2, "2026-12-03", "Rust, again"), 3));
-        let listed: Vec<_> = log.sessions.iter().map(|s| (s.id, s.topic.as_str())).collect();
+        let listed: Vec<_> = log
+            .sessions
+            .iter()
+            .map(|s| (s.id, s.topic.as_str()))
+            .collect();
         assert_eq!(listed, [(2, "Rust, again"), (3, "Go"), (1, "SQL")]);
-        assert_eq!(log.analytics.sessions, 3, "the event's figures replace the old ones");
-        log.apply(&DurableEvent::LearningChanged(crate::learning::LearningChanged {
-            change: LearningChange::SessionDeleted { id: 3 },
-            analytics: figures(2),
-        }));
-        assert_eq!(log.sessions.iter().map(|s| s.id).collect::<Vec<_>>(), [2, 1]);
+        assert_eq!(
+            log.analytics.sessions, 3,
+            "the event's figures replace the old ones"
+        );
+        log.apply(&DurableEvent::LearningChanged(
+            crate::learning::LearningChanged {
+                change: LearningChange::SessionDeleted { id: 3 },
+                analytics: figures(2),
+            },
+        ));
+        assert_eq!(
+            log.sessions.iter().map(|s| s.id).collect::<Vec<_>>(),
+            [2, 1]
+        );
         // Another topic's kind changes nothing.
         let before = log.clone();
         log.apply(&DurableEvent::FiguresUpdated(SystemFigures::default()));

@@ -4,8 +4,8 @@
 //! Visibility: the actor, their mentors and admins; nobody else.
 
 use super::accounts::Caller;
-use super::db::{fetch_in, internal, Db, Tx};
-use super::realtime::{log, StoredEvent};
+use super::db::{fetch_in, internal, Db};
+use super::realtime::{log, Change};
 use super::users;
 use crate::events::DurableEvent;
 use crate::feed::{self, Activity, FeedFilter, FeedPage, NewActivity};
@@ -21,16 +21,16 @@ pub struct Record<'a> {
     pub details: Option<String>,
 }
 
-/// Writes an activity for `actor` in `tx` and appends its events (the actor's stream and the admins'
-/// feed). Publish the returned events after the commit.
+/// Writes an activity for `actor` in `change` and emits its events (the actor's stream and the
+/// admins' feed), published with the change.
 pub async fn record(
-    tx: &mut Tx,
+    change: &mut Change<'_>,
     actor: &User,
     what: Record<'_>,
-    now: Millis,
-) -> Result<(Activity, Vec<StoredEvent>), AppError> {
+) -> Result<Activity, AppError> {
+    let now = change.now();
     let day = super::analytics::format_day(super::analytics::local_day(&actor.time_zone, now));
-    let id: i64 = with_tx!(&mut *tx, conn => sqlx::query_scalar(
+    let id: i64 = with_tx!(change.tx(), conn => sqlx::query_scalar(
         "INSERT INTO activities (user_id, kind, subject, title, details, day, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
         .bind(actor.id).bind(what.kind).bind(&what.subject).bind(&what.title).bind(&what.details)
@@ -49,11 +49,10 @@ pub async fn record(
         read: false,
     };
     let event = DurableEvent::ActivityCreated(activity.clone());
-    let mut events = Vec::with_capacity(2);
     for topic in [Topic::User(actor.id), Topic::Role(Role::Admin)] {
-        events.push(log::append(tx, topic, &event, now).await?);
+        change.emit(topic, &event).await?;
     }
-    Ok((activity, events))
+    Ok(activity)
 }
 
 /// Records an activity for a user through the API: admins (or an admin's token with the
@@ -93,9 +92,9 @@ pub async fn record_for(
         .await?
         .ok_or_else(|| AppError::validation("user_id", "There is no such user."))?;
     let kind = kind.unwrap();
-    let mut tx = db.begin().await?;
-    let (activity, events) = record(
-        &mut tx,
+    let mut change = Change::begin(db, hub).await?;
+    let activity = record(
+        &mut change,
         &actor,
         Record {
             kind: &kind,
@@ -103,11 +102,9 @@ pub async fn record_for(
             title: title.unwrap(),
             details: details.unwrap(),
         },
-        super::now_ms(),
     )
     .await?;
-    tx.commit().await?;
-    events.iter().for_each(|e| hub.publish(e));
+    change.commit().await?;
     Ok(activity)
 }
 

@@ -1,11 +1,10 @@
 //! System-wide announcements: an admin posts, edits or deletes one; the row and its event on the
-//! `announcements` topic are written in one transaction, then the event is published to the hub.
+//! `announcements` topic are one [`Change`] (written together, published after the commit).
 
 use super::accounts::Caller;
 use super::db::{internal, Db};
 use super::idempotency::{self, Claim, Key};
-use super::realtime::StoredEvent;
-use super::realtime::{log, Hub};
+use super::realtime::{log, Change, Hub};
 use crate::events::{DurableEvent, Removed};
 use crate::model::{Announcement, AnnouncementsSnapshot, Role, User, ANNOUNCEMENTS_LATEST};
 use crate::protocol::{Position, Topic};
@@ -38,43 +37,39 @@ pub async fn post_once(
         return Err(AppError::Forbidden);
     }
     let key = Key::parse(key)?;
-    let (announcement, event) = write(db, &actor.user, title, body, key.as_ref()).await?;
-    if let Some(event) = event {
-        hub.publish(&event);
-    }
-    Ok(announcement)
+    write(db, hub, &actor.user, title, body, key.as_ref()).await
 }
 
-/// Validates and writes an announcement and its event in one transaction. The caller publishes the
-/// event (demo seeding has no one to publish to).
+/// Validates and writes an announcement by `author` without asking who they are (demo seeding).
 pub async fn store(
     db: &Db,
+    hub: &Hub,
     author: &User,
     title: &str,
     body: &str,
-) -> Result<(Announcement, StoredEvent), AppError> {
-    let (announcement, event) = write(db, author, title, body, None).await?;
-    // Without a key every write is new, so it always has its event.
-    Ok((announcement, event.ok_or(AppError::Internal)?))
+) -> Result<Announcement, AppError> {
+    write(db, hub, author, title, body, None).await
 }
 
-/// The write behind [`store`] and [`post_once`]; no event when `key` was used before.
+/// The write behind [`store`] and [`post_once`]: the row and its event in one change. A repeat of
+/// `key` answers the first announcement and writes nothing.
 async fn write(
     db: &Db,
+    hub: &Hub,
     author: &User,
     title: &str,
     body: &str,
     key: Option<&Key>,
-) -> Result<(Announcement, Option<StoredEvent>), AppError> {
+) -> Result<Announcement, AppError> {
     let (title, body) = validated(title, body)?;
-    let now = super::now_ms();
-    let mut tx = db.begin().await?;
+    let mut change = Change::begin(db, hub).await?;
+    let now = change.now();
     let ticket =
-        match idempotency::claim(&mut tx, author.id, "announcements.post", key, now).await? {
-            Claim::Done(first) => return Ok((first, None)),
+        match idempotency::claim(change.tx(), author.id, "announcements.post", key, now).await? {
+            Claim::Done(first) => return Ok(first),
             Claim::New(ticket) => ticket,
         };
-    let id: i64 = with_tx!(&mut tx, conn => sqlx::query_scalar(
+    let id: i64 = with_tx!(change.tx(), conn => sqlx::query_scalar(
         "INSERT INTO announcements (author_id, title, body, created_at, log_offset) VALUES ($1, $2, $3, $4, 0) RETURNING id")
         .bind(author.id).bind(&title).bind(&body).bind(now)
         .fetch_one(&mut *conn).await.map_err(internal)?);
@@ -87,16 +82,18 @@ async fn write(
         offset: 0,
     };
     // The stored event names its own offset, as the row does.
-    let event = log::append_with(&mut tx, Topic::Announcements, now, |offset| {
-        announcement.offset = offset;
-        DurableEvent::AnnouncementCreated(announcement.clone())
-    })
-    .await?;
-    with_tx!(&mut tx, conn => sqlx::query("UPDATE announcements SET log_offset = $2 WHERE id = $1")
-        .bind(id).bind(event.offset).execute(&mut *conn).await.map(|_| ()).map_err(internal)?);
-    idempotency::finish(&mut tx, ticket, &announcement).await?;
-    tx.commit().await?;
-    Ok((announcement, Some(event)))
+    let offset = change
+        .emit_with(Topic::Announcements, |offset| {
+            announcement.offset = offset;
+            DurableEvent::AnnouncementCreated(announcement.clone())
+        })
+        .await?
+        .offset;
+    with_tx!(change.tx(), conn => sqlx::query("UPDATE announcements SET log_offset = $2 WHERE id = $1")
+        .bind(id).bind(offset).execute(&mut *conn).await.map(|_| ()).map_err(internal)?);
+    idempotency::finish(change.tx(), ticket, &announcement).await?;
+    change.commit().await?;
+    Ok(announcement)
 }
 
 /// The trimmed title and body, or every field's problem at once.
@@ -125,9 +122,8 @@ pub async fn edit(
         return Err(AppError::Forbidden);
     }
     let (title, body) = validated(title, body)?;
-    let now = super::now_ms();
-    let mut tx = db.begin().await?;
-    let row: Option<(Option<i64>, i64, i64)> = with_tx!(&mut tx, conn => sqlx::query_as(
+    let mut change = Change::begin(db, hub).await?;
+    let row: Option<(Option<i64>, i64, i64)> = with_tx!(change.tx(), conn => sqlx::query_as(
         "UPDATE announcements SET title = $2, body = $3 WHERE id = $1 \
          RETURNING author_id, created_at, log_offset")
         .bind(id).bind(&title).bind(&body)
@@ -135,7 +131,7 @@ pub async fn edit(
     let Some((author, created_at, offset)) = row else {
         return Err(AppError::not_found("announcement"));
     };
-    let author_name: Option<String> = with_tx!(&mut tx, conn => sqlx::query_scalar(
+    let author_name: Option<String> = with_tx!(change.tx(), conn => sqlx::query_scalar(
         "SELECT display_name FROM users WHERE id = $1")
         .bind(author).fetch_optional(&mut *conn).await.map_err(internal)?);
     let announcement = Announcement {
@@ -147,9 +143,8 @@ pub async fn edit(
         offset,
     };
     let updated = DurableEvent::AnnouncementUpdated(announcement.clone());
-    let event = log::append(&mut tx, Topic::Announcements, &updated, now).await?;
-    tx.commit().await?;
-    hub.publish(&event);
+    change.emit(Topic::Announcements, &updated).await?;
+    change.commit().await?;
     Ok(announcement)
 }
 
@@ -158,17 +153,15 @@ pub async fn delete(db: &Db, hub: &Hub, actor: &Caller, id: i64) -> Result<(), A
     if !actor.is(Role::Admin) {
         return Err(AppError::Forbidden);
     }
-    let now = super::now_ms();
-    let mut tx = db.begin().await?;
-    let gone = with_tx!(&mut tx, conn => sqlx::query("DELETE FROM announcements WHERE id = $1")
+    let mut change = Change::begin(db, hub).await?;
+    let gone = with_tx!(change.tx(), conn => sqlx::query("DELETE FROM announcements WHERE id = $1")
         .bind(id).execute(&mut *conn).await.map(|r| r.rows_affected()).map_err(internal)?);
     if gone == 0 {
         return Err(AppError::not_found("announcement"));
     }
     let deleted = DurableEvent::AnnouncementDeleted(Removed { id });
-    let event = log::append(&mut tx, Topic::Announcements, &deleted, now).await?;
-    tx.commit().await?;
-    hub.publish(&event);
+    change.emit(Topic::Announcements, &deleted).await?;
+    change.commit().await?;
     Ok(())
 }
 

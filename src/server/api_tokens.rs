@@ -3,7 +3,7 @@
 //! that admin is no longer an active admin.
 
 use super::accounts::Caller;
-use super::db::{internal, unique_or_internal, Db};
+use super::db::{internal, Db};
 use super::users;
 use crate::model::{ApiTokenSummary, CreatedApiToken, Millis, Role, SessionKind};
 use crate::{with_db, AppError};
@@ -114,7 +114,7 @@ pub async fn create(
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
         .bind(name).bind(hash(&token)).bind(&prefix).bind(caller.user.id).bind(&scope_text).bind(now)
         .fetch_one(pool).await)
-    .map_err(|e| unique_or_internal(e, "name", "Try again."))?;
+    .map_err(internal)?;
     Ok(CreatedApiToken {
         token,
         summary: ApiTokenSummary {

@@ -1,6 +1,6 @@
 //! Cohorts: named groups of students (and their mentors).
 
-use super::db::{internal, unique_or_internal, Db};
+use super::db::{internal, unique_or_internal, Db, Unique};
 use crate::model::{Cohort, Millis};
 use crate::{with_db, AppError};
 
@@ -27,7 +27,14 @@ pub async fn insert(db: &Db, name: &str, now: Millis) -> Result<Cohort, AppError
         "INSERT INTO cohorts (name, created_at) VALUES ($1, $2) RETURNING id, name, created_at")
         .bind(name).bind(now).fetch_one(pool).await)
     .map(Cohort::from)
-    .map_err(|e| unique_or_internal(e, "name", "A cohort with this name already exists."))
+    .map_err(|e| {
+        unique_or_internal(
+            e,
+            Unique::CohortName,
+            "name",
+            "A cohort with this name already exists.",
+        )
+    })
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Cohort>, AppError> {

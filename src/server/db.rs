@@ -143,22 +143,58 @@ impl Db {
     }
 }
 
-/// Logs a database failure and returns the opaque error users see.
+/// A database failure as the error users see; its cause is logged where it becomes a response.
 #[track_caller]
 pub fn internal(err: sqlx::Error) -> AppError {
-    let at = std::panic::Location::caller();
-    tracing::error!(error = %err, %at, "database error");
-    AppError::Internal
+    AppError::internal(format_args!("database: {err}"))
 }
 
-/// Maps a unique violation to a field error; anything else is internal.
-#[track_caller]
-pub fn unique_or_internal(err: sqlx::Error, field: &str, message: &str) -> AppError {
-    match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            AppError::validation(field, message)
+/// A unique constraint a person can run into by what they type (a taken email, a duplicate name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    UserEmail,
+    CohortName,
+    SkillName,
+}
+
+impl Unique {
+    /// How each backend names it when it is violated: PostgreSQL by the index's name, SQLite by the
+    /// index's name for an index on an expression and by `table.column` otherwise.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Unique::UserEmail => ("users_email_key", "users.email"),
+            Unique::CohortName => ("cohorts_name_key", "index 'cohorts_name_key'"),
+            Unique::SkillName => ("skills_user_name_key", "index 'skills_user_name_key'"),
         }
-        _ => internal(err),
+    }
+
+    /// Whether `err` is a violation of this constraint (and not of another one).
+    pub fn violated_by(self, err: &sqlx::Error) -> bool {
+        let sqlx::Error::Database(db) = err else {
+            return false;
+        };
+        let (postgres, sqlite) = self.names();
+        db.is_unique_violation()
+            && (db.constraint() == Some(postgres)
+                || db
+                    .message()
+                    .ends_with(&format!("constraint failed: {sqlite}")))
+    }
+}
+
+/// A violation of `constraint` as `message` on the input `field` it concerns; anything else
+/// (another constraint too) is internal.
+#[track_caller]
+pub fn unique_or_internal(
+    err: sqlx::Error,
+    constraint: Unique,
+    field: &str,
+    message: &str,
+) -> AppError {
+    if constraint.violated_by(&err) {
+        AppError::validation(field, message)
+    } else {
+        internal(err)
     }
 }
 

@@ -74,8 +74,10 @@ pub async fn seed_if_empty(db: &Db) -> Result<Vec<DemoLogin>, AppError> {
     )
     .await?;
     let admin_user = admin.clone();
+    let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
     super::announcements::store(
         db,
+        &hub,
         &admin,
         "Welcome to Studyhall",
         "Log what you learn, keep your streak, and ask your mentor when you are stuck.",
@@ -136,7 +138,6 @@ pub async fn seed_if_empty(db: &Db) -> Result<Vec<DemoLogin>, AppError> {
         students.push(student);
     }
     seed_history(db, &students, now).await?;
-    let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
     let send = |audience, kind, priority, title: &str, message: &str, link: &str| NewNotification {
         audience,
         kind,

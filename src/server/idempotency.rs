@@ -122,7 +122,8 @@ pub async fn finish<T: Serialize>(tx: &mut Tx, ticket: Ticket, answer: &T) -> Re
     let Some(key) = ticket.key else {
         return Ok(());
     };
-    let json = serde_json::to_string(answer).map_err(|_| AppError::Internal)?;
+    let json = serde_json::to_string(answer)
+        .map_err(|e| AppError::internal(format_args!("idempotent answer: {e}")))?;
     with_tx!(&mut *tx, c => sqlx::query(
         "UPDATE idempotency_keys SET result = $4 WHERE user_id = $1 AND scope = $2 AND key = $3")
         .bind(ticket.user_id).bind(ticket.scope).bind(key.as_str()).bind(&json)

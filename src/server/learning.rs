@@ -5,17 +5,17 @@
 use super::accounts::Caller;
 use super::activity::{self, Record};
 use super::analytics::{self, format_day, local_day, parse_day};
-use super::db::{internal, unique_or_internal, Db, Tx};
+use super::db::{internal, unique_or_internal, Db, Unique};
 use super::idempotency::{self, Claim, Key};
 use super::notifications::{self, Item};
-use super::realtime::{log, Hub, StoredEvent};
+use super::realtime::{log, Change, Hub};
 use super::users;
+use crate::events::DurableEvent;
 use crate::feed::kinds;
 use crate::learning::{
     self as model, Analytics, Goal, GoalInput, LearningChange, LearningChanged, LearningSession,
     LearningSnapshot, SessionCursor, SessionInput, SessionPage, Skill, StudentRow,
 };
-use crate::events::DurableEvent;
 use crate::model::{Millis, Role, User, UserId};
 use crate::notify::{Kind, Priority};
 use crate::protocol::{Position, Topic};
@@ -80,37 +80,22 @@ fn validate_session(
     })
 }
 
-/// Events a change produced, to publish after the commit.
-#[derive(Default)]
-struct Outbox(Vec<StoredEvent>);
-
-impl Outbox {
-    fn publish(self, hub: &Hub) {
-        self.0.iter().for_each(|e| hub.publish(e));
-    }
-}
-
-/// Ends a change to the student's log: appends their new figures with the change, delivers any
-/// milestone it reached, commits, then publishes everything the transaction appended.
+/// Ends a change to the student's log: emits their new figures with the change, delivers any
+/// milestone it reached, then commits and publishes everything the change emitted.
 async fn finish(
-    mut tx: Tx,
-    mut out: Outbox,
-    hub: &Hub,
+    mut change: Change<'_>,
     user: &User,
-    change: LearningChange,
-    now: Millis,
+    what: LearningChange,
 ) -> Result<Analytics, AppError> {
-    let figures = analytics::compute(&mut tx.conn(), user.id, &user.time_zone, now).await?;
+    let now = change.now();
+    let figures = analytics::compute(&mut change.conn(), user.id, &user.time_zone, now).await?;
     let event = DurableEvent::LearningChanged(LearningChanged {
-        change,
+        change: what,
         analytics: figures.clone(),
     });
-    out.0
-        .push(log::append(&mut tx, Topic::User(user.id), &event, now).await?);
-    out.0
-        .extend(super::milestones::deliver(&mut tx, user.id, &figures, now).await?);
-    tx.commit().await?;
-    out.publish(hub);
+    change.emit(Topic::User(user.id), &event).await?;
+    super::milestones::deliver(&mut change, user.id, &figures).await?;
+    change.commit().await?;
     Ok(figures)
 }
 
@@ -185,24 +170,24 @@ async fn create_session(
 ) -> Result<LearningSession, AppError> {
     let user = student(caller)?;
     let input = validate_session(input, user, now)?;
-    let mut tx = db.begin().await?;
-    log::lock(&mut tx, Topic::User(user.id), now).await?;
-    let ticket = match idempotency::claim(&mut tx, user.id, "learning.session", key, now).await? {
-        Claim::Done(session) => return Ok(session),
-        Claim::New(ticket) => ticket,
-    };
+    let mut change = Change::begin_at(db, hub, now).await?;
+    change.lock(Topic::User(user.id)).await?;
+    let ticket =
+        match idempotency::claim(change.tx(), user.id, "learning.session", key, now).await? {
+            Claim::Done(session) => return Ok(session),
+            Claim::New(ticket) => ticket,
+        };
     let sql = format!(
         "INSERT INTO learning_sessions (user_id, day, minutes, topic, note, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {SESSION_COLUMNS}"
     );
-    let session: LearningSession = with_tx!(&mut tx, c => sqlx::query_as::<_, SessionRow>(&sql)
+    let session: LearningSession = with_tx!(change.tx(), c => sqlx::query_as::<_, SessionRow>(&sql)
         .bind(user.id).bind(&input.day).bind(input.minutes).bind(&input.topic).bind(&input.note).bind(now)
         .fetch_one(&mut *c).await.map_err(internal)?)
     .into();
-    idempotency::finish(&mut tx, ticket, &session).await?;
-    let mut out = Outbox::default();
-    let (_, events) = activity::record(
-        &mut tx,
+    idempotency::finish(change.tx(), ticket, &session).await?;
+    activity::record(
+        &mut change,
         user,
         Record {
             kind: kinds::SESSION_LOGGED,
@@ -215,19 +200,14 @@ async fn create_session(
             ),
             details: session.note.clone(),
         },
-        now,
     )
     .await?;
-    out.0.extend(events);
     finish(
-        tx,
-        out,
-        hub,
+        change,
         user,
         LearningChange::SessionSaved {
             session: session.clone(),
         },
-        now,
     )
     .await?;
     Ok(session)
@@ -243,28 +223,24 @@ pub async fn update_session(
     let user = student(caller)?;
     let now = super::now_ms();
     let input = validate_session(input, user, now)?;
-    let mut tx = db.begin().await?;
-    log::lock(&mut tx, Topic::User(user.id), now).await?;
+    let mut change = Change::begin_at(db, hub, now).await?;
+    change.lock(Topic::User(user.id)).await?;
     let sql = format!(
         "UPDATE learning_sessions SET day = $3, minutes = $4, topic = $5, note = $6, updated_at = $7 \
          WHERE id = $1 AND user_id = $2 RETURNING {SESSION_COLUMNS}"
     );
-    let session: LearningSession = with_tx!(&mut tx, c => sqlx::query_as::<_, SessionRow>(&sql)
+    let session: LearningSession = with_tx!(change.tx(), c => sqlx::query_as::<_, SessionRow>(&sql)
         .bind(id).bind(user.id).bind(&input.day).bind(input.minutes).bind(&input.topic)
         .bind(&input.note).bind(now)
         .fetch_optional(&mut *c).await.map_err(internal)?)
     .ok_or_else(|| AppError::not_found("That session"))?
     .into();
-    let out = Outbox::default();
     finish(
-        tx,
-        out,
-        hub,
+        change,
         user,
         LearningChange::SessionSaved {
             session: session.clone(),
         },
-        now,
     )
     .await?;
     Ok(session)
@@ -278,18 +254,16 @@ async fn delete_owned(
     sql: &str,
     id: i64,
     what: &str,
-    change: LearningChange,
+    done: LearningChange,
 ) -> Result<(), AppError> {
-    let now = super::now_ms();
-    let mut tx = db.begin().await?;
-    log::lock(&mut tx, Topic::User(user.id), now).await?;
-    let deleted = with_tx!(&mut tx, c => sqlx::query(sql).bind(id).bind(user.id)
+    let mut change = Change::begin(db, hub).await?;
+    change.lock(Topic::User(user.id)).await?;
+    let deleted = with_tx!(change.tx(), c => sqlx::query(sql).bind(id).bind(user.id)
         .execute(&mut *c).await.map_err(internal)?.rows_affected());
     if deleted == 0 {
         return Err(AppError::not_found(what));
     }
-    let out = Outbox::default();
-    finish(tx, out, hub, user, change, now).await?;
+    finish(change, user, done).await?;
     Ok(())
 }
 
@@ -403,24 +377,20 @@ pub async fn update_goal(
     let user = student(caller)?;
     let now = super::now_ms();
     let (title, target) = validate_goal(input, user, now)?;
-    let mut tx = db.begin().await?;
-    log::lock(&mut tx, Topic::User(user.id), now).await?;
+    let mut change = Change::begin_at(db, hub, now).await?;
+    change.lock(Topic::User(user.id)).await?;
     let sql = format!(
         "UPDATE goals SET title = $3, target_day = $4 WHERE id = $1 AND user_id = $2 RETURNING {GOAL_COLUMNS}"
     );
-    let goal: Goal = with_tx!(&mut tx, c => sqlx::query_as::<_, GoalRow>(&sql)
+    let goal: Goal = with_tx!(change.tx(), c => sqlx::query_as::<_, GoalRow>(&sql)
         .bind(id).bind(user.id).bind(&title).bind(&target)
         .fetch_optional(&mut *c).await.map_err(internal)?)
     .ok_or_else(|| AppError::not_found("That goal"))?
     .into();
-    let out = Outbox::default();
     finish(
-        tx,
-        out,
-        hub,
+        change,
         user,
         LearningChange::GoalSaved { goal: goal.clone() },
-        now,
     )
     .await?;
     Ok(goal)
@@ -446,23 +416,22 @@ async fn create_goal(
 ) -> Result<Goal, AppError> {
     let user = student(caller)?;
     let (title, target) = validate_goal(input, user, now)?;
-    let mut tx = db.begin().await?;
-    log::lock(&mut tx, Topic::User(user.id), now).await?;
-    let ticket = match idempotency::claim(&mut tx, user.id, "learning.goal", key, now).await? {
+    let mut change = Change::begin_at(db, hub, now).await?;
+    change.lock(Topic::User(user.id)).await?;
+    let ticket = match idempotency::claim(change.tx(), user.id, "learning.goal", key, now).await? {
         Claim::Done(goal) => return Ok(goal),
         Claim::New(ticket) => ticket,
     };
     let sql = format!(
         "INSERT INTO goals (user_id, title, target_day, created_at) VALUES ($1, $2, $3, $4) RETURNING {GOAL_COLUMNS}"
     );
-    let goal: Goal = with_tx!(&mut tx, c => sqlx::query_as::<_, GoalRow>(&sql)
+    let goal: Goal = with_tx!(change.tx(), c => sqlx::query_as::<_, GoalRow>(&sql)
         .bind(user.id).bind(&title).bind(&target).bind(now)
         .fetch_one(&mut *c).await.map_err(internal)?)
     .into();
-    idempotency::finish(&mut tx, ticket, &goal).await?;
-    let mut out = Outbox::default();
-    let (_, events) = activity::record(
-        &mut tx,
+    idempotency::finish(change.tx(), ticket, &goal).await?;
+    activity::record(
+        &mut change,
         user,
         Record {
             kind: kinds::GOAL_SET,
@@ -470,17 +439,12 @@ async fn create_goal(
             title: format!("{} set a goal: {}", user.display_name, goal.title),
             details: goal.target_day.as_ref().map(|d| format!("Target: {d}")),
         },
-        now,
     )
     .await?;
-    out.0.extend(events);
     finish(
-        tx,
-        out,
-        hub,
+        change,
         user,
         LearningChange::GoalSaved { goal: goal.clone() },
-        now,
     )
     .await?;
     Ok(goal)
@@ -508,21 +472,20 @@ pub async fn complete_goal_at(
 ) -> Result<Goal, AppError> {
     let user = student(caller)?;
     let mentors = users::mentors_of(db, user.id).await?;
-    let mut tx = db.begin().await?;
-    log::lock(&mut tx, Topic::User(user.id), now).await?;
+    let mut change = Change::begin_at(db, hub, now).await?;
+    change.lock(Topic::User(user.id)).await?;
     let sql = format!(
         "UPDATE goals SET completed_at = CASE WHEN $3 THEN COALESCE(completed_at, $4) ELSE NULL END \
          WHERE id = $1 AND user_id = $2 RETURNING {GOAL_COLUMNS}"
     );
-    let goal: Goal = with_tx!(&mut tx, c => sqlx::query_as::<_, GoalRow>(&sql)
+    let goal: Goal = with_tx!(change.tx(), c => sqlx::query_as::<_, GoalRow>(&sql)
         .bind(id).bind(user.id).bind(completed).bind(now)
         .fetch_optional(&mut *c).await.map_err(internal)?)
     .ok_or_else(|| AppError::not_found("That goal"))?
     .into();
-    let mut out = Outbox::default();
     if completed && goal.completed_at == Some(now) {
-        let (_, events) = activity::record(
-            &mut tx,
+        activity::record(
+            &mut change,
             user,
             Record {
                 kind: kinds::GOAL_COMPLETED,
@@ -530,10 +493,8 @@ pub async fn complete_goal_at(
                 title: format!("{} completed a goal: {}", user.display_name, goal.title),
                 details: None,
             },
-            now,
         )
         .await?;
-        out.0.extend(events);
         let item = Item {
             kind: Kind::Social,
             priority: Priority::Normal,
@@ -545,18 +506,13 @@ pub async fn complete_goal_at(
             dedupe_key: Some(format!("goal-completed:{}", goal.id)),
         };
         for mentor in &mentors {
-            if let Some((_, event)) = notifications::deliver(&mut tx, *mentor, &item, now).await? {
-                out.0.push(event);
-            }
+            notifications::deliver(&mut change, *mentor, &item).await?;
         }
     }
     finish(
-        tx,
-        out,
-        hub,
+        change,
         user,
         LearningChange::GoalSaved { goal: goal.clone() },
-        now,
     )
     .await?;
     Ok(goal)
@@ -612,27 +568,26 @@ async fn create_skill(
     let user = student(caller)?;
     let name = crate::validate::text("name", name, model::SKILL_NAME_MAX)
         .map_err(|e| AppError::Validation { fields: vec![e] })?;
-    let mut tx = db.begin().await?;
-    log::lock(&mut tx, Topic::User(user.id), now).await?;
-    let ticket = match idempotency::claim(&mut tx, user.id, "learning.skill", key, now).await? {
+    let mut change = Change::begin_at(db, hub, now).await?;
+    change.lock(Topic::User(user.id)).await?;
+    let ticket = match idempotency::claim(change.tx(), user.id, "learning.skill", key, now).await? {
         Claim::Done(skill) => return Ok(skill),
         Claim::New(ticket) => ticket,
     };
-    let (id, created_at): (i64, i64) = with_tx!(&mut tx, c => sqlx::query_as(
+    let (id, created_at): (i64, i64) = with_tx!(change.tx(), c => sqlx::query_as(
         "INSERT INTO skills (user_id, name, created_at) VALUES ($1, $2, $3) RETURNING id, created_at")
         .bind(user.id).bind(&name).bind(now)
         .fetch_one(&mut *c).await
-        .map_err(|e| unique_or_internal(e, "name", "You have already added that skill."))?);
+        .map_err(|e| unique_or_internal(e, Unique::SkillName, "name", "You have already added that skill."))?);
     let skill = Skill {
         id,
         user_id: user.id,
         name,
         created_at,
     };
-    idempotency::finish(&mut tx, ticket, &skill).await?;
-    let mut out = Outbox::default();
-    let (_, events) = activity::record(
-        &mut tx,
+    idempotency::finish(change.tx(), ticket, &skill).await?;
+    activity::record(
+        &mut change,
         user,
         Record {
             kind: kinds::SKILL_ADDED,
@@ -640,19 +595,14 @@ async fn create_skill(
             title: format!("{} added a skill: {}", user.display_name, skill.name),
             details: None,
         },
-        now,
     )
     .await?;
-    out.0.extend(events);
     finish(
-        tx,
-        out,
-        hub,
+        change,
         user,
         LearningChange::SkillAdded {
             skill: skill.clone(),
         },
-        now,
     )
     .await?;
     Ok(skill)

@@ -11,9 +11,9 @@
 use super::analytics::{format_day, parse_day};
 use super::db::{internal, Tx};
 use super::notifications::{self, Item};
-use super::realtime::StoredEvent;
+use super::realtime::Change;
 use crate::learning::Analytics;
-use crate::model::{Millis, UserId};
+use crate::model::UserId;
 use crate::notify::{Kind, Priority};
 use crate::{with_tx, AppError};
 use chrono::{Duration, NaiveDate};
@@ -121,15 +121,13 @@ async fn already_awarded(
     Ok(true)
 }
 
-/// Delivers the milestones `figures` earn that were not awarded before; returns their events.
+/// Delivers the milestones `figures` earn that were not awarded before, in `change`.
 pub async fn deliver(
-    tx: &mut Tx,
+    change: &mut Change<'_>,
     user: UserId,
     figures: &Analytics,
-    now: Millis,
-) -> Result<Vec<StoredEvent>, AppError> {
+) -> Result<(), AppError> {
     let run = current_run(figures);
-    let mut events = Vec::new();
     for item in milestones(figures) {
         let streak_days = item
             .dedupe_key
@@ -138,15 +136,13 @@ pub async fn deliver(
             .and_then(|k| k.split(':').next())
             .and_then(|d| d.parse::<i64>().ok());
         if let (Some(days), Some(run)) = (streak_days, run) {
-            if already_awarded(tx, user, days, run).await? {
+            if already_awarded(change.tx(), user, days, run).await? {
                 continue;
             }
         }
-        if let Some((_, event)) = notifications::deliver(tx, user, &item, now).await? {
-            events.push(event);
-        }
+        notifications::deliver(change, user, &item).await?;
     }
-    Ok(events)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,12 +4,12 @@
 //!
 //! Only the owner reads or changes an inbox; admins and mentors may only send.
 
-use crate::events::DurableEvent;
 use super::accounts::Caller;
 use super::db::{internal, Conn, Db, Tx};
 use super::idempotency::{self, Claim, Key};
-use super::realtime::{log, Hub, StoredEvent};
+use super::realtime::{log, Change, Hub};
 use super::users;
+use crate::events::DurableEvent;
 use crate::model::{ApiScope, Millis, Role, UserId};
 use crate::notify::{
     self, Audience, InboxChange, InboxCounts, InboxEvent, InboxSnapshot, Kind, NewNotification,
@@ -95,19 +95,20 @@ pub async fn counts(
     })
 }
 
-/// Appends an inbox event for `user` carrying the counts after the change; returns both.
+/// Emits an inbox event for `user` carrying the counts after the change; returns the counts.
 async fn inbox_event(
-    tx: &mut Tx,
+    change: &mut Change<'_>,
     user: UserId,
-    change: InboxChange,
-    now: Millis,
-) -> Result<(StoredEvent, InboxCounts), AppError> {
-    let counts = counts(&mut tx.conn(), user, now).await?;
-    let event = DurableEvent::inbox(InboxEvent { change, counts });
-    Ok((
-        log::append(tx, Topic::Inbox(user), &event, now).await?,
+    what: InboxChange,
+) -> Result<InboxCounts, AppError> {
+    let now = change.now();
+    let counts = counts(&mut change.conn(), user, now).await?;
+    let event = DurableEvent::inbox(InboxEvent {
+        change: what,
         counts,
-    ))
+    });
+    change.emit(Topic::Inbox(user), &event).await?;
+    Ok(counts)
 }
 
 pub async fn preferences(conn: &mut Conn<'_>, user: UserId) -> Result<Preferences, AppError> {
@@ -128,27 +129,28 @@ pub async fn preferences(conn: &mut Conn<'_>, user: UserId) -> Result<Preference
     })
 }
 
-/// Delivers one notification in `tx` unless the user muted its kind or already has its dedupe key.
+/// Delivers one notification in `change` unless the user muted its kind or already has its dedupe
+/// key; its event is published with the change.
 pub async fn deliver(
-    tx: &mut Tx,
+    change: &mut Change<'_>,
     user: UserId,
     item: &Item,
-    now: Millis,
-) -> Result<Option<(Notification, StoredEvent)>, AppError> {
-    let prefs = preferences(&mut tx.conn(), user).await?;
+) -> Result<Option<Notification>, AppError> {
+    let now = change.now();
+    let prefs = preferences(&mut change.conn(), user).await?;
     if prefs.muted.contains(&item.kind) {
         return Ok(None);
     }
-    log::lock(tx, Topic::Inbox(user), now).await?;
+    change.lock(Topic::Inbox(user)).await?;
     if let Some(key) = &item.dedupe_key {
-        let fresh: Option<i64> = with_tx!(&mut *tx, c => sqlx::query_scalar(
+        let fresh: Option<i64> = with_tx!(change.tx(), c => sqlx::query_scalar(
             "INSERT INTO notification_keys (user_id, key) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING user_id")
             .bind(user).bind(key).fetch_optional(&mut *c).await.map_err(internal)?);
         if fresh.is_none() {
             return Ok(None);
         }
     }
-    let id: Option<i64> = with_tx!(&mut *tx, c => sqlx::query_scalar(
+    let id: Option<i64> = with_tx!(change.tx(), c => sqlx::query_scalar(
         "INSERT INTO notifications (user_id, kind, priority, title, message, link, sender_id, \
          created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
         .bind(user).bind(item.kind.as_str()).bind(item.priority.as_str()).bind(&item.title)
@@ -159,19 +161,14 @@ pub async fn deliver(
         return Ok(None);
     };
     let sql = format!("{SELECT} WHERE n.id = $1");
-    let notification = with_tx!(&mut *tx, c => sqlx::query_as::<_, Row>(&sql).bind(id)
+    let notification = with_tx!(change.tx(), c => sqlx::query_as::<_, Row>(&sql).bind(id)
         .fetch_one(&mut *c).await.map_err(internal)?)
     .into_notification();
-    let (event, _) = inbox_event(
-        tx,
-        user,
-        InboxChange::Created {
-            notification: notification.clone(),
-        },
-        now,
-    )
-    .await?;
-    Ok(Some((notification, event)))
+    let what = InboxChange::Created {
+        notification: notification.clone(),
+    };
+    inbox_event(change, user, what).await?;
+    Ok(Some(notification))
 }
 
 /// Validates a send request into the item to deliver.
@@ -379,29 +376,28 @@ pub async fn send_once(
     let now = super::now_ms();
     let item = item_from(input, caller.user.id, now)?;
     let ids = recipients(db, caller, input).await?;
-    let mut tx = db.begin().await?;
+    let mut change = Change::begin_at(db, hub, now).await?;
     let scope = "notifications.send";
-    let ticket = match idempotency::claim(&mut tx, caller.user.id, scope, key.as_ref(), now).await?
-    {
-        Claim::Done(first) => return Ok(first),
-        Claim::New(ticket) => ticket,
-    };
+    let ticket =
+        match idempotency::claim(change.tx(), caller.user.id, scope, key.as_ref(), now).await? {
+            Claim::Done(first) => return Ok(first),
+            Claim::New(ticket) => ticket,
+        };
     if !caller.is(Role::Admin) {
-        limit_sends(&mut tx, caller.user.id, now).await?;
+        limit_sends(change.tx(), caller.user.id, now).await?;
     }
-    let mut events = Vec::with_capacity(ids.len());
+    let mut delivered = 0;
     for id in &ids {
-        if let Some((_, event)) = deliver(&mut tx, *id, &item, now).await? {
-            events.push(event);
+        if deliver(&mut change, *id, &item).await?.is_some() {
+            delivered += 1;
         }
     }
     let report = SendReport {
         recipients: ids.len(),
-        delivered: events.len(),
+        delivered,
     };
-    idempotency::finish(&mut tx, ticket, &report).await?;
-    tx.commit().await?;
-    events.iter().for_each(|e| hub.publish(e));
+    idempotency::finish(change.tx(), ticket, &report).await?;
+    change.commit().await?;
     Ok(report)
 }
 
@@ -557,41 +553,39 @@ async fn apply(
     Ok(changed)
 }
 
+/// Ends an inbox change: emits its event with the counts after it, commits and publishes.
 async fn commit_change(
-    hub: &Hub,
-    mut tx: Tx,
+    mut change: Change<'_>,
     user: UserId,
-    change: InboxChange,
-    now: Millis,
+    what: InboxChange,
 ) -> Result<InboxCounts, AppError> {
-    let (event, counts) = inbox_event(&mut tx, user, change, now).await?;
-    tx.commit().await?;
-    hub.publish(&event);
+    let counts = inbox_event(&mut change, user, what).await?;
+    change.commit().await?;
     Ok(counts)
 }
 
 /// Marks every unseen notification seen (the bell was opened). No event if nothing changed.
 pub async fn mark_seen(db: &Db, hub: &Hub, caller: &Caller) -> Result<InboxCounts, AppError> {
     let user = owner(caller)?;
-    let now = super::now_ms();
-    let mut tx = db.begin().await?;
-    log::lock(&mut tx, Topic::Inbox(user), now).await?;
-    let changed = with_tx!(&mut tx, c => sqlx::query(
+    let mut change = Change::begin(db, hub).await?;
+    let now = change.now();
+    change.lock(Topic::Inbox(user)).await?;
+    let changed = with_tx!(change.tx(), c => sqlx::query(
         "UPDATE notifications SET seen_at = $2 WHERE user_id = $1 AND seen_at IS NULL")
         .bind(user).bind(now).execute(&mut *c).await.map_err(internal)?.rows_affected());
     if changed == 0 {
-        let c = counts(&mut tx.conn(), user, now).await?;
-        tx.commit().await?;
+        let c = counts(&mut change.conn(), user, now).await?;
+        change.commit().await?;
         return Ok(c);
     }
-    let change = InboxChange::Marked {
+    let what = InboxChange::Marked {
         ids: vec![],
         all: true,
         seen_at: Some(now),
         read: None,
         at: now,
     };
-    commit_change(hub, tx, user, change, now).await
+    commit_change(change, user, what).await
 }
 
 /// Marks notifications read or unread (reading also marks them seen).
@@ -604,9 +598,9 @@ pub async fn mark_read(
 ) -> Result<InboxCounts, AppError> {
     let user = owner(caller)?;
     let target = target.checked()?;
-    let now = super::now_ms();
-    let mut tx = db.begin().await?;
-    log::lock(&mut tx, Topic::Inbox(user), now).await?;
+    let mut change = Change::begin(db, hub).await?;
+    let now = change.now();
+    change.lock(Topic::Inbox(user)).await?;
     let (all, one) = if read {
         (
             "UPDATE notifications SET read_at = $2, seen_at = COALESCE(seen_at, $2) WHERE user_id = $1 AND read_at IS NULL",
@@ -618,25 +612,25 @@ pub async fn mark_read(
             "UPDATE notifications SET read_at = NULL WHERE user_id = $1 AND id = $3 AND read_at IS NOT NULL AND $2 = $2",
         )
     };
-    let changed = apply(&mut tx, all, one, user, now, &target).await?;
+    let changed = apply(change.tx(), all, one, user, now, &target).await?;
     if changed == 0 {
         // Nothing of the caller's changed (already in that state, or not theirs): no event.
-        let c = counts(&mut tx.conn(), user, now).await?;
-        tx.commit().await?;
+        let c = counts(&mut change.conn(), user, now).await?;
+        change.commit().await?;
         return Ok(c);
     }
     let (ids, all) = match target {
         Target::All => (vec![], true),
         Target::Ids(ids) => (ids, false),
     };
-    let change = InboxChange::Marked {
+    let what = InboxChange::Marked {
         ids,
         all,
         seen_at: read.then_some(now),
         read: Some(read),
         at: now,
     };
-    commit_change(hub, tx, user, change, now).await
+    commit_change(change, user, what).await
 }
 
 /// Deletes notifications (all of them: "clear all").
@@ -652,11 +646,11 @@ pub async fn delete(
     }
     let user = owner(caller)?;
     let target = target.checked()?;
-    let now = super::now_ms();
-    let mut tx = db.begin().await?;
-    log::lock(&mut tx, Topic::Inbox(user), now).await?;
+    let mut change = Change::begin(db, hub).await?;
+    let now = change.now();
+    change.lock(Topic::Inbox(user)).await?;
     let deleted = apply(
-        &mut tx,
+        change.tx(),
         "DELETE FROM notifications WHERE user_id = $1 AND $2 = $2",
         "DELETE FROM notifications WHERE user_id = $1 AND id = $3 AND $2 = $2",
         user,
@@ -668,11 +662,11 @@ pub async fn delete(
     if deleted == 0 && target != Target::All {
         return Err(AppError::not_found("That notification"));
     }
-    let change = match target {
+    let what = match target {
         Target::All => InboxChange::Cleared,
         Target::Ids(ids) => InboxChange::Deleted { ids },
     };
-    commit_change(hub, tx, user, change, now).await
+    commit_change(change, user, what).await
 }
 
 /// Saves the caller's preferences (system notifications cannot be muted).
@@ -703,19 +697,18 @@ pub async fn set_preferences(
         .map(|k| k.as_str())
         .collect::<Vec<_>>()
         .join(" ");
-    let now = super::now_ms();
-    let mut tx = db.begin().await?;
-    log::lock(&mut tx, Topic::Inbox(user), now).await?;
-    with_tx!(&mut tx, c => sqlx::query(
+    let mut change = Change::begin(db, hub).await?;
+    change.lock(Topic::Inbox(user)).await?;
+    with_tx!(change.tx(), c => sqlx::query(
         "INSERT INTO notification_preferences (user_id, muted_kinds, sound, desktop) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id) DO UPDATE SET muted_kinds = excluded.muted_kinds, sound = excluded.sound, \
          desktop = excluded.desktop")
         .bind(user).bind(&text).bind(saved.sound).bind(saved.desktop)
         .execute(&mut *c).await.map(|_| ()).map_err(internal)?);
-    let change = InboxChange::Preferences {
+    let what = InboxChange::Preferences {
         preferences: saved.clone(),
     };
-    commit_change(hub, tx, user, change, now).await?;
+    commit_change(change, user, what).await?;
     Ok(saved)
 }
 
@@ -731,15 +724,14 @@ pub async fn purge_expired(db: &Db, hub: &Hub, now: Millis) -> Result<usize, App
         by_user.entry(*user).or_default().push(*id);
     }
     for (user, ids) in by_user {
-        let mut tx = db.begin().await?;
-        log::lock(&mut tx, Topic::Inbox(user), now).await?;
+        let mut change = Change::begin_at(db, hub, now).await?;
+        change.lock(Topic::Inbox(user)).await?;
         for id in &ids {
-            with_tx!(&mut tx, c => sqlx::query("DELETE FROM notifications WHERE id = $1")
+            with_tx!(change.tx(), c => sqlx::query("DELETE FROM notifications WHERE id = $1")
                 .bind(id).execute(&mut *c).await.map(|_| ()).map_err(internal)?);
         }
-        let (event, _) = inbox_event(&mut tx, user, InboxChange::Expired { ids }, now).await?;
-        tx.commit().await?;
-        hub.publish(&event);
+        inbox_event(&mut change, user, InboxChange::Expired { ids }).await?;
+        change.commit().await?;
     }
     Ok(expired.len())
 }

@@ -10,10 +10,7 @@ use std::sync::OnceLock;
 pub async fn hash(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing task failed");
-            AppError::Internal
-        })?
+        .map_err(|e| AppError::internal(format_args!("password hashing task: {e}")))?
 }
 
 pub fn hash_blocking(password: &str) -> Result<String, AppError> {
@@ -21,10 +18,7 @@ pub fn hash_blocking(password: &str) -> Result<String, AppError> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            AppError::Internal
-        })
+        .map_err(|e| AppError::internal(format_args!("password hashing: {e}")))
 }
 
 /// Checks a password against a stored hash. With `None` it checks against a throwaway hash, so that a

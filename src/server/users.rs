@@ -1,6 +1,6 @@
 //! The users table: rows, lookups and updates. Authorization lives in the services that call these.
 
-use super::db::{internal, placeholders, unique_or_internal, Db, IN_LIST_CHUNK};
+use super::db::{internal, placeholders, unique_or_internal, Db, Unique, IN_LIST_CHUNK};
 use super::dialect::ParamType;
 use crate::model::{AdminUserRow, CohortId, Millis, Page, Role, User, UserFilter, UserId};
 use crate::{with_db, AppError};
@@ -27,8 +27,10 @@ struct UserRow {
 impl UserRow {
     fn into_user(self) -> Result<User, AppError> {
         let role = Role::parse(&self.role).ok_or_else(|| {
-            tracing::error!(user = self.id, role = %self.role, "unknown role in users table");
-            AppError::Internal
+            AppError::internal(format_args!(
+                "user {}: unknown role {:?}",
+                self.id, self.role
+            ))
         })?;
         Ok(User {
             id: self.id,
@@ -75,7 +77,7 @@ pub async fn insert(db: &Db, user: NewUser<'_>, now: Millis) -> Result<User, App
         sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
             AppError::validation("cohort_id", "That cohort does not exist.")
         }
-        _ => unique_or_internal(e, "email", EMAIL_TAKEN),
+        _ => unique_or_internal(e, Unique::UserEmail, "email", EMAIL_TAKEN),
     })?;
     row.into_user()
 }

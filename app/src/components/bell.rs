@@ -157,10 +157,12 @@ impl Follow for InboxState {
     fn apply(&mut self, event: &DurableEvent) {
         use DurableEvent::*;
         match event {
-            NotificationCreated(e) | NotificationsMarked(e) | NotificationsDeleted(e)
-            | NotificationsCleared(e) | NotificationsExpired(e) | PreferencesChanged(e) => {
-                fold(self, e.clone())
-            }
+            NotificationCreated(e)
+            | NotificationsMarked(e)
+            | NotificationsDeleted(e)
+            | NotificationsCleared(e)
+            | NotificationsExpired(e)
+            | PreferencesChanged(e) => fold(self, e.clone()),
             AnnouncementCreated(_) | AnnouncementUpdated(_) | AnnouncementDeleted(_) => {}
             LearningChanged(_) | ActivityCreated(_) | FiguresUpdated(_) => {}
         }

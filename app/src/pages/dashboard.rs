@@ -105,8 +105,12 @@ impl Follow for StudentDashboard {
             }
             FiguresUpdated(_) => {}
             AnnouncementCreated(_) | AnnouncementUpdated(_) | AnnouncementDeleted(_) => {}
-            NotificationCreated(_) | NotificationsMarked(_) | NotificationsDeleted(_)
-            | NotificationsCleared(_) | NotificationsExpired(_) | PreferencesChanged(_) => {}
+            NotificationCreated(_)
+            | NotificationsMarked(_)
+            | NotificationsDeleted(_)
+            | NotificationsCleared(_)
+            | NotificationsExpired(_)
+            | PreferencesChanged(_) => {}
         }
     }
 }
@@ -122,7 +126,9 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                 .await
                 .map(|d| (d.clone(), d.position))
         },
-        move |_: &StudentDashboard, event| crate::components::celebrate::on_learning_event(inbox, event),
+        move |_: &StudentDashboard, event| {
+            crate::components::celebrate::on_learning_event(inbox, event)
+        },
     );
     view! {
         <Transition fallback=|| view! { <p>"Loading your figures…"</p> }>
@@ -405,10 +411,9 @@ fn follow_rows(
 /// Admin's live figures from `kpi:system`.
 #[component]
 fn AdminFigures() -> impl IntoView {
-    let figures = use_live_snapshot(
-        Topic::Kpi(KpiModule::System),
-        || async { api::learning::load_system_figures().await },
-    );
+    let figures = use_live_snapshot(Topic::Kpi(KpiModule::System), || async {
+        api::learning::load_system_figures().await
+    });
     let get =
         move |f: fn(&SystemFigures) -> String| Signal::derive(move || figures.map_or_default(f));
     view! {

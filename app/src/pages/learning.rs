@@ -54,7 +54,9 @@ pub fn LearningPage() -> impl IntoView {
     let snap = use_live_snapshot_with(
         Topic::User(user.id),
         || async { api::load_learning().await.map(|s| (s.clone(), s.position)) },
-        move |_: &LearningSnapshot, event| crate::components::celebrate::on_learning_event(inbox, event),
+        move |_: &LearningSnapshot, event| {
+            crate::components::celebrate::on_learning_event(inbox, event)
+        },
     );
     view! {
         <Title text="Learning" />

@@ -38,7 +38,8 @@ where
         || format!("live {topic} {}", std::any::type_name::<T>()),
         move || {
             let reloads = RwSignal::new(0u32);
-            let snapshot = Resource::new(move || reloads.get(), move |_| fetch());
+            let snapshot =
+                Resource::new(move || reloads.get(), move |_| crate::api::logged(fetch()));
             // The value as updated live; `None` until the snapshot has been taken over in the browser.
             let live: RwSignal<Option<T>> = RwSignal::new(None);
             #[cfg(feature = "hydrate")]

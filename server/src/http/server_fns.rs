@@ -7,7 +7,7 @@
 //!
 //! After the call it gives every server-function error answer the status of its `AppError`
 //! ([`AppError::status`]) instead of server_fn's `500`, so undecodable arguments (`400`), a missing
-//! session (`401`) or a bad field (`422`) are told apart; only `AppError::Internal` stays a `500`.
+//! session (`401`) or a bad field (`422`) are told apart; only `AppError::Internal { .. }` stays a `500`.
 //! Redirects (a plain form post's error goes back to the form in the URL) are left alone.
 
 use axum::body::{Body, Bytes};
@@ -317,7 +317,7 @@ mod tests {
         assert_eq!(limited.headers()[header::RETRY_AFTER], "7");
         let internal = with_error_status(answer(
             StatusCode::INTERNAL_SERVER_ERROR,
-            &AppError::Internal,
+            &AppError::internal("test"),
         ))
         .await;
         assert_eq!(internal.status(), 500);

@@ -46,6 +46,9 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // Where an internal error becomes a response: its cause is logged here, once, in the
+        // request's span (so with its request id).
+        self.0.log_if_internal();
         let status =
             StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         // The error's own fields plus a readable `message` (variants that carry one keep theirs).

@@ -112,7 +112,8 @@ impl Connection {
         let present = self.services.hub.subscribe(self.id, topic);
         let head = match log::head(&db, topic).await {
             Ok(h) => h,
-            Err(_) => {
+            Err(e) => {
+                e.log_if_internal();
                 self.drop_subscription(topic);
                 return self.retry_later(id).await;
             }
@@ -181,7 +182,10 @@ impl Connection {
             let (epoch, after) = (cursor.epoch.clone(), cursor.offset);
             let page = match log::read(&db, topic, &epoch, after, until, REPLAY_PAGE).await {
                 Ok(p) => p,
-                Err(_) => return Err(End::Close(close::GOING_AWAY, "log unavailable")),
+                Err(e) => {
+                    e.log_if_internal();
+                    return Err(End::Close(close::GOING_AWAY, "log unavailable"));
+                }
             };
             // Retention removed what we needed (nothing left, or the first event is past the cursor):
             // say so rather than skip silently.

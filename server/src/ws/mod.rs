@@ -565,9 +565,15 @@ async fn current_principal(
     user_id: i64,
 ) -> Result<Option<Principal>, End> {
     match users::find(&db, user_id).await {
-        Ok(Some(user)) if !user.disabled => Ok(principal::load(&db, &user).await.ok()),
+        Ok(Some(user)) if !user.disabled => Ok(principal::load(&db, &user)
+            .await
+            .inspect_err(AppError::log_if_internal)
+            .ok()),
         Ok(_) => Err(End::Close(close::SESSION_ENDED, "account disabled")),
-        Err(_) => Ok(None),
+        Err(e) => {
+            e.log_if_internal();
+            Ok(None)
+        }
     }
 }
 

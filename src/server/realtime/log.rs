@@ -50,9 +50,9 @@ fn new_epoch() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Appends an event in the caller's transaction; the offset is final once the transaction commits.
-/// Publish the returned event to the hub only after the commit.
-pub async fn append(
+/// Appends an event in the change's transaction; the offset is final once the transaction commits.
+/// Only [`super::Change`] calls this, and publishes the event after its commit.
+pub(super) async fn append(
     tx: &mut Tx,
     topic: Topic,
     event: &DurableEvent,
@@ -62,7 +62,7 @@ pub async fn append(
 }
 
 /// Like [`append`], for an event that must name its own offset: `event` is called with the offset.
-pub async fn append_with(
+pub(super) async fn append_with(
     tx: &mut Tx,
     topic: Topic,
     now: Millis,
@@ -93,10 +93,10 @@ pub async fn append_with(
 }
 
 /// Takes the topic's log row lock in `tx` (creating the log if new) before the transaction reads what
-/// its event will carry, such as counts or figures. On PostgreSQL two writers to the same topic then
+/// its event will carry, such as counts or figures ([`super::Change::lock`]). On PostgreSQL two writers to the same topic then
 /// run one after the other, so the later event's data includes the earlier change; SQLite write
 /// transactions are serialized already.
-pub async fn lock(tx: &mut Tx, topic: Topic, now: Millis) -> Result<(), AppError> {
+pub(super) async fn lock(tx: &mut Tx, topic: Topic, now: Millis) -> Result<(), AppError> {
     let key = topic.to_string();
     let epoch_if_new = new_epoch();
     with_tx!(&mut *tx, conn => sqlx::query(
@@ -104,18 +104,6 @@ pub async fn lock(tx: &mut Tx, topic: Topic, now: Millis) -> Result<(), AppError
          ON CONFLICT (topic) DO UPDATE SET head = topic_logs.head")
         .bind(&key).bind(&epoch_if_new).bind(now)
         .execute(&mut *conn).await.map(|_| ()).map_err(internal))
-}
-
-/// Appends one event in its own transaction (for events that are not part of a larger change).
-pub async fn append_now(
-    db: &Db,
-    topic: Topic,
-    event: &DurableEvent,
-) -> Result<StoredEvent, AppError> {
-    let mut tx = db.begin().await?;
-    let stored = append(&mut tx, topic, event, super::super::now_ms()).await?;
-    tx.commit().await?;
-    Ok(stored)
 }
 
 /// The topic's epoch, head and oldest stored offset; creates the log (with a fresh epoch) if new.
@@ -204,8 +192,10 @@ pub async fn read(
                 offset: r.seq,
                 event: r.event,
                 data: serde_json::from_str(&r.data).map_err(|e| {
-                    tracing::error!(error = %e, %topic, offset = r.seq, "stored event is not JSON");
-                    AppError::Internal
+                    AppError::internal(format_args!(
+                        "stored event {topic} {} is not JSON: {e}",
+                        r.seq
+                    ))
                 })?,
                 at: r.created_at,
             })

@@ -1,13 +1,15 @@
-//! The realtime hub's server side: the durable event log, the hub that fans events out to local
+//! The realtime hub's server side: the unit of work that writes and then publishes, the durable event log, the hub that fans events out to local
 //! connections, the bus that carries them between nodes, and presence.
 
 pub mod bus;
+pub mod change;
 pub mod hub;
 pub mod log;
 pub mod mailbox;
 pub mod principal;
 
 pub use bus::{Bus, BusMessage, InProcessBus};
+pub use change::Change;
 pub use hub::{Hub, HubSettings};
 pub use log::StoredEvent;
 pub use mailbox::{LiveEvent, Outbound};
