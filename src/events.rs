@@ -154,7 +154,8 @@ mod tests {
     use super::*;
     use crate::notify::InboxCounts;
 
-    fn announcement(id: i64, title: &str) -> Announcement {
+    /// An announcement `id` (its offset too) titled `title`; shared with `follow`'s tests.
+    pub(super) fn announcement(id: i64, title: &str) -> Announcement {
         Announcement {
             id,
             title: title.into(),

@@ -120,18 +120,8 @@ impl Follow for StudentRow {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::announcement;
     use super::*;
-
-    fn announcement(id: i64, title: &str) -> Announcement {
-        Announcement {
-            id,
-            title: title.into(),
-            body: "Body".into(),
-            author_name: None,
-            created_at: 1,
-            offset: id,
-        }
-    }
 
     #[test]
     fn announcements_follow_create_edit_delete_and_ignore_a_replay() {

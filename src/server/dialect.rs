@@ -40,6 +40,16 @@ impl Backend {
         }
     }
 
+    /// `column` in a form the planner will not use an index for. SQLite's planner would sometimes
+    /// rather walk a whole index in `column`'s order to group without sorting; a unary `+` stops
+    /// it. PostgreSQL has no unary `+` on text and needs no hint.
+    pub fn unindexed(self, column: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("+{column}"),
+            Backend::Postgres => column.to_string(),
+        }
+    }
+
     /// The suffix that locks the selected rows until the transaction ends. SQLite needs none: a write
     /// transaction (`BEGIN IMMEDIATE`, as `Db::begin` starts them) already holds the only write lock.
     pub fn for_update(self) -> &'static str {
@@ -53,6 +63,12 @@ impl Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_planner_hint_only_where_sqlite_needs_it() {
+        assert_eq!(Backend::Sqlite.unindexed("topic"), "+topic");
+        assert_eq!(Backend::Postgres.unindexed("topic"), "topic");
+    }
 
     #[test]
     fn each_backend_gets_its_own_fragment() {

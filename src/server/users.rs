@@ -10,6 +10,9 @@ pub const ADMIN_PAGE_SIZE: i64 = 25;
 
 const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.role, u.time_zone, u.cohort_id, \
      u.created_at, u.last_seen_at, u.disabled_at";
+/// The same columns unqualified, for `RETURNING` (SQLite allows no table alias there).
+const RETURNED_USER_COLUMNS: &str =
+    "id, email, display_name, role, time_zone, cohort_id, created_at, last_seen_at, disabled_at";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -61,7 +64,7 @@ pub async fn insert(db: &Db, user: NewUser<'_>, now: Millis) -> Result<User, App
         "INSERT INTO users (email, display_name, role, time_zone, password_hash, cohort_id, \
          created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
          RETURNING {}",
-        USER_COLUMNS.replace("u.", "")
+        RETURNED_USER_COLUMNS
     );
     let row = with_db!(db, pool => sqlx::query_as::<_, UserRow>(&sql)
         .bind(user.email)
@@ -368,5 +371,21 @@ fn found(rows: u64) -> Result<(), AppError> {
         Err(AppError::not_found("That user"))
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_returned_columns_are_the_selected_ones() {
+        let selected: Vec<&str> = super::USER_COLUMNS
+            .split(',')
+            .map(|c| c.trim().trim_start_matches("u."))
+            .collect();
+        let returned: Vec<&str> = super::RETURNED_USER_COLUMNS
+            .split(',')
+            .map(str::trim)
+            .collect();
+        assert_eq!(selected, returned);
     }
 }

@@ -187,6 +187,34 @@ pub fn ConfirmButton(
     }
 }
 
+/// A list row's two actions: Edit (opens the row's form through `editing`) and Delete (asks first,
+/// then runs `on_delete`). `kind` and `name` say which row to a screen reader and in the question:
+/// "Edit goal Ship it", "Delete the goal “Ship it”?".
+#[component]
+pub fn EditDelete(
+    kind: &'static str,
+    #[prop(into)] name: String,
+    /// What deleting costs, in the question's body.
+    #[prop(into)]
+    message: String,
+    editing: RwSignal<bool>,
+    on_delete: Callback<()>,
+    /// Extra classes for both links (`text-sm` where the row's text is larger).
+    #[prop(optional)]
+    size: &'static str,
+) -> impl IntoView {
+    view! {
+        <button type="button" class=format!("link {size}") aria-label=format!("Edit {kind} {name}")
+            on:click=move |_| editing.set(true)>"Edit"</button>
+        <ConfirmButton class=format!("link {size} text-red-700 dark:text-red-400") label="Delete"
+            aria_label=format!("Delete {kind} {name}")
+            title=format!("Delete the {kind} “{name}”?")
+            message=message
+            confirm_label=format!("Delete {kind}")
+            on_confirm=on_delete />
+    }
+}
+
 /// The dialog itself and the status region; the signed-in layout renders them once.
 #[component]
 pub fn ConfirmHost() -> impl IntoView {

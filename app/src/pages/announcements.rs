@@ -2,7 +2,7 @@
 //! and delete (each change reaches every open page as its own event).
 
 use crate::api;
-use crate::components::confirm::{use_status, ConfirmButton};
+use crate::components::confirm::{use_status, EditDelete};
 use crate::components::form::{field_error, focus_first_error, Field, FormAlert, RequestKey};
 use crate::components::time::LocalTime;
 use crate::realtime::live::use_live_snapshot;
@@ -62,13 +62,8 @@ fn AnnouncementItem(id: i64, current: Signal<Option<Announcement>>, admin: bool)
                 <div class="flex flex-wrap items-center gap-x-3 text-xs text-slate-500 dark:text-slate-400">
                     <span>{a.author_name.clone().unwrap_or_else(|| "Studyhall".into())} " · " <LocalTime at=a.created_at /></span>
                     {admin.then(|| view! {
-                        <button type="button" class="link" aria-label=format!("Edit announcement {}", a.title)
-                            on:click=move |_| editing.set(true)>"Edit"</button>
-                        <ConfirmButton class="link text-red-700 dark:text-red-400" label="Delete"
-                            aria_label=format!("Delete announcement {}", a.title)
-                            title=format!("Delete the announcement “{}”?", a.title)
-                            message="It disappears from everyone's dashboard. This cannot be undone."
-                            confirm_label="Delete announcement" on_confirm=delete />
+                        <EditDelete kind="announcement" name=a.title.clone() editing on_delete=delete
+                            message="It disappears from everyone's dashboard. This cannot be undone." />
                     })}
                 </div>
             })>

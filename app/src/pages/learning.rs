@@ -4,7 +4,7 @@
 mod sessions;
 
 use crate::api::learning::{self as api, LearningItem};
-use crate::components::confirm::{use_status, ConfirmButton, Status};
+use crate::components::confirm::{use_status, EditDelete, Status};
 use crate::components::form::{field_error, focus_first_error, FormAlert, RequestKey};
 use crate::components::time::LocalDay;
 use crate::realtime::live::use_live_snapshot_with;
@@ -175,14 +175,9 @@ fn GoalRow(
                             {g.title.clone()}
                             {g.target_day.clone().map(|d| view! { <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">"by " <LocalDay day=d /></span> })}
                         </label>
-                        <button type="button" class="link text-sm" aria-label=format!("Edit goal {}", g.title)
-                            on:click=move |_| editing.set(true)>"Edit"</button>
-                        <ConfirmButton class="link text-sm text-red-700 dark:text-red-400" label="Delete"
-                            aria_label=format!("Delete goal {}", g.title)
-                            title=format!("Delete the goal “{}”?", g.title)
+                        <EditDelete kind="goal" name=g.title.clone() editing size="text-sm"
                             message="It leaves your goals and your figures. This cannot be undone."
-                            confirm_label="Delete goal"
-                            on_confirm=Callback::new(move |_| remove(LearningItem::Goal(id), error, status, "Goal deleted")) />
+                            on_delete=Callback::new(move |_| remove(LearningItem::Goal(id), error, status, "Goal deleted")) />
                     </div>
                 }
             })>

@@ -258,11 +258,8 @@ async fn retention_targets(
 ) -> Result<std::collections::BTreeMap<String, (String, i64)>, AppError> {
     // By age: a range of `events_age_idx` (created_at, topic, seq), read from the index alone, with
     // one entry per event that will go. SQLite's planner would rather walk the whole primary key
-    // in topic order to group without sorting; `+topic` stops it (PostgreSQL has no unary + on text).
-    let group_by = match db {
-        Db::Sqlite(_) => "+topic",
-        Db::Postgres(_) => "topic",
-    };
+    // in topic order to group without sorting (`unindexed` stops it).
+    let group_by = db.backend().unindexed("topic");
     let sql = format!(
         "SELECT o.topic, l.epoch, o.upto FROM (SELECT topic, MAX(seq) AS upto FROM events \
          WHERE created_at < $1 GROUP BY {group_by}) o JOIN topic_logs l ON l.topic = o.topic"

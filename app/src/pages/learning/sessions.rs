@@ -3,7 +3,7 @@
 
 use super::remove;
 use crate::api::learning::{self as api, LearningItem};
-use crate::components::confirm::{use_status, ConfirmButton};
+use crate::components::confirm::{use_status, EditDelete};
 use crate::components::form::{field_error, focus_first_error, FormAlert, RequestKey};
 use crate::components::time::LocalDay;
 use crate::realtime::live::LiveSnapshot;
@@ -201,14 +201,9 @@ fn SessionRow(id: i64, current: Signal<Option<LearningSession>>, today: String) 
                         <span class="text-sm" data-testid="session-duration">{format_minutes(s.minutes)}</span>
                         <span class="text-sm text-slate-500 dark:text-slate-400"><LocalDay day=s.day.clone() /></span>
                         <span class="ml-auto flex gap-3 text-sm">
-                            <button type="button" class="link" aria-label=format!("Edit session {what}")
-                                on:click=move |_| editing.set(true)>"Edit"</button>
-                            <ConfirmButton class="link text-red-700 dark:text-red-400" label="Delete"
-                                aria_label=format!("Delete session {what}")
-                                title="Delete this session?"
+                            <EditDelete kind="session" name=what.clone() editing
                                 message=format!("{what} on {} leaves your log and your totals. This cannot be undone.", s.day)
-                                confirm_label="Delete session"
-                                on_confirm=Callback::new(move |_| remove(LearningItem::Session(id), error, status, "Session deleted")) />
+                                on_delete=Callback::new(move |_| remove(LearningItem::Session(id), error, status, "Session deleted")) />
                         </span>
                     </div>
                     {s.note.clone().map(|n| view! { <p class="break-words text-sm text-slate-600 dark:text-slate-300">{n}</p> })}
