@@ -351,6 +351,11 @@ pub async fn fanout(
     // 25 publishes a second for rooms up to 1,000; a larger room starts as many deliveries a second
     // lower (2.5 a second for 10,000), so the doubling does not begin past the knee.
     let mut rate: f64 = (25_000.0 / members as f64).clamp(1.0, 25.0);
+    // A warm-up step, not counted: the first step on a fresh server also pays for cold caches, the
+    // publisher's connection pool and the allocator growing, and judged it would end the doubling
+    // early (25 a second failed cold where 24 passed warm, and 50 then delivered twice as much).
+    step(&mut fleet, &server, &publisher, rate, 3, members).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     while rate <= 50_000.0 {
         let s = step(&mut fleet, &server, &publisher, rate, secs, members).await?;
         let ok = search.record(s, members, secs);
@@ -396,9 +401,17 @@ pub async fn fanout(
         saturation,
         ..
     } = search;
-    let best = best.ok_or("not even the lowest rate was sustained")?;
     let saturation = saturation.ok_or("no step ran")?;
-    let half = (best.rate / 2.0).max(1.0);
+    // When no rate met the rule (a room so large that one publish's fan-out alone takes longer than
+    // the p99 bound on this machine), latency is measured at the lowest rate the search tried.
+    let lowest = steps
+        .iter()
+        .filter_map(|s| s["rate"].as_f64())
+        .fold(f64::INFINITY, f64::min);
+    let half = match &best {
+        Some(best) => (best.rate / 2.0).max(1.0),
+        None => lowest.max(1.0),
+    };
     let latency = step(
         &mut fleet,
         &server,
@@ -414,9 +427,9 @@ pub async fn fanout(
     let latency_summary = latency.summary(members, sizes.latency_secs);
     Ok(json!({
         "members": members,
-        "sustained_publishes_per_sec": best.rate,
-        "sustained_delivered_per_sec": (best.rate * members as f64).round(),
-        "sustained": best.summary(members, secs),
+        "sustained_publishes_per_sec": best.as_ref().map(|b| b.rate),
+        "sustained_delivered_per_sec": best.as_ref().map(|b| (b.rate * members as f64).round()),
+        "sustained": best.as_ref().map(|b| b.summary(members, secs)),
         "saturation_delivered_per_sec": saturation.per_sec.round(),
         "saturation": saturation.summary(members, secs),
         "latency_at_half": latency_summary,

@@ -47,6 +47,15 @@ fn num(v: &Value) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)
 }
 
+/// A figure with two decimals, or "—" when it is missing.
+fn decimals(f: f64) -> String {
+    if f.is_finite() {
+        format!("{f:.2}")
+    } else {
+        "—".into()
+    }
+}
+
 fn fmt(v: &Value) -> String {
     match v {
         Value::Null => "—".into(),
@@ -354,11 +363,16 @@ fn fanout(out: &mut String, title: &str, s: &Value, o: &Value) {
     };
     let bytes = |v: &Value| fmt(&v["frame_bytes_per_delivery"]);
     let (ss, os) = (&s["sustained"], &o["sustained"]);
+    // A scenario that ran but met the rule at no rate says "none", not "—" (not measured).
+    let sustained = |v: &Value| match (&v["sustained_publishes_per_sec"], &v["members"]) {
+        (Value::Null, Value::Number(_)) => "none".to_string(),
+        (rate, _) => fmt(rate),
+    };
     row(
         out,
         "Sustained publishes per second (p99 < 100 ms)",
-        fmt(&s["sustained_publishes_per_sec"]),
-        fmt(&o["sustained_publishes_per_sec"]),
+        sustained(s),
+        sustained(o),
         String::new(),
         "",
     );
@@ -444,15 +458,15 @@ fn fanout(out: &mut String, title: &str, s: &Value, o: &Value) {
     row(
         out,
         "… server CPU per delivered message (µs)",
-        format!("{sc:.2}"),
-        format!("{oc:.2}"),
+        decimals(sc),
+        decimals(oc),
         ratio(sc, oc),
         "",
     );
     let (sl, ol) = (&s["latency_at_half"], &o["latency_at_half"]);
     row(
         out,
-        "Rate for the latency run, half the sustained (publishes/s)",
+        "Rate for the latency run, half the sustained or the lowest tried if none was (publishes/s)",
         fmt(&sl["rate"]),
         fmt(&ol["rate"]),
         String::new(),
@@ -473,8 +487,8 @@ fn fanout(out: &mut String, title: &str, s: &Value, o: &Value) {
     row(
         out,
         "… server CPU per delivered message (µs)",
-        format!("{sc:.2}"),
-        format!("{oc:.2}"),
+        decimals(sc),
+        decimals(oc),
         ratio(sc, oc),
         "",
     );
