@@ -1,7 +1,6 @@
 //! Process configuration: defaults that make a first run just work, overridden by the environment
 //! (and an optional `.env`). Secrets are redacted from `Debug`.
 
-use crate::ws::WsSettings;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -555,5 +554,40 @@ mod tests {
         assert_eq!(parse_duration("7d"), Some(Duration::from_secs(7 * 86400)));
         assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("1w"), None);
+    }
+}
+
+/// Realtime limits and timings (all configurable, see the README).
+#[derive(Debug, Clone, Copy)]
+pub struct WsSettings {
+    pub max_frame_bytes: usize,
+    pub max_subscriptions: usize,
+    pub publishes_per_minute: u32,
+    pub heartbeat: Duration,
+    pub idle_timeout: Duration,
+    pub session_check: Duration,
+    /// Largest ephemeral payload a client may publish.
+    pub max_ephemeral_bytes: usize,
+    /// How long one write may take before the peer counts as a slow consumer.
+    pub write_timeout: Duration,
+    /// Announced in `welcome` only: the hub enforces the first, the retention job the second.
+    pub max_connections_per_user: usize,
+    pub retained_events_per_topic: i64,
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 64 * 1024,
+            max_subscriptions: 100,
+            publishes_per_minute: 60,
+            heartbeat: Duration::from_secs(25),
+            idle_timeout: Duration::from_secs(60),
+            session_check: Duration::from_secs(30),
+            max_ephemeral_bytes: 2048,
+            write_timeout: Duration::from_secs(10),
+            max_connections_per_user: 20,
+            retained_events_per_topic: 10_000,
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! `GET /healthz`: the process is up and the database answers.
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

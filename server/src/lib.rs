@@ -6,11 +6,13 @@
 
 pub mod assets;
 pub mod config;
+mod error;
 mod health;
 mod http;
 pub mod jobs;
 pub mod rest;
 mod router;
+mod state;
 pub mod telemetry;
 pub mod ws;
 
@@ -26,7 +28,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
-pub use router::AppState;
+pub use state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

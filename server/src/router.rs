@@ -3,9 +3,10 @@
 
 use crate::config::Config;
 use crate::http::{auth, csrf, request_id::CounterRequestId, security, server_fns};
-use crate::ws::{self, WsSettings};
+use crate::state::{AppState, HttpSettings};
+use crate::ws;
 use crate::{health, rest};
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
 use axum::routing::get;
 use axum::{middleware, Router};
@@ -18,26 +19,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-
-/// Settings the middleware needs on every request.
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    pub allowed_origins: Arc<Vec<String>>,
-    pub trust_proxy_headers: bool,
-    pub secure: bool,
-}
-
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub services: Services,
-    pub http: HttpSettings,
-    /// Shared by every connection (one pointer each rather than a 96-byte copy).
-    pub ws: Arc<WsSettings>,
-    /// Every WebSocket connection's task (and the jobs): the shutdown waits for them to end before
-    /// it stores last-seen times and closes the pool.
-    pub tasks: tokio_util::task::TaskTracker,
-}
 
 pub fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()

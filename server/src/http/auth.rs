@@ -2,8 +2,8 @@
 //! stored as [`RequestAuth`] in the request's extensions. A browser token past half its life is
 //! renewed in a fresh cookie; a cookie whose session is gone is cleared.
 
-use crate::rest::ApiError;
-use crate::AppState;
+use crate::error::ApiError;
+use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;

@@ -5,8 +5,8 @@
 //! same-origin navigations), a request that carries the session cookie must have an allowed `Referer`.
 //! Requests with neither cookie nor Origin (bearer-token clients) pass: they carry no ambient authority.
 
-use crate::rest::ApiError;
-use crate::AppState;
+use crate::error::ApiError;
+use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, Method};
 use axum::middleware::Next;

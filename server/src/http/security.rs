@@ -1,7 +1,7 @@
 //! Security headers on every response. HTML pages set their own Content-Security-Policy (with the
 //! per-request script nonce); everything else gets a deny-all policy.
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;

@@ -1,7 +1,7 @@
 //! `/api/v1/admin/*`: user and cohort administration. The core admin service checks the role.
 
 use super::{ApiResult, AuthCaller, Json, Path, Query};
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

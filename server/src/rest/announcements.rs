@@ -1,7 +1,7 @@
 //! `/api/v1/announcements`: read the latest (anyone signed in); post, edit and delete one (admins).
 
 use super::{ApiResult, AuthCaller, IdempotencyKey, Json, Path};
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

@@ -2,7 +2,7 @@
 //! own account and sessions.
 
 use super::{ApiResult, AuthCaller, Json, Path};
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

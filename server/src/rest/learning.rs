@@ -3,7 +3,7 @@
 //! what.
 
 use super::{ApiResult, AuthCaller, IdempotencyKey, Json, Path, Query, ScopedCaller};
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

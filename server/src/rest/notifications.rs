@@ -2,7 +2,7 @@
 //! tokens with `notifications:write`), and the caller's own inbox. `/api/v1/admin/tokens`: API tokens.
 
 use super::{ApiResult, AuthCaller, IdempotencyKey, Json, Path, Query, ScopedCaller};
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

@@ -1,6 +1,6 @@
 //! A connection's clocks and its publish allowance: the timing rules of `ws`, kept apart from the IO.
 
-use super::WsSettings;
+use crate::config::WsSettings;
 use std::time::{Duration, Instant};
 
 /// Publishes allowed per minute, refilled continuously. The rate is the caller's to pass (it is in

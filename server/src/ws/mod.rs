@@ -3,8 +3,9 @@
 //! sends, keeps each subscription's cursor (dropping duplicates, filling gaps from the log), and
 //! enforces the limits, the heartbeat and the session's end. docs/PROTOCOL.md describes the protocol.
 
-use crate::rest::ApiError;
-use crate::AppState;
+use crate::config::WsSettings;
+use crate::error::ApiError;
+use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -30,41 +31,6 @@ mod clocks;
 mod cursors;
 use clocks::{Clocks, Tick, TokenBucket};
 use cursors::Subscriptions;
-
-/// Realtime limits and timings (all configurable, see the README).
-#[derive(Debug, Clone, Copy)]
-pub struct WsSettings {
-    pub max_frame_bytes: usize,
-    pub max_subscriptions: usize,
-    pub publishes_per_minute: u32,
-    pub heartbeat: Duration,
-    pub idle_timeout: Duration,
-    pub session_check: Duration,
-    /// Largest ephemeral payload a client may publish.
-    pub max_ephemeral_bytes: usize,
-    /// How long one write may take before the peer counts as a slow consumer.
-    pub write_timeout: Duration,
-    /// Announced in `welcome` only: the hub enforces the first, the retention job the second.
-    pub max_connections_per_user: usize,
-    pub retained_events_per_topic: i64,
-}
-
-impl Default for WsSettings {
-    fn default() -> Self {
-        Self {
-            max_frame_bytes: 64 * 1024,
-            max_subscriptions: 100,
-            publishes_per_minute: 60,
-            heartbeat: Duration::from_secs(25),
-            idle_timeout: Duration::from_secs(60),
-            session_check: Duration::from_secs(30),
-            max_ephemeral_bytes: 2048,
-            write_timeout: Duration::from_secs(10),
-            max_connections_per_user: 20,
-            retained_events_per_topic: 10_000,
-        }
-    }
-}
 
 pub async fn upgrade(
     State(state): State<AppState>,
