@@ -243,7 +243,7 @@ fn follow(
                     return;
                 };
                 // The feed's streams also carry the student's learning changes: only activity counts.
-                let Some(DurableEvent::ActivityCreated(a)) = event else {
+                let Some(DurableEvent::ActivityCreated(a)) = event.as_deref().cloned() else {
                     return;
                 };
                 let a = Activity {

@@ -34,11 +34,11 @@ pub enum ConnectionState {
 /// What a subscriber is told.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
-    /// A durable event, delivered once and in order, decoded once for every listener. `None` is an
-    /// event this build cannot read (a newer server's kind): its offset still counts.
+    /// A durable event, delivered once and in order, decoded once and shared by every listener.
+    /// `None` is an event this build cannot read (a newer server's kind): its offset still counts.
     Event {
         offset: i64,
-        event: Option<DurableEvent>,
+        event: Option<std::sync::Arc<DurableEvent>>,
     },
     /// The log could not be continued from our position: refetch the snapshot.
     Reset {
@@ -145,7 +145,8 @@ pub fn delivery_of(message: &ServerMessage) -> Option<(Topic, Delivery)> {
         } => {
             let event = DurableEvent::decode(&event, data)
                 .inspect_err(|e| leptos::logging::warn!("realtime: {topic} at {offset}: {e}"))
-                .ok();
+                .ok()
+                .map(std::sync::Arc::new);
             Some((topic, Delivery::Event { offset, event }))
         }
         ServerMessage::Reset {
