@@ -36,8 +36,9 @@ pub fn AnnouncementsPanel(role: Role) -> impl IntoView {
                     each=move || items.map_or_default(|l| l.iter().map(|a| a.id).collect::<Vec<_>>())
                     key=|id| *id
                     children=move |id| {
-                        let current = Signal::derive(move || items.map_or_default(|l| l.iter().find(|a| a.id == id).cloned()));
-                        view! { <AnnouncementItem id current admin=role == Role::Admin /> }
+                        // A memo: the row re-renders when its announcement changes, not on every event.
+                        let current = Memo::new(move |_| items.map_or_default(|l| l.iter().find(|a| a.id == id).cloned()));
+                        view! { <AnnouncementItem id current=current.into() admin=role == Role::Admin /> }
                     }
                 />
                 </Transition>

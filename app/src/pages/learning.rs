@@ -145,8 +145,10 @@ fn Goals(goals: Signal<Vec<Goal>>) -> impl IntoView {
                     key=|g| g.id
                     children=move |g: Goal| {
                         let id = g.id;
-                        let current = Signal::derive(move || goals.with(|gs| gs.iter().find(|x| x.id == id).cloned()));
-                        view! { <GoalRow id current toggle error /> }
+                        // A memo: the row re-renders when its goal changes, not on every live event (one
+                        // for another row, or an activity, would redraw a checkbox just clicked).
+                        let current = Memo::new(move |_| goals.with(|gs| gs.iter().find(|x| x.id == id).cloned()));
+                        view! { <GoalRow id current=current.into() toggle error /> }
                     }
                 />
             </ul>

@@ -59,10 +59,11 @@ pub(super) fn SessionList(snap: LiveSnapshot<LearningSnapshot>, today: String) -
                     each=move || snap.map_or_default(|s| s.sessions.iter().map(|s| s.id).collect::<Vec<_>>())
                     key=|id| *id
                     children=move |id| {
-                        let current = Signal::derive(move || {
+                        // A memo: the row re-renders when its session changes, not on every live event.
+                        let current = Memo::new(move |_| {
                             snap.map_or_default(|s| s.sessions.iter().find(|x| x.id == id).cloned())
                         });
-                        view! { <SessionRow id current today=today.clone() /> }
+                        view! { <SessionRow id current=current.into() today=today.clone() /> }
                     }
                 />
             </ul>
