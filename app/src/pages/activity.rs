@@ -243,12 +243,12 @@ fn follow(
                     return;
                 };
                 // The feed's streams also carry the student's learning changes: only activity counts.
-                let Some(DurableEvent::ActivityCreated(a)) = event.as_deref().cloned() else {
+                let Some(DurableEvent::ActivityCreated(a)) = event.as_deref() else {
                     return;
                 };
                 let a = Activity {
                     read: a.user_id == me,
-                    ..a
+                    ..a.clone()
                 };
                 if !a.read {
                     unread.update(|n| *n += 1);

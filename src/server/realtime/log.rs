@@ -58,7 +58,8 @@ pub(super) async fn append(
     event: &DurableEvent,
     now: Millis,
 ) -> Result<StoredEvent, AppError> {
-    append_with(tx, topic, now, |_| event.clone()).await
+    let (epoch, offset) = next_offset(tx, topic, now).await?;
+    store(tx, topic, epoch, offset, event, now).await
 }
 
 /// Like [`append`], for an event that must name its own offset: `event` is called with the offset.
@@ -68,19 +69,35 @@ pub(super) async fn append_with(
     now: Millis,
     event: impl FnOnce(i64) -> DurableEvent,
 ) -> Result<StoredEvent, AppError> {
+    let (epoch, offset) = next_offset(tx, topic, now).await?;
+    store(tx, topic, epoch, offset, &event(offset), now).await
+}
+
+/// Takes the topic's next offset (creating the log if new): the epoch and the offset.
+async fn next_offset(tx: &mut Tx, topic: Topic, now: Millis) -> Result<(String, i64), AppError> {
     let key = topic.to_string();
     let epoch_if_new = new_epoch();
-    let (epoch, offset): (String, i64) = with_tx!(&mut *tx, conn => sqlx::query_as(
+    with_tx!(&mut *tx, conn => sqlx::query_as(
         "INSERT INTO topic_logs (topic, epoch, head, created_at) VALUES ($1, $2, 1, $3) \
          ON CONFLICT (topic) DO UPDATE SET head = topic_logs.head + 1 RETURNING epoch, head")
         .bind(&key).bind(&epoch_if_new).bind(now)
-        .fetch_one(&mut *conn).await.map_err(internal)?);
-    let event = event(offset);
+        .fetch_one(&mut *conn).await.map_err(internal))
+}
+
+/// Writes `event` at `offset`, as stored and as it will be delivered.
+async fn store(
+    tx: &mut Tx,
+    topic: Topic,
+    epoch: String,
+    offset: i64,
+    event: &DurableEvent,
+    now: Millis,
+) -> Result<StoredEvent, AppError> {
     let (name, data) = (event.name(), event.data());
     let payload = data.to_string();
     with_tx!(&mut *tx, conn => sqlx::query(
         "INSERT INTO events (topic, seq, event, data, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&key).bind(offset).bind(name).bind(&payload).bind(now)
+        .bind(topic.to_string()).bind(offset).bind(name).bind(&payload).bind(now)
         .execute(&mut *conn).await.map(|_| ()).map_err(internal)?);
     Ok(StoredEvent {
         topic,
