@@ -7,10 +7,10 @@
 //! variant here; every [`Follow`] implementation then fails to compile until it says what the kind
 //! means for its snapshot (often nothing, but said).
 
+use crate::announcements::Announcement;
 use crate::feed::Activity;
 use crate::learning::{LearningChanged, SystemFigures};
-use crate::model::Announcement;
-use crate::notify::{InboxChange, InboxEvent};
+use crate::notifications::{InboxChange, InboxEvent};
 use serde::{Deserialize, Serialize};
 
 /// The payload of an event that names only what went away.
@@ -152,7 +152,7 @@ mod follow;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::InboxCounts;
+    use crate::notifications::InboxCounts;
 
     /// An announcement `id` (its offset too) titled `title`; shared with `follow`'s tests.
     pub(super) fn announcement(id: i64, title: &str) -> Announcement {

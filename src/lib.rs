@@ -1,15 +1,20 @@
 //! Studyhall core: the typed models, errors and validation shared by the server and the WASM client.
 //!
-//! Everything outside [`server`] is plain data plus serde and compiles to WASM. The `server` feature adds
-//! persistence, authentication and the domain services; it is never enabled for the browser build.
+//! One folder per domain (`accounts`, `learning`, `feed`, `notifications`, `announcements`): its
+//! `mod.rs` holds the wire types and validation, which compile to WASM; behind the `server` feature the
+//! same folder holds the domain's services (`service.rs` or `service/`). [`server`] is infrastructure
+//! only: the database and its dialect, the realtime layer, idempotent creates, the adapters' shared
+//! request context and the demo data. The `server` feature is never enabled for the browser build.
 
 pub mod access;
+pub mod accounts;
+pub mod announcements;
 pub mod error;
 pub mod events;
 pub mod feed;
 pub mod learning;
 pub mod model;
-pub mod notify;
+pub mod notifications;
 pub mod protocol;
 pub mod validate;
 

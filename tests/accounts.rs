@@ -1,12 +1,14 @@
 //! Repository and service tests for accounts, sessions, the throttle and administration, run on SQLite
 //! and on PostgreSQL.
 
+use studyhall::accounts::admin;
+use studyhall::accounts::service::{Accounts, AuthSettings, Caller};
+use studyhall::accounts::throttle::ThrottleSettings;
+use studyhall::accounts::tokens::TokenSigner;
+use studyhall::accounts::{NewUserInput, ProfileInput, RegisterInput, SessionKind, UserFilter};
 use studyhall::both_backends;
-use studyhall::model::{NewUserInput, ProfileInput, RegisterInput, Role, SessionKind, UserFilter};
-use studyhall::server::accounts::{Accounts, AuthSettings, Caller};
-use studyhall::server::throttle::ThrottleSettings;
-use studyhall::server::tokens::TokenSigner;
-use studyhall::server::{admin, demo, ClientInfo};
+use studyhall::model::Role;
+use studyhall::server::{demo, ClientInfo};
 use studyhall::testing::TestDb;
 use studyhall::AppError;
 
@@ -48,7 +50,7 @@ async fn caller(a: &Accounts, email: &str) -> Caller {
 }
 
 async fn make_admin(t: &TestDb, a: &Accounts) -> Caller {
-    studyhall::server::accounts::create_user(
+    studyhall::accounts::service::create_user(
         &t.db,
         "root@example.com",
         "Root",
@@ -482,7 +484,7 @@ both_backends!(
         admin::set_role(db, &root, student.id, Role::Mentor)
             .await
             .unwrap();
-        assert!(studyhall::server::users::mentors_of(db, student.id)
+        assert!(studyhall::accounts::users::mentors_of(db, student.id)
             .await
             .unwrap()
             .is_empty());
@@ -492,7 +494,7 @@ both_backends!(
 both_backends!(demo_data_seeds_once, |t: TestDb| async move {
     let first = demo::seed_if_empty(&t.db).await.unwrap();
     assert!(first.iter().any(|l| l.role == Role::Admin));
-    assert_eq!(studyhall::server::users::count(&t.db).await.unwrap(), 15);
+    assert_eq!(studyhall::accounts::users::count(&t.db).await.unwrap(), 15);
     assert!(demo::seed_if_empty(&t.db).await.unwrap().is_empty());
     let a = accounts(&t, AuthSettings::default());
     let signed = a
@@ -507,7 +509,7 @@ both_backends!(demo_data_seeds_once, |t: TestDb| async move {
     assert_eq!(signed.user.role, Role::Admin);
 
     // The demo is alive: history, streaks, goals and skills, a feed, and notifications.
-    let ana = studyhall::server::users::find_with_hash(&t.db, "ana@studyhall.test")
+    let ana = studyhall::accounts::users::find_with_hash(&t.db, "ana@studyhall.test")
         .await
         .unwrap()
         .unwrap()
@@ -528,7 +530,7 @@ both_backends!(demo_data_seeds_once, |t: TestDb| async move {
         .await
         .unwrap()
         .caller;
-    let snap = studyhall::server::learning::snapshot(&t.db, &ana)
+    let snap = studyhall::learning::service::snapshot(&t.db, &ana)
         .await
         .unwrap();
     assert!(snap.sessions.len() >= 15, "{}", snap.sessions.len());
@@ -538,7 +540,7 @@ both_backends!(demo_data_seeds_once, |t: TestDb| async move {
         (2, 1)
     );
     assert_eq!(snap.skills.len(), 2);
-    let inbox = studyhall::server::notifications::snapshot(&t.db, &ana)
+    let inbox = studyhall::notifications::service::snapshot(&t.db, &ana)
         .await
         .unwrap();
     let titles: Vec<&str> = inbox.items.iter().map(|n| n.title.as_str()).collect();
@@ -549,7 +551,7 @@ both_backends!(demo_data_seeds_once, |t: TestDb| async move {
     ] {
         assert!(titles.contains(&expected), "{expected} in {titles:?}");
     }
-    let feed = studyhall::server::activity::list(&t.db, &ana, &Default::default())
+    let feed = studyhall::feed::service::list(&t.db, &ana, &Default::default())
         .await
         .unwrap();
     assert!(feed.items.len() >= 20, "{}", feed.items.len());

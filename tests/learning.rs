@@ -2,20 +2,25 @@
 //! and on PostgreSQL.
 
 use std::sync::Arc;
+use studyhall::accounts::service::Caller;
+use studyhall::accounts::{overview, users};
+use studyhall::accounts::{ApiScope, SessionKind};
 use studyhall::both_backends;
+use studyhall::feed::service as activity;
 use studyhall::feed::FeedFilter;
+use studyhall::learning::analytics::{format_day, local_day};
+use studyhall::learning::service as learning;
 use studyhall::learning::{GoalInput, SessionInput};
-use studyhall::model::{ApiScope, Role, SessionKind, User};
-use studyhall::notify::{
+use studyhall::model::{Role, User};
+use studyhall::notifications::service as notifications;
+use studyhall::notifications::service::Target;
+use studyhall::notifications::{
     Audience, Kind, NewNotification, NotificationFilter, Preferences, Priority,
 };
 use studyhall::protocol::Topic;
-use studyhall::server::accounts::Caller;
-use studyhall::server::analytics::{format_day, local_day};
 use studyhall::server::db::Db;
-use studyhall::server::notifications::Target;
+use studyhall::server::now_ms;
 use studyhall::server::realtime::{log, Hub, HubSettings, InProcessBus};
-use studyhall::server::{activity, learning, notifications, now_ms, overview, users};
 use studyhall::testing::TestDb;
 use studyhall::AppError;
 

@@ -3,16 +3,21 @@
 //! On SQLite and on PostgreSQL.
 
 use std::sync::Arc;
+use studyhall::accounts::service::Caller;
+use studyhall::accounts::SessionKind;
+use studyhall::accounts::{sign_ins, users};
 use studyhall::both_backends;
+use studyhall::feed::service as activity;
 use studyhall::feed::FeedFilter;
+use studyhall::learning::analytics::{format_day, local_day};
+use studyhall::learning::service as learning;
 use studyhall::learning::{GoalInput, SessionInput};
-use studyhall::model::{Role, SessionKind, User};
-use studyhall::notify::NotificationFilter;
-use studyhall::server::accounts::Caller;
-use studyhall::server::analytics::{format_day, local_day};
+use studyhall::model::{Role, User};
+use studyhall::notifications::service as notifications;
+use studyhall::notifications::NotificationFilter;
 use studyhall::server::db::Db;
 use studyhall::server::realtime::{Hub, HubSettings, InProcessBus};
-use studyhall::server::{activity, learning, notifications, now_ms, sign_ins, users, ClientInfo};
+use studyhall::server::{now_ms, ClientInfo};
 use studyhall::testing::TestDb;
 use studyhall::AppError;
 
@@ -303,8 +308,8 @@ async fn staff(db: &Db, email: &str, role: Role) -> Caller {
 both_backends!(
     announcements_and_sends_are_made_once_per_key,
     |t: TestDb| async move {
-        use studyhall::notify::{Audience, Kind, NewNotification, Priority};
-        use studyhall::server::announcements;
+        use studyhall::announcements::service as announcements;
+        use studyhall::notifications::{Audience, Kind, NewNotification, Priority};
         let db = &t.db;
         let hub = hub();
         let ana = student(db, "ana@example.com").await;

@@ -5,10 +5,9 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use studyhall::model::{
-    AccountOverview, AdminUserRow, Announcement, AnnouncementsSnapshot, Cohort, CohortId, Page,
-    Role, SessionSummary, User, UserId,
-};
+use studyhall::accounts::{AccountOverview, AdminUserRow, SessionSummary};
+use studyhall::announcements::{Announcement, AnnouncementsSnapshot};
+use studyhall::model::{Cohort, CohortId, Page, Role, User, UserId};
 use studyhall::AppError;
 
 pub mod inbox;
@@ -27,7 +26,7 @@ pub mod ssr {
     //! Request context for server functions.
     use http::header::{HeaderValue, ACCEPT, SET_COOKIE};
     use leptos::prelude::*;
-    use studyhall::server::accounts::Caller;
+    use studyhall::accounts::service::Caller;
     use studyhall::server::web::{RequestAuth, Services};
     use studyhall::AppError;
 
@@ -226,7 +225,7 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<String, AppError> {
-    use studyhall::model::SessionKind;
+    use studyhall::accounts::SessionKind;
     let services = ssr::services()?;
     let auth = ssr::request_auth();
     let signed = services
@@ -257,7 +256,7 @@ pub async fn register(
     password: String,
     time_zone: String,
 ) -> Result<String, AppError> {
-    use studyhall::model::{RegisterInput, SessionKind};
+    use studyhall::accounts::{RegisterInput, SessionKind};
     let services = ssr::services()?;
     let auth = ssr::request_auth();
     let input = RegisterInput {
@@ -305,12 +304,12 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(endpoint = "account/overview")]
 pub async fn load_overview() -> Result<AccountOverview, AppError> {
     let services = ssr::services()?;
-    studyhall::server::overview::for_caller(services.accounts.db(), &ssr::caller()?).await
+    studyhall::accounts::overview::for_caller(services.accounts.db(), &ssr::caller()?).await
 }
 
 #[server(endpoint = "account/profile")]
 pub async fn update_profile(display_name: String, time_zone: String) -> Result<User, AppError> {
-    use studyhall::model::ProfileInput;
+    use studyhall::accounts::ProfileInput;
     let services = ssr::services()?;
     services
         .accounts
@@ -344,10 +343,10 @@ pub async fn my_sessions() -> Result<Vec<SessionSummary>, AppError> {
 
 /// The caller's own newest sign-ins (the security log on the profile page).
 #[server(endpoint = "account/sign-ins")]
-pub async fn recent_sign_ins() -> Result<Vec<studyhall::model::SignIn>, AppError> {
+pub async fn recent_sign_ins() -> Result<Vec<studyhall::accounts::SignIn>, AppError> {
     let services = ssr::services()?;
     let caller = ssr::caller()?;
-    studyhall::server::sign_ins::recent(services.accounts.db(), caller.user.id, 20).await
+    studyhall::accounts::sign_ins::recent(services.accounts.db(), caller.user.id, 20).await
 }
 
 #[server(endpoint = "account/sessions/revoke")]
@@ -360,7 +359,7 @@ pub async fn revoke_session(handle: String) -> Result<(), AppError> {
 
 #[server(endpoint = "time-zones")]
 pub async fn time_zones() -> Result<Vec<String>, AppError> {
-    Ok(studyhall::server::accounts::time_zone_names()
+    Ok(studyhall::accounts::service::time_zone_names()
         .into_iter()
         .map(str::to_string)
         .collect())
@@ -376,7 +375,7 @@ pub struct AdminQuery {
 
 #[server(endpoint = "admin/users", input = Json)]
 pub async fn admin_users(query: AdminQuery) -> Result<Page<AdminUserRow>, AppError> {
-    use studyhall::model::UserFilter;
+    use studyhall::accounts::UserFilter;
     let services = ssr::services()?;
     let filter = UserFilter {
         search: Some(query.search),
@@ -384,13 +383,13 @@ pub async fn admin_users(query: AdminQuery) -> Result<Page<AdminUserRow>, AppErr
         cohort_id: None,
         page: query.page,
     };
-    studyhall::server::admin::list_users(services.accounts.db(), &ssr::caller()?, &filter).await
+    studyhall::accounts::admin::list_users(services.accounts.db(), &ssr::caller()?, &filter).await
 }
 
 /// Cohorts and mentors, for the admin page's pickers.
 #[server(endpoint = "admin/options")]
 pub async fn admin_options() -> Result<(Vec<Cohort>, Vec<User>), AppError> {
-    use studyhall::server::admin;
+    use studyhall::accounts::admin;
     let services = ssr::services()?;
     let caller = ssr::caller()?;
     let db = services.accounts.db();
@@ -408,7 +407,7 @@ pub async fn admin_create_user(
     role: Role,
     cohort_id: Option<String>,
 ) -> Result<User, AppError> {
-    use studyhall::model::NewUserInput;
+    use studyhall::accounts::NewUserInput;
     let services = ssr::services()?;
     let cohort_id = match cohort_id
         .as_deref()
@@ -421,7 +420,7 @@ pub async fn admin_create_user(
                 .map_err(|_| AppError::validation("cohort_id", "Choose a cohort from the list."))?,
         ),
     };
-    studyhall::server::admin::create(
+    studyhall::accounts::admin::create(
         services.accounts.db(),
         &ssr::caller()?,
         &NewUserInput {
@@ -448,7 +447,7 @@ pub enum AdminChange {
 
 #[server(endpoint = "admin/users/change", input = Json)]
 pub async fn admin_change_user(user_id: UserId, change: AdminChange) -> Result<(), AppError> {
-    use studyhall::server::admin;
+    use studyhall::accounts::admin;
     let services = ssr::services()?;
     let caller = ssr::caller()?;
     let db = services.accounts.db();
@@ -468,13 +467,13 @@ pub async fn admin_change_user(user_id: UserId, change: AdminChange) -> Result<(
 #[server(endpoint = "admin/cohorts/create")]
 pub async fn admin_create_cohort(name: String) -> Result<Cohort, AppError> {
     let services = ssr::services()?;
-    studyhall::server::admin::create_cohort(services.accounts.db(), &ssr::caller()?, &name).await
+    studyhall::accounts::admin::create_cohort(services.accounts.db(), &ssr::caller()?, &name).await
 }
 
 /// The latest announcements and the log position they are current to.
 #[server(endpoint = "announcements/latest")]
 pub async fn latest_announcements() -> Result<AnnouncementsSnapshot, AppError> {
-    studyhall::server::announcements::snapshot(ssr::services()?.accounts.db(), &ssr::caller()?)
+    studyhall::announcements::service::snapshot(ssr::services()?.accounts.db(), &ssr::caller()?)
         .await
 }
 
@@ -485,7 +484,7 @@ pub async fn post_announcement(
     request_key: Option<String>,
 ) -> Result<Announcement, AppError> {
     let services = ssr::services()?;
-    studyhall::server::announcements::post_once(
+    studyhall::announcements::service::post_once(
         services.accounts.db(),
         &services.hub,
         &ssr::caller()?,
@@ -503,7 +502,7 @@ pub async fn edit_announcement(
     body: String,
 ) -> Result<Announcement, AppError> {
     let services = ssr::services()?;
-    studyhall::server::announcements::edit(
+    studyhall::announcements::service::edit(
         services.accounts.db(),
         &services.hub,
         &ssr::caller()?,
@@ -517,7 +516,7 @@ pub async fn edit_announcement(
 #[server(endpoint = "announcements/delete")]
 pub async fn delete_announcement(id: i64) -> Result<(), AppError> {
     let services = ssr::services()?;
-    studyhall::server::announcements::delete(
+    studyhall::announcements::service::delete(
         services.accounts.db(),
         &services.hub,
         &ssr::caller()?,

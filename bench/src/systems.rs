@@ -8,11 +8,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
-use studyhall::model::{Role, SessionKind};
+use studyhall::accounts::sessions::{self, NewSession};
+use studyhall::accounts::tokens::{Claims, TokenSigner};
+use studyhall::accounts::users::{self, NewUser};
+use studyhall::accounts::SessionKind;
+use studyhall::model::Role;
 use studyhall::server::db::Db;
-use studyhall::server::sessions::{self, NewSession};
-use studyhall::server::tokens::{Claims, TokenSigner};
-use studyhall::server::users::{self, NewUser};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -143,7 +144,7 @@ impl Studyhall {
     pub async fn seed(&self, students: usize) -> Result<Vec<Identity>, Error> {
         let db = Db::connect(&self.db_url, 1).await?;
         // One real hash, shared: nobody signs in with a password here.
-        let hash = studyhall::server::password::hash_blocking("bench-password-not-used")
+        let hash = studyhall::accounts::password::hash_blocking("bench-password-not-used")
             .map_err(|e| format!("{e:?}"))?;
         let signer = TokenSigner::new(self.secret.as_bytes());
         let now = studyhall::server::now_ms();

@@ -5,9 +5,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use studyhall::server::accounts::AuthSettings;
+use studyhall::accounts::service::AuthSettings;
+use studyhall::accounts::throttle::ThrottleSettings;
 use studyhall::server::realtime::HubSettings;
-use studyhall::server::throttle::ThrottleSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {

@@ -5,12 +5,15 @@
 
 use crate::config::Config;
 use std::time::Duration;
+use studyhall::accounts::{sessions, throttle};
 use studyhall::events::DurableEvent;
+use studyhall::learning::analytics;
 use studyhall::learning::SystemFigures;
+use studyhall::notifications::service as notifications;
 use studyhall::protocol::{KpiModule, Topic};
 use studyhall::server::realtime::{log, Change};
 use studyhall::server::web::Services;
-use studyhall::server::{analytics, idempotency, notifications, now_ms, sessions, throttle};
+use studyhall::server::{idempotency, now_ms};
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 

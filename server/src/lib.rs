@@ -19,9 +19,9 @@ pub mod ws;
 use axum::serve::ListenerExt;
 use config::Config;
 use std::net::SocketAddr;
-use studyhall::server::accounts::Accounts;
+use studyhall::accounts::service::Accounts;
+use studyhall::accounts::tokens::TokenSigner;
 use studyhall::server::db::Db;
-use studyhall::server::tokens::TokenSigner;
 use studyhall::server::web::Services;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -70,9 +70,12 @@ impl RunningServer {
         self.tasks.close();
         self.tasks.wait().await;
         let db = self.services.accounts.db();
-        if let Err(e) =
-            studyhall::server::users::touch_last_seen_many(db, &online, studyhall::server::now_ms())
-                .await
+        if let Err(e) = studyhall::accounts::users::touch_last_seen_many(
+            db,
+            &online,
+            studyhall::server::now_ms(),
+        )
+        .await
         {
             tracing::warn!(error = ?e, "could not store last-seen times at shutdown");
         }

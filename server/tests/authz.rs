@@ -76,7 +76,7 @@ both_backends!(
         t.create_user("omar@example.com", Role::Mentor).await;
         let maya = t.create_user("maya@example.com", Role::Mentor).await;
         let root = t.create_user("root@example.com", Role::Admin).await;
-        studyhall::server::users::replace_mentors(&t.db.db, ana.id, &[maya.id], 0)
+        studyhall::accounts::users::replace_mentors(&t.db.db, ana.id, &[maya.id], 0)
             .await
             .unwrap();
         let emails = [
@@ -100,8 +100,8 @@ both_backends!(
         let (owner, admin) = (&people.clients[1], &people.clients[5]);
 
         // The owner's data: a session, a goal, a notification from the admin.
-        let today = studyhall::server::analytics::format_day(
-            studyhall::server::analytics::local_day("UTC", studyhall::server::now_ms()),
+        let today = studyhall::learning::analytics::format_day(
+            studyhall::learning::analytics::local_day("UTC", studyhall::server::now_ms()),
         );
         let (s, session) = call(
             &t,

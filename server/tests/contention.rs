@@ -153,7 +153,7 @@ where
 }
 
 fn today() -> String {
-    studyhall::server::analytics::format_day(studyhall::server::analytics::local_day(
+    studyhall::learning::analytics::format_day(studyhall::learning::analytics::local_day(
         "Europe/Lisbon",
         now_ms(),
     ))

@@ -152,7 +152,7 @@ async fn people(t: &TestServer) -> Vec<(&'static str, Client)> {
     let ana = t.create_user("ana@example.com", Role::Student).await;
     let maya = t.create_user("maya@example.com", Role::Mentor).await;
     t.create_user("root@example.com", Role::Admin).await;
-    studyhall::server::users::replace_mentors(&t.db.db, ana.id, &[maya.id], 0)
+    studyhall::accounts::users::replace_mentors(&t.db.db, ana.id, &[maya.id], 0)
         .await
         .unwrap();
     let mut out = vec![("anonymous", t.browser())];
@@ -617,7 +617,7 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(res.status(), 422, "REST, missing cohort");
-        let cohort = studyhall::server::cohorts::insert(&t.db.db, "Empty", 0)
+        let cohort = studyhall::accounts::cohorts::insert(&t.db.db, "Empty", 0)
             .await
             .unwrap();
         let empty = note(json!({"type": "cohort", "id": cohort.id}));

@@ -34,8 +34,8 @@ both_backends!(
             t.login(&admin, "root@example.com", PASSWORD).await.status(),
             200
         );
-        let today = studyhall::server::analytics::format_day(
-            studyhall::server::analytics::local_day("UTC", studyhall::server::now_ms()),
+        let today = studyhall::learning::analytics::format_day(
+            studyhall::learning::analytics::local_day("UTC", studyhall::server::now_ms()),
         );
         // A server function posted as the page's form does (the key rides as `request_key`).
         let form = |c: &reqwest::Client, path: &str, fields: Vec<(&str, String)>| {

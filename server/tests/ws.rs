@@ -60,7 +60,7 @@ async fn student(t: &TestServer, email: &str) -> (i64, String) {
 
 /// A signed-in admin, for setting things up.
 struct Admin {
-    caller: studyhall::server::accounts::Caller,
+    caller: studyhall::accounts::service::Caller,
     token: String,
 }
 
@@ -80,10 +80,10 @@ async fn admin(t: &TestServer) -> Admin {
 /// A new cohort with `student` in it; returns the cohort's topic.
 async fn cohort_with(t: &TestServer, admin: &Admin, name: &str, student: i64) -> String {
     let db = t.services().accounts.db();
-    let cohort = studyhall::server::admin::create_cohort(db, &admin.caller, name)
+    let cohort = studyhall::accounts::admin::create_cohort(db, &admin.caller, name)
         .await
         .unwrap();
-    studyhall::server::admin::set_cohort(db, &admin.caller, student, Some(cohort.id))
+    studyhall::accounts::admin::set_cohort(db, &admin.caller, student, Some(cohort.id))
         .await
         .unwrap();
     format!("cohort:{}", cohort.id)
@@ -192,9 +192,14 @@ both_backends!(
             .await
             .unwrap()
             .caller;
-        studyhall::server::admin::set_mentors(t.services().accounts.db(), &root, ana, &[mentor.id])
-            .await
-            .unwrap();
+        studyhall::accounts::admin::set_mentors(
+            t.services().accounts.db(),
+            &root,
+            ana,
+            &[mentor.id],
+        )
+        .await
+        .unwrap();
         subscribed(m.subscribe(&format!("user:{ana}"), None).await);
         let mut a = connect(&t.ws_url(), &admin_token).await;
         subscribed(a.subscribe(&format!("user:{ben}"), None).await);
@@ -306,7 +311,7 @@ both_backends!(
         let (epoch, _, _) = subscribed(c.subscribe(&topic.to_string(), None).await);
         publish(&t, topic, 1).await;
         assert_eq!(offset_of(&c.recv().await), 1);
-        let before = studyhall::server::users::get(t.services().accounts.db(), id)
+        let before = studyhall::accounts::users::get(t.services().accounts.db(), id)
             .await
             .unwrap()
             .last_seen_at;
@@ -317,7 +322,7 @@ both_backends!(
             "shutdown says going away"
         );
         // The shutdown stored last-seen for everyone still connected (in one statement).
-        let after = studyhall::server::users::get(t.services().accounts.db(), id)
+        let after = studyhall::accounts::users::get(t.services().accounts.db(), id)
             .await
             .unwrap()
             .last_seen_at;
@@ -486,7 +491,7 @@ both_backends!(
         let mut worst = Duration::ZERO;
         for n in 0..2500 {
             let s = t.services();
-            let big = DurableEvent::AnnouncementCreated(studyhall::model::Announcement {
+            let big = DurableEvent::AnnouncementCreated(studyhall::announcements::Announcement {
                 id: n,
                 title: "Bulk".into(),
                 body: payload.clone(),
@@ -650,7 +655,7 @@ both_backends!(t10_presence_counts_tabs, |db: TestDb| async move {
     assert_eq!(watcher.recv().await, left);
     // Last seen is kept when the last connection goes.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let user = studyhall::server::users::get(&db, ana).await.unwrap();
+    let user = studyhall::accounts::users::get(&db, ana).await.unwrap();
     assert!(user.last_seen_at.is_some());
     let _unused: Option<Client> = None;
     t.stop().await;
@@ -734,7 +739,7 @@ both_backends!(
         ));
 
         // Moved out of the cohort: the subscription ends at the next check, with an explanation.
-        studyhall::server::admin::set_cohort(&db, &root.caller, kim, None)
+        studyhall::accounts::admin::set_cohort(&db, &root.caller, kim, None)
             .await
             .unwrap();
         let mut got_forbidden = false;

@@ -2,10 +2,10 @@
 //! student's learning log. (Pages' own view types implement [`Follow`] beside their page.)
 
 use super::{DurableEvent, Follow, Removed};
+use crate::announcements::Announcement;
 use crate::learning::{LearningChange, LearningSnapshot, StudentRow, SystemFigures};
-use crate::model::Announcement;
 
-/// The newest announcements, newest first, at most [`crate::model::ANNOUNCEMENTS_LATEST`].
+/// The newest announcements, newest first, at most [`crate::announcements::ANNOUNCEMENTS_LATEST`].
 impl Follow for Vec<Announcement> {
     fn apply(&mut self, event: &DurableEvent) {
         use DurableEvent::*;
@@ -13,7 +13,7 @@ impl Follow for Vec<Announcement> {
             AnnouncementCreated(a) => {
                 if !self.iter().any(|x| x.id == a.id) {
                     self.insert(0, a.clone());
-                    self.truncate(crate::model::ANNOUNCEMENTS_LATEST);
+                    self.truncate(crate::announcements::ANNOUNCEMENTS_LATEST);
                 }
             }
             AnnouncementUpdated(a) => {

@@ -3,13 +3,17 @@
 //! written through the same services as real use, so activities, figures and milestone notifications
 //! are what they would have been.
 
-use super::accounts::Caller;
-use super::db::Db;
-use super::realtime::{Hub, HubSettings, InProcessBus};
-use super::{analytics, cohorts, learning, notifications, now_ms, password, users};
+use crate::accounts::service::Caller;
+use crate::accounts::SessionKind;
+use crate::accounts::{cohorts, password, users};
+use crate::learning::{analytics, service as learning};
 use crate::learning::{GoalInput, SessionInput};
-use crate::model::{Millis, Role, SessionKind, User};
-use crate::notify::{Audience, Kind, NewNotification, Priority};
+use crate::model::{Millis, Role, User};
+use crate::notifications::service as notifications;
+use crate::notifications::{Audience, Kind, NewNotification, Priority};
+use crate::server::db::Db;
+use crate::server::now_ms;
+use crate::server::realtime::{Hub, HubSettings, InProcessBus};
 use crate::AppError;
 use std::sync::Arc;
 
@@ -75,7 +79,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<Vec<DemoLogin>, AppError> {
     .await?;
     let admin_user = admin.clone();
     let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
-    super::announcements::store(
+    crate::announcements::service::store(
         db,
         &hub,
         &admin,

@@ -4,7 +4,7 @@
 //! differ (`db.backend().least(..)`), so no query patches another's text. A new difference (full-text
 //! search, time arithmetic) becomes one more helper here, with its test.
 
-pub use super::db::Backend;
+pub use crate::server::db::Backend;
 
 /// A parameter's SQL type, for the casts PostgreSQL needs where a parameter's type cannot be inferred
 /// (`$1 IS NULL`); SQLite has no casts and needs none.

@@ -22,8 +22,8 @@
 //! same key waits for the first to commit (or roll back) and then inserts nothing (or takes over); on
 //! SQLite writers are serialized by `BEGIN IMMEDIATE`. Either way exactly one request creates the row.
 
-use super::db::{internal, Tx};
 use crate::model::{Millis, UserId};
+use crate::server::db::{internal, Tx};
 use crate::{with_tx, AppError, FieldError};
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -132,7 +132,7 @@ pub async fn finish<T: Serialize>(tx: &mut Tx, ticket: Ticket, answer: &T) -> Re
 }
 
 /// Forgets keys older than [`KEEP_MS`] (the retention job).
-pub async fn purge(db: &super::db::Db, now: Millis) -> Result<u64, AppError> {
+pub async fn purge(db: &crate::server::db::Db, now: Millis) -> Result<u64, AppError> {
     crate::with_db!(db, pool => sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
         .bind(now - KEEP_MS).execute(pool).await.map(|r| r.rows_affected()))
     .map_err(internal)

@@ -1,28 +1,12 @@
-//! Server-only core: persistence, authentication and the domain services that every adapter calls
-//! (server functions, REST handlers and background jobs).
+//! Server-only infrastructure that every domain service uses: the database handle and its SQL dialect,
+//! the realtime layer (log, hub, bus, the `Change` unit of work), idempotent creates, what the HTTP
+//! adapters share, and the demo data. The domain services live in their domain's folder.
 
-pub mod accounts;
-pub mod activity;
-pub mod admin;
-pub mod analytics;
-pub mod announcements;
-pub mod api_tokens;
-pub mod cohorts;
 pub mod db;
 pub mod demo;
 pub mod dialect;
 pub mod idempotency;
-pub mod learning;
-pub mod milestones;
-pub mod notifications;
-pub mod overview;
-pub mod password;
 pub mod realtime;
-pub mod sessions;
-pub mod sign_ins;
-pub mod throttle;
-pub mod tokens;
-pub mod users;
 pub mod web;
 
 use crate::model::Millis;

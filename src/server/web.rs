@@ -1,9 +1,9 @@
 //! What the HTTP adapters share: the session cookie, the per-request authentication result and the
 //! services handed to server functions and handlers.
 
-use super::accounts::{Accounts, Caller};
-use super::realtime::Hub;
-use super::ClientInfo;
+use crate::accounts::service::{Accounts, Caller};
+use crate::server::realtime::Hub;
+use crate::server::ClientInfo;
 
 pub const SESSION_COOKIE: &str = "studyhall_session";
 

@@ -4,26 +4,26 @@
 use super::ssr_prelude::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use studyhall::model::{ApiScope, ApiTokenSummary, CreatedApiToken};
-use studyhall::notify::{
+use studyhall::accounts::{ApiScope, ApiTokenSummary, CreatedApiToken};
+use studyhall::notifications::{
     InboxCounts, InboxSnapshot, NewNotification, NotificationFilter, NotificationPage, Preferences,
 };
 use studyhall::AppError;
 
 #[server(endpoint = "inbox/snapshot")]
 pub async fn load_inbox() -> Result<InboxSnapshot, AppError> {
-    studyhall::server::notifications::snapshot(services()?.accounts.db(), &caller()?).await
+    studyhall::notifications::service::snapshot(services()?.accounts.db(), &caller()?).await
 }
 
 #[server(endpoint = "inbox/page", input = Json)]
 pub async fn notifications_page(filter: NotificationFilter) -> Result<NotificationPage, AppError> {
-    studyhall::server::notifications::list(services()?.accounts.db(), &caller()?, &filter).await
+    studyhall::notifications::service::list(services()?.accounts.db(), &caller()?, &filter).await
 }
 
 #[server(endpoint = "inbox/seen")]
 pub async fn mark_seen() -> Result<InboxCounts, AppError> {
     let services = services()?;
-    studyhall::server::notifications::mark_seen(services.accounts.db(), &services.hub, &caller()?)
+    studyhall::notifications::service::mark_seen(services.accounts.db(), &services.hub, &caller()?)
         .await
 }
 
@@ -35,8 +35,8 @@ pub enum Which {
 }
 
 #[cfg(feature = "ssr")]
-fn target(which: Which) -> studyhall::server::notifications::Target {
-    use studyhall::server::notifications::Target;
+fn target(which: Which) -> studyhall::notifications::service::Target {
+    use studyhall::notifications::service::Target;
     match which {
         Which::All => Target::All,
         Which::Ids(ids) => Target::Ids(ids),
@@ -46,7 +46,7 @@ fn target(which: Which) -> studyhall::server::notifications::Target {
 #[server(endpoint = "inbox/read", input = Json)]
 pub async fn mark_read(which: Which, read: bool) -> Result<InboxCounts, AppError> {
     let services = services()?;
-    studyhall::server::notifications::mark_read(
+    studyhall::notifications::service::mark_read(
         services.accounts.db(),
         &services.hub,
         &caller()?,
@@ -59,7 +59,7 @@ pub async fn mark_read(which: Which, read: bool) -> Result<InboxCounts, AppError
 #[server(endpoint = "inbox/delete", input = Json)]
 pub async fn delete_notifications(which: Which) -> Result<InboxCounts, AppError> {
     let services = services()?;
-    studyhall::server::notifications::delete(
+    studyhall::notifications::service::delete(
         services.accounts.db(),
         &services.hub,
         &caller()?,
@@ -71,7 +71,7 @@ pub async fn delete_notifications(which: Which) -> Result<InboxCounts, AppError>
 #[server(endpoint = "inbox/preferences", input = Json)]
 pub async fn save_preferences(preferences: Preferences) -> Result<Preferences, AppError> {
     let services = services()?;
-    studyhall::server::notifications::set_preferences(
+    studyhall::notifications::service::set_preferences(
         services.accounts.db(),
         &services.hub,
         &caller()?,
@@ -93,7 +93,7 @@ pub async fn send_notification(
     request_key: Option<String>,
 ) -> Result<Sent, AppError> {
     let services = services()?;
-    let report = studyhall::server::notifications::send_once(
+    let report = studyhall::notifications::service::send_once(
         services.accounts.db(),
         &services.hub,
         &caller()?,
@@ -109,7 +109,7 @@ pub async fn send_notification(
 
 #[server(endpoint = "admin/tokens")]
 pub async fn api_tokens() -> Result<Vec<ApiTokenSummary>, AppError> {
-    studyhall::server::api_tokens::list(services()?.accounts.db(), &caller()?).await
+    studyhall::accounts::api_tokens::list(services()?.accounts.db(), &caller()?).await
 }
 
 #[server(endpoint = "admin/tokens/create", input = Json)]
@@ -117,27 +117,27 @@ pub async fn create_api_token(
     name: String,
     scopes: Vec<ApiScope>,
 ) -> Result<CreatedApiToken, AppError> {
-    studyhall::server::api_tokens::create(services()?.accounts.db(), &caller()?, &name, &scopes)
+    studyhall::accounts::api_tokens::create(services()?.accounts.db(), &caller()?, &name, &scopes)
         .await
 }
 
 #[server(endpoint = "admin/tokens/revoke", input = Json)]
 pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
-    studyhall::server::api_tokens::revoke(services()?.accounts.db(), &caller()?, id).await
+    studyhall::accounts::api_tokens::revoke(services()?.accounts.db(), &caller()?, id).await
 }
 
 /// People the caller may send to as one user, by name or email (the person picker); at most ten.
 #[server(endpoint = "notifications/people")]
 pub async fn addressable_people(
     query: String,
-) -> Result<Vec<studyhall::notify::Recipient>, AppError> {
-    studyhall::server::notifications::addressable(services()?.accounts.db(), &caller()?, &query)
+) -> Result<Vec<studyhall::notifications::Recipient>, AppError> {
+    studyhall::notifications::service::addressable(services()?.accounts.db(), &caller()?, &query)
         .await
 }
 
 /// Cohorts the caller may address: all of them for admins, their students' for mentors.
 #[server(endpoint = "notifications/cohorts")]
 pub async fn addressable_cohorts() -> Result<Vec<studyhall::model::Cohort>, AppError> {
-    studyhall::server::notifications::addressable_cohorts(services()?.accounts.db(), &caller()?)
+    studyhall::notifications::service::addressable_cohorts(services()?.accounts.db(), &caller()?)
         .await
 }

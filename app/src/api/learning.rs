@@ -22,7 +22,8 @@ pub struct StudentDashboard {
 
 #[server(endpoint = "learning/dashboard")]
 pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
-    use studyhall::server::{activity, learning};
+    use studyhall::feed::service as activity;
+    use studyhall::learning::service as learning;
     let services = services()?;
     let caller = caller()?;
     let db = services.accounts.db();
@@ -48,25 +49,26 @@ pub async fn load_student_dashboard() -> Result<StudentDashboard, AppError> {
 
 #[server(endpoint = "learning/mentor-rows")]
 pub async fn mentor_rows() -> Result<Vec<StudentRow>, AppError> {
-    studyhall::server::learning::mentor_rows(services()?.accounts.db(), &caller()?).await
+    studyhall::learning::service::mentor_rows(services()?.accounts.db(), &caller()?).await
 }
 
 #[server(endpoint = "learning/system-figures")]
 pub async fn load_system_figures() -> Result<(SystemFigures, Position), AppError> {
     let services = services()?;
     let online = services.hub.online_users() as i64;
-    studyhall::server::analytics::system_snapshot(services.accounts.db(), &caller()?, online).await
+    studyhall::learning::analytics::system_snapshot(services.accounts.db(), &caller()?, online)
+        .await
 }
 
 #[server(endpoint = "learning/snapshot")]
 pub async fn load_learning() -> Result<LearningSnapshot, AppError> {
-    studyhall::server::learning::snapshot(services()?.accounts.db(), &caller()?).await
+    studyhall::learning::service::snapshot(services()?.accounts.db(), &caller()?).await
 }
 
 /// The caller's sessions after `before` (a snapshot's `more_sessions` or a page's `next`).
 #[server(endpoint = "learning/sessions", input = Json)]
 pub async fn load_sessions(before: SessionCursor) -> Result<SessionPage, AppError> {
-    studyhall::server::learning::sessions_page(
+    studyhall::learning::service::sessions_page(
         services()?.accounts.db(),
         &caller()?,
         Some(&before),
@@ -105,8 +107,8 @@ pub async fn save_session(
     /// A new session is made once per key (`RequestKey`); an edit ignores it.
     request_key: Option<String>,
 ) -> Result<LearningSession, AppError> {
+    use studyhall::learning::service as learning;
     use studyhall::learning::SessionInput;
-    use studyhall::server::learning;
     let services = services()?;
     let input = SessionInput {
         day,
@@ -131,7 +133,7 @@ pub enum LearningItem {
 
 #[server(endpoint = "learning/delete", input = Json)]
 pub async fn delete_learning_item(item: LearningItem) -> Result<(), AppError> {
-    use studyhall::server::learning;
+    use studyhall::learning::service as learning;
     let services = services()?;
     let (db, hub, caller) = (services.accounts.db(), &services.hub, caller()?);
     match item {
@@ -149,7 +151,7 @@ pub async fn set_goal(
 ) -> Result<Goal, AppError> {
     use studyhall::learning::GoalInput;
     let services = services()?;
-    studyhall::server::learning::set_goal_once(
+    studyhall::learning::service::set_goal_once(
         services.accounts.db(),
         &services.hub,
         &caller()?,
@@ -167,7 +169,7 @@ pub async fn edit_goal(
 ) -> Result<Goal, AppError> {
     use studyhall::learning::GoalInput;
     let services = services()?;
-    studyhall::server::learning::update_goal(
+    studyhall::learning::service::update_goal(
         services.accounts.db(),
         &services.hub,
         &caller()?,
@@ -180,7 +182,7 @@ pub async fn edit_goal(
 #[server(endpoint = "learning/goals/complete", input = Json)]
 pub async fn complete_goal(id: i64, completed: bool) -> Result<Goal, AppError> {
     let services = services()?;
-    studyhall::server::learning::complete_goal(
+    studyhall::learning::service::complete_goal(
         services.accounts.db(),
         &services.hub,
         &caller()?,
@@ -193,7 +195,7 @@ pub async fn complete_goal(id: i64, completed: bool) -> Result<Goal, AppError> {
 #[server(endpoint = "learning/skills/add")]
 pub async fn add_skill(name: String, request_key: Option<String>) -> Result<Skill, AppError> {
     let services = services()?;
-    studyhall::server::learning::add_skill_once(
+    studyhall::learning::service::add_skill_once(
         services.accounts.db(),
         &services.hub,
         &caller()?,
@@ -213,7 +215,7 @@ pub struct FeedView {
 
 #[server(endpoint = "activity/page", input = Json)]
 pub async fn load_feed(filter: FeedFilter) -> Result<FeedView, AppError> {
-    use studyhall::server::activity;
+    use studyhall::feed::service as activity;
     let services = services()?;
     let caller = caller()?;
     let db = services.accounts.db();
@@ -227,7 +229,7 @@ pub async fn load_feed(filter: FeedFilter) -> Result<FeedView, AppError> {
 
 #[server(endpoint = "activity/mark", input = Json)]
 pub async fn mark_activities(ids: Vec<i64>, all: bool, read: bool) -> Result<i64, AppError> {
-    use studyhall::server::activity;
+    use studyhall::feed::service as activity;
     let services = services()?;
     let caller = caller()?;
     let db = services.accounts.db();

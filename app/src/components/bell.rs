@@ -13,7 +13,7 @@ use leptos_router::hooks::use_navigate;
 use serde::{Deserialize, Serialize};
 use studyhall::events::{DurableEvent, Follow};
 use studyhall::model::{Millis, UserId};
-use studyhall::notify::{
+use studyhall::notifications::{
     InboxChange, InboxCounts, InboxEvent, Kind, Notification, Preferences, Priority, BELL_SIZE,
 };
 use studyhall::protocol::Topic;

@@ -6,7 +6,7 @@ use super::bell::{show_toast, Inbox, Toast};
 use crate::browser;
 use studyhall::events::DurableEvent;
 use studyhall::learning::{LearningChange, LearningChanged};
-use studyhall::notify::Priority;
+use studyhall::notifications::Priority;
 
 /// How old a completion may be and still be news (a replay after a long sleep is not).
 const FRESH_MS: i64 = 2 * 60 * 1000;

@@ -8,7 +8,7 @@ use crate::api::inbox::addressable_people;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use studyhall::model::UserId;
-use studyhall::notify::Recipient;
+use studyhall::notifications::Recipient;
 
 #[component]
 pub fn PersonPicker(

@@ -8,7 +8,8 @@ use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
-use studyhall::model::{ApiScope, Role};
+use studyhall::accounts::ApiScope;
+use studyhall::model::Role;
 use studyhall::AppError;
 
 #[component]

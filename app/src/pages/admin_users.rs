@@ -11,7 +11,8 @@ use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
-use studyhall::model::{AdminUserRow, Cohort, Role, User};
+use studyhall::accounts::AdminUserRow;
+use studyhall::model::{Cohort, Role, User};
 use studyhall::AppError;
 
 /// Cohorts and mentors, for the pickers.

@@ -7,7 +7,8 @@ use crate::components::form::{field_error, focus_first_error, Field, FormAlert, 
 use crate::components::time::LocalTime;
 use crate::realtime::live::use_live_snapshot;
 use leptos::prelude::*;
-use studyhall::model::{Announcement, Role};
+use studyhall::announcements::Announcement;
+use studyhall::model::Role;
 use studyhall::protocol::Topic;
 
 #[component]

@@ -13,7 +13,7 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 use studyhall::model::Role;
-use studyhall::notify::{
+use studyhall::notifications::{
     Audience, Kind, NewNotification, NotificationFilter, Preferences, Priority,
 };
 use studyhall::AppError;

@@ -169,7 +169,7 @@ fn Sessions() -> impl IntoView {
                                                 </p>
                                                 <p class="text-sm text-slate-600 dark:text-slate-400">
                                                     {format!("{} · {} · last active ",
-                                                        if s.kind == studyhall::model::SessionKind::Api { "API token" } else { "Browser" },
+                                                        if s.kind == studyhall::accounts::SessionKind::Api { "API token" } else { "Browser" },
                                                         s.ip.clone().unwrap_or_else(|| "unknown address".into()))}
                                                     <LocalTime at=s.last_seen_at />
                                                 </p>
@@ -213,7 +213,7 @@ fn SignIns() -> impl IntoView {
                                     <li class="flex flex-wrap items-baseline justify-between gap-x-3 py-2">
                                         <span class="font-medium break-words">{s.device}</span>
                                         <span class="text-sm text-slate-600 dark:text-slate-400">
-                                            {if s.kind == studyhall::model::SessionKind::Api { "API" } else { "Browser" }}
+                                            {if s.kind == studyhall::accounts::SessionKind::Api { "API" } else { "Browser" }}
                                             " · "
                                             <span class="break-all">{s.ip.unwrap_or_else(|| "unknown address".into())}</span>
                                             " · "

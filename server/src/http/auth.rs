@@ -9,10 +9,11 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
+use studyhall::accounts::api_tokens;
 use studyhall::server::web::{
     clear_session_cookie, find_cookie, session_cookie, RequestAuth, SESSION_COOKIE,
 };
-use studyhall::server::{api_tokens, ClientInfo};
+use studyhall::server::ClientInfo;
 use studyhall::AppError;
 
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {

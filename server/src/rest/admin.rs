@@ -8,10 +8,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, patch, put};
 use axum::Router;
 use serde::{Deserialize, Deserializer, Serialize};
-use studyhall::model::{
-    AdminUserRow, Cohort, CohortId, NewUserInput, Page, Role, UserFilter, UserId,
-};
-use studyhall::server::admin;
+use studyhall::accounts::admin;
+use studyhall::accounts::{AdminUserRow, NewUserInput, UserFilter};
+use studyhall::model::{Cohort, CohortId, Page, Role, UserId};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -8,8 +8,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, put};
 use axum::Router;
 use serde::Deserialize;
-use studyhall::model::{Announcement, AnnouncementsSnapshot};
-use studyhall::server::announcements;
+use studyhall::announcements::service as announcements;
+use studyhall::announcements::{Announcement, AnnouncementsSnapshot};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -9,7 +9,8 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Extension, Router};
 use serde::{Deserialize, Serialize};
-use studyhall::model::{RegisterInput, SessionKind, SessionSummary, User};
+use studyhall::accounts::{RegisterInput, SessionKind, SessionSummary};
+use studyhall::model::User;
 use studyhall::server::web::RequestAuth;
 
 pub fn router() -> Router<AppState> {

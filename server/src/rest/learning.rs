@@ -10,14 +10,15 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
 use serde::{Deserialize, Serialize};
+use studyhall::feed::service as activity;
 use studyhall::feed::{Activity, FeedFilter, FeedPage, NewActivity};
+use studyhall::learning::{analytics, service as learning};
 use studyhall::learning::{
     Analytics, Goal, GoalInput, LearningSession, LearningSnapshot, SessionCursor, SessionInput,
     SessionPage, Skill, SystemFigures,
 };
 use studyhall::model::UserId;
 use studyhall::protocol::Position;
-use studyhall::server::{activity, analytics, learning};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde::Serialize;
-use studyhall::server::accounts::Caller;
+use studyhall::accounts::service::Caller;
 use studyhall::server::web::RequestAuth;
 use studyhall::AppError;
 

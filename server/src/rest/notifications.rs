@@ -9,12 +9,12 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use studyhall::model::{ApiScope, ApiTokenSummary};
-use studyhall::notify::{
+use studyhall::accounts::api_tokens;
+use studyhall::accounts::{ApiScope, ApiTokenSummary};
+use studyhall::notifications::service::{self as notifications, Target};
+use studyhall::notifications::{
     InboxCounts, InboxSnapshot, NewNotification, NotificationFilter, NotificationPage, Preferences,
 };
-use studyhall::server::api_tokens;
-use studyhall::server::notifications::{self, Target};
 use studyhall::AppError;
 
 pub fn router() -> Router<AppState> {

@@ -15,16 +15,17 @@ use futures_util::SinkExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use studyhall::access::{always_readable, can_publish, can_subscribe, Principal, CLIENT_EVENTS};
+use studyhall::accounts::{sessions, users};
 use studyhall::model::{Millis, UserId};
 use studyhall::protocol::{
     close, decode_client, encode, ClientMessage, ErrorCode, Limits, ServerMessage, Topic,
     PROTOCOL_VERSION,
 };
+use studyhall::server::now_ms;
 use studyhall::server::realtime::hub::{Refused, Registration};
 use studyhall::server::realtime::mailbox::{Mailbox, Next, Stop};
 use studyhall::server::realtime::{principal, Outbound};
 use studyhall::server::web::{RequestAuth, Services};
-use studyhall::server::{now_ms, sessions, users};
 use studyhall::AppError;
 
 mod clocks;

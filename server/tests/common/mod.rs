@@ -162,7 +162,7 @@ impl TestServer {
         email: &str,
         role: studyhall::model::Role,
     ) -> studyhall::model::User {
-        studyhall::server::accounts::create_user(
+        studyhall::accounts::service::create_user(
             &self.db.db,
             email,
             email,

@@ -1,8 +1,9 @@
 //! The users table: rows, lookups and updates. Authorization lives in the services that call these.
 
-use super::db::{internal, placeholders, unique_or_internal, Db, Unique, IN_LIST_CHUNK};
-use super::dialect::ParamType;
-use crate::model::{AdminUserRow, CohortId, Millis, Page, Role, User, UserFilter, UserId};
+use crate::accounts::{AdminUserRow, UserFilter};
+use crate::model::{CohortId, Millis, Page, Role, User, UserId};
+use crate::server::db::{internal, placeholders, unique_or_internal, Db, Unique, IN_LIST_CHUNK};
+use crate::server::dialect::ParamType;
 use crate::{with_db, AppError};
 
 pub const EMAIL_TAKEN: &str = "An account with this email already exists.";

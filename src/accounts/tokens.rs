@@ -1,7 +1,8 @@
 //! Signed session tokens (JWT, HS256). A token names a server-side session; the session record decides
 //! whether it is still good, so revocation takes effect at once.
 
-use crate::model::{Millis, SessionKind, UserId};
+use crate::accounts::SessionKind;
+use crate::model::{Millis, UserId};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::fmt;

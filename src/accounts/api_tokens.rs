@@ -2,15 +2,16 @@
 //! SHA-256 hash, carry scopes, act for the admin who made them and stop working when revoked or when
 //! that admin is no longer an active admin.
 
-use super::accounts::Caller;
-use super::db::{internal, Db};
-use super::users;
-use crate::model::{ApiTokenSummary, CreatedApiToken, Millis, Role, SessionKind};
+use crate::accounts::service::Caller;
+use crate::accounts::users;
+use crate::accounts::{ApiTokenSummary, CreatedApiToken, SessionKind};
+use crate::model::{Millis, Role};
+use crate::server::db::{internal, Db};
 use crate::{with_db, AppError};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub use crate::model::ApiScope as Scope;
+pub use crate::accounts::ApiScope as Scope;
 
 /// Every API token starts with this, so it is recognisable in logs and secret scanners.
 pub const PREFIX: &str = "sht_";
@@ -108,7 +109,7 @@ pub async fn create(
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(" ");
-    let now = super::now_ms();
+    let now = crate::server::now_ms();
     let id: i64 = with_db!(db, pool => sqlx::query_scalar(
         "INSERT INTO api_tokens (name, token_hash, prefix, owner_id, scopes, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
@@ -140,7 +141,7 @@ pub async fn list(db: &Db, caller: &Caller) -> Result<Vec<ApiTokenSummary>, AppE
 
 pub async fn revoke(db: &Db, caller: &Caller, id: i64) -> Result<(), AppError> {
     require_admin(caller)?;
-    let now = super::now_ms();
+    let now = crate::server::now_ms();
     let changed = with_db!(db, pool => sqlx::query(
         "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
         .bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected()))
@@ -170,7 +171,7 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Caller, AppError> {
         .await?
         .filter(|u| !u.disabled && u.role == Role::Admin)
         .ok_or(AppError::Unauthenticated)?;
-    let now = super::now_ms();
+    let now = crate::server::now_ms();
     if last_used_at.is_none_or(|at| now - at >= TOUCH_INTERVAL_MS) {
         // Bookkeeping: a failed write is logged, and the request goes on.
         let written = with_db!(db, pool => sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")

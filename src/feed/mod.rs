@@ -4,6 +4,9 @@ use crate::model::{Millis, UserId};
 use crate::FieldError;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "server")]
+pub mod service;
+
 /// Kinds the app records itself. Integrations may record their own (a lower-case slug).
 pub mod kinds {
     /// Sign-ins are no longer feed activities (they are in the profile's security log); the kind stays

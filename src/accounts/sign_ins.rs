@@ -2,16 +2,17 @@
 //! on the profile page. Sign-ins are not feed activities: they said nothing to mentors or admins and
 //! filled dashboards and unread counts ("Ana signed in" seven times).
 
-use super::db::{internal, Db};
-use super::ClientInfo;
-use crate::model::{Millis, SessionKind, UserId};
+use crate::accounts::SessionKind;
+use crate::model::{Millis, UserId};
+use crate::server::db::{internal, Db};
+use crate::server::ClientInfo;
 use crate::{with_db, AppError};
 
 /// How many sign-ins are kept per user (older ones are deleted as new ones come).
 pub const KEPT: i64 = 50;
 
 /// One sign-in as its owner sees it (shared with the browser, so in the model).
-pub use crate::model::SignIn;
+pub use crate::accounts::SignIn;
 
 /// A user-agent string as people say it: "Chrome on Linux", "Safari on iPhone", "curl". Parsed with
 /// woothee (a small, table-driven classifier) on the server only.

@@ -1,12 +1,12 @@
 //! A student's figures (hours, streaks, counts, weekly and monthly totals), computed from the log with
 //! indexed queries every time, so they can never drift from it; and the admin's system-wide figures.
 
-use super::accounts::Caller;
-use super::db::{fetch_in, internal, Conn, Db};
-use super::realtime::log;
+use crate::accounts::service::Caller;
 use crate::learning::{Analytics, PeriodTotal, SystemFigures};
 use crate::model::{Millis, Role, UserId};
 use crate::protocol::{KpiModule, Position, Topic};
+use crate::server::db::{fetch_in, internal, Conn, Db};
+use crate::server::realtime::log;
 use crate::{with_conn, with_db, AppError};
 use chrono::{Datelike, Duration, NaiveDate};
 use std::collections::HashMap;
@@ -233,7 +233,7 @@ pub async fn system_snapshot(
         return Err(AppError::Forbidden);
     }
     let head = log::head(db, Topic::Kpi(KpiModule::System)).await?;
-    let figures = system_figures(db, users_online, super::now_ms()).await?;
+    let figures = system_figures(db, users_online, crate::server::now_ms()).await?;
     let position = Position {
         epoch: head.epoch,
         offset: head.head,

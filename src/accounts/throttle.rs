@@ -1,8 +1,8 @@
 //! The sign-in throttle: failed attempts per account and per client address, kept in the database so
 //! that every server node sees the same counts.
 
-use super::db::{internal, Db};
 use crate::model::Millis;
+use crate::server::db::{internal, Db};
 use crate::{with_db, AppError};
 
 #[derive(Debug, Clone, Copy)]

@@ -4,18 +4,19 @@
 //!
 //! Only the owner reads or changes an inbox; admins and mentors may only send.
 
-use super::accounts::Caller;
-use super::db::{internal, Conn, Db, Tx};
-use super::idempotency::{self, Claim, Key};
-use super::realtime::{log, Change, Hub};
-use super::users;
+use crate::accounts::service::Caller;
+use crate::accounts::users;
+use crate::accounts::ApiScope;
 use crate::events::DurableEvent;
-use crate::model::{ApiScope, Millis, Role, UserId};
-use crate::notify::{
+use crate::model::{Millis, Role, UserId};
+use crate::notifications::{
     self, Audience, InboxChange, InboxCounts, InboxEvent, InboxSnapshot, Kind, NewNotification,
     Notification, NotificationFilter, NotificationPage, Preferences, Priority,
 };
 use crate::protocol::{Position, Topic};
+use crate::server::db::{internal, Conn, Db, Tx};
+use crate::server::idempotency::{self, Claim, Key};
+use crate::server::realtime::{log, Change, Hub};
 use crate::{with_conn, with_db, with_tx, AppError, FieldError};
 
 /// A notification to deliver to one user.
@@ -173,11 +174,11 @@ pub async fn deliver(
 
 /// Validates a send request into the item to deliver.
 fn item_from(input: &NewNotification, sender: UserId, now: Millis) -> Result<Item, AppError> {
-    let title = crate::validate::text("title", &input.title, notify::TITLE_MAX);
-    let message = crate::validate::text("message", &input.message, notify::MESSAGE_MAX);
-    let link = notify::link(input.link.as_deref());
+    let title = crate::validate::text("title", &input.title, notifications::TITLE_MAX);
+    let message = crate::validate::text("message", &input.message, notifications::MESSAGE_MAX);
+    let link = notifications::link(input.link.as_deref());
     let ttl = match input.ttl_secs {
-        Some(s) if !(1..=notify::TTL_MAX_SECS).contains(&s) => Err(FieldError::new(
+        Some(s) if !(1..=notifications::TTL_MAX_SECS).contains(&s) => Err(FieldError::new(
             "ttl_secs",
             "Choose an expiry between one second and one year.",
         )),
@@ -260,7 +261,7 @@ async fn recipients(
             Ok(ids)
         }
         (Role::Mentor, Audience::Cohort { id }) => {
-            let mentored = super::cohorts::mentored_by(db, caller.user.id).await?;
+            let mentored = crate::accounts::cohorts::mentored_by(db, caller.user.id).await?;
             if !mentored.iter().any(|c| c.id == *id) {
                 return Err(AppError::Forbidden);
             }
@@ -285,13 +286,13 @@ async fn recipients(
 }
 
 /// The people the caller may address as one user whose name or email contains `query` (case-insensitive;
-/// empty lists the first ones by name), at most [`notify::RECIPIENTS_MAX`]: admins any active user,
+/// empty lists the first ones by name), at most [`notifications::RECIPIENTS_MAX`]: admins any active user,
 /// mentors their own active students, nobody else (403). The same rule [`recipients`] applies to a send.
 pub async fn addressable(
     db: &Db,
     caller: &Caller,
     query: &str,
-) -> Result<Vec<notify::Recipient>, AppError> {
+) -> Result<Vec<notifications::Recipient>, AppError> {
     caller.require_scope(ApiScope::NotificationsWrite)?;
     let query = query.trim();
     if query.chars().count() > 100 {
@@ -317,7 +318,7 @@ pub async fn addressable(
         Role::Student => return Err(AppError::Forbidden),
     };
     let rows: Vec<(i64, String, String, String)> = with_db!(db, pool => {
-        let q = sqlx::query_as(&sql).bind(&pattern).bind(notify::RECIPIENTS_MAX);
+        let q = sqlx::query_as(&sql).bind(&pattern).bind(notifications::RECIPIENTS_MAX);
         let q = if caller.is(Role::Mentor) { q.bind(caller.user.id) } else { q };
         q.fetch_all(pool).await
     })
@@ -325,7 +326,7 @@ pub async fn addressable(
     Ok(rows
         .into_iter()
         .filter_map(|(id, display_name, email, role)| {
-            Some(notify::Recipient {
+            Some(notifications::Recipient {
                 id,
                 display_name,
                 email,
@@ -343,8 +344,8 @@ pub async fn addressable_cohorts(
 ) -> Result<Vec<crate::model::Cohort>, AppError> {
     caller.require_scope(ApiScope::NotificationsWrite)?;
     match caller.user.role {
-        Role::Admin => super::cohorts::list(db).await,
-        Role::Mentor => super::cohorts::mentored_by(db, caller.user.id).await,
+        Role::Admin => crate::accounts::cohorts::list(db).await,
+        Role::Mentor => crate::accounts::cohorts::mentored_by(db, caller.user.id).await,
         Role::Student => Err(AppError::Forbidden),
     }
 }
@@ -360,7 +361,7 @@ pub async fn send(
 }
 
 /// Sends at most once per idempotency key: a repeat of `key` answers the first send's report and
-/// delivers nothing (see [`super::idempotency`]); it does not count against a mentor's hourly limit.
+/// delivers nothing (see [`crate::server::idempotency`]); it does not count against a mentor's hourly limit.
 pub async fn send_once(
     db: &Db,
     hub: &Hub,
@@ -373,7 +374,7 @@ pub async fn send_once(
         return Err(AppError::Forbidden);
     }
     let key = Key::parse(key)?;
-    let now = super::now_ms();
+    let now = crate::server::now_ms();
     let item = item_from(input, caller.user.id, now)?;
     let ids = recipients(db, caller, input).await?;
     let mut change = Change::begin_at(db, hub, now).await?;
@@ -442,12 +443,12 @@ fn owner(caller: &Caller) -> Result<UserId, AppError> {
 pub async fn snapshot(db: &Db, caller: &Caller) -> Result<InboxSnapshot, AppError> {
     let user = owner(caller)?;
     let head = log::head(db, Topic::Inbox(user)).await?;
-    let now = super::now_ms();
+    let now = crate::server::now_ms();
     let page = list(
         db,
         caller,
         &NotificationFilter {
-            limit: Some(notify::BELL_SIZE as i64),
+            limit: Some(notifications::BELL_SIZE as i64),
             ..Default::default()
         },
     )
@@ -479,7 +480,7 @@ pub async fn list(
          ORDER BY n.id DESC LIMIT $7"
     );
     let rows = with_db!(db, pool => sqlx::query_as::<_, Row>(&sql)
-        .bind(user).bind(super::now_ms()).bind(filter.before.unwrap_or(i64::MAX))
+        .bind(user).bind(crate::server::now_ms()).bind(filter.before.unwrap_or(i64::MAX))
         .bind(i64::from(filter.unread)).bind(filter.kind.map_or("", Kind::as_str))
         .bind(filter.priority.map_or("", Priority::as_str)).bind(limit + 1)
         .fetch_all(pool).await)

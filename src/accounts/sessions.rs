@@ -1,7 +1,8 @@
 //! Server-side session records: what makes a signed token good, and what revocation switches off.
 
-use super::db::{internal, Db};
-use crate::model::{Millis, SessionKind, SessionSummary, User, UserId};
+use crate::accounts::{SessionKind, SessionSummary};
+use crate::model::{Millis, User, UserId};
+use crate::server::db::{internal, Db};
 use crate::{with_db, AppError};
 use rand::RngCore;
 
@@ -173,7 +174,7 @@ pub async fn list_active(
                 created_at: r.created_at,
                 last_seen_at: r.last_seen_at,
                 expires_at: r.expires_at,
-                device: Some(super::sign_ins::device(r.user_agent.as_deref())),
+                device: Some(crate::accounts::sign_ins::device(r.user_agent.as_deref())),
                 user_agent: r.user_agent,
                 ip: r.ip,
             })

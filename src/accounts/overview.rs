@@ -1,8 +1,9 @@
 //! The signed-in home page's data: the caller's cohort, mentors or students, and (for admins) totals.
 
-use super::accounts::Caller;
-use super::db::{internal, Db};
-use crate::model::{AccountOverview, PersonRef, Role};
+use crate::accounts::service::Caller;
+use crate::accounts::AccountOverview;
+use crate::model::{PersonRef, Role};
+use crate::server::db::{internal, Db};
 use crate::{with_db, AppError};
 
 #[derive(sqlx::FromRow)]

@@ -5,6 +5,13 @@ use crate::model::{Millis, UserId};
 use crate::protocol::Position;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "server")]
+pub mod analytics;
+#[cfg(feature = "server")]
+pub mod milestones;
+#[cfg(feature = "server")]
+pub mod service;
+
 pub const TOPIC_MAX: usize = 80;
 pub const NOTE_MAX: usize = 1000;
 pub const GOAL_TITLE_MAX: usize = 120;

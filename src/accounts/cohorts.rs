@@ -1,7 +1,7 @@
 //! Cohorts: named groups of students (and their mentors).
 
-use super::db::{internal, unique_or_internal, Db, Unique};
 use crate::model::{Cohort, Millis};
+use crate::server::db::{internal, unique_or_internal, Db, Unique};
 use crate::{with_db, AppError};
 
 #[derive(sqlx::FromRow)]

@@ -1,11 +1,11 @@
 //! User administration. Every function checks that the actor is an admin before it reads or writes.
 
-use super::accounts::{create_user, Caller};
-use super::db::Db;
-use super::{cohorts, now_ms, sessions, users};
-use crate::model::{
-    AdminUserRow, Cohort, CohortId, NewUserInput, Page, Role, User, UserFilter, UserId,
-};
+use crate::accounts::service::{create_user, Caller};
+use crate::accounts::{cohorts, sessions, users};
+use crate::accounts::{AdminUserRow, NewUserInput, UserFilter};
+use crate::model::{Cohort, CohortId, Page, Role, User, UserId};
+use crate::server::db::Db;
+use crate::server::now_ms;
 use crate::validate;
 use crate::AppError;
 

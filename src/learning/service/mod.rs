@@ -2,27 +2,27 @@
 //! causes in one transaction (the feed entry, the new figures on the student's stream, milestone
 //! notifications, mentors told about completed goals), then published.
 
-use super::accounts::Caller;
-use super::activity::{self, Record};
-use super::analytics::{self, format_day, local_day, parse_day};
-use super::db::{internal, unique_or_internal, Db, Unique};
-use super::idempotency::{self, Claim, Key};
-use super::notifications::{self, Item};
-use super::realtime::{log, Change, Hub};
-use super::users;
+use crate::accounts::service::Caller;
+use crate::accounts::users;
 use crate::events::DurableEvent;
 use crate::feed::kinds;
+use crate::feed::service::{self as activity, Record};
+use crate::learning::analytics::{self, format_day, local_day, parse_day};
 use crate::learning::{
     self as model, Analytics, Goal, GoalInput, LearningChange, LearningChanged, LearningSession,
     LearningSnapshot, SessionCursor, SessionInput, SessionPage, Skill, StudentRow,
 };
 use crate::model::{Millis, Role, User, UserId};
-use crate::notify::{Kind, Priority};
+use crate::notifications::service::{self as notifications, Item};
+use crate::notifications::{Kind, Priority};
 use crate::protocol::{Position, Topic};
+use crate::server::db::{internal, unique_or_internal, Db, Unique};
+use crate::server::idempotency::{self, Claim, Key};
+use crate::server::realtime::{log, Change, Hub};
 use crate::{with_db, with_tx, AppError, FieldError};
 use chrono::Duration;
 
-pub use super::milestones::{milestones, HOUR_MILESTONES, STREAK_MILESTONES};
+pub use crate::learning::milestones::{milestones, HOUR_MILESTONES, STREAK_MILESTONES};
 /// How many sessions the learning page lists at first, and per "Show more".
 pub const SESSIONS_PAGE: i64 = 20;
 /// The largest page a client may ask for.
@@ -94,7 +94,7 @@ async fn finish(
         analytics: figures.clone(),
     });
     change.emit(Topic::User(user.id), &event).await?;
-    super::milestones::deliver(&mut change, user.id, &figures).await?;
+    crate::learning::milestones::deliver(&mut change, user.id, &figures).await?;
     change.commit().await?;
     Ok(figures)
 }
@@ -138,7 +138,7 @@ pub async fn log_session(
 }
 
 /// Logs a session at most once per idempotency key: a repeat of `key` answers the first request's
-/// session (see [`super::idempotency`]). The same holds for [`set_goal_once`] and [`add_skill_once`].
+/// session (see [`crate::server::idempotency`]). The same holds for [`set_goal_once`] and [`add_skill_once`].
 pub async fn log_session_once(
     db: &Db,
     hub: &Hub,
@@ -147,7 +147,15 @@ pub async fn log_session_once(
     key: Option<&str>,
 ) -> Result<LearningSession, AppError> {
     let key = Key::parse(key)?;
-    create_session(db, hub, caller, input, key.as_ref(), super::now_ms()).await
+    create_session(
+        db,
+        hub,
+        caller,
+        input,
+        key.as_ref(),
+        crate::server::now_ms(),
+    )
+    .await
 }
 
 pub async fn log_session_at(
@@ -221,7 +229,7 @@ pub async fn update_session(
     input: &SessionInput,
 ) -> Result<LearningSession, AppError> {
     let user = student(caller)?;
-    let now = super::now_ms();
+    let now = crate::server::now_ms();
     let input = validate_session(input, user, now)?;
     let mut change = Change::begin_at(db, hub, now).await?;
     change.lock(Topic::User(user.id)).await?;
@@ -323,7 +331,15 @@ pub async fn set_goal_once(
     key: Option<&str>,
 ) -> Result<Goal, AppError> {
     let key = Key::parse(key)?;
-    create_goal(db, hub, caller, input, key.as_ref(), super::now_ms()).await
+    create_goal(
+        db,
+        hub,
+        caller,
+        input,
+        key.as_ref(),
+        crate::server::now_ms(),
+    )
+    .await
 }
 
 /// How far a goal's target day may be from today (in the student's zone), either way.
@@ -375,7 +391,7 @@ pub async fn update_goal(
     input: &GoalInput,
 ) -> Result<Goal, AppError> {
     let user = student(caller)?;
-    let now = super::now_ms();
+    let now = crate::server::now_ms();
     let (title, target) = validate_goal(input, user, now)?;
     let mut change = Change::begin_at(db, hub, now).await?;
     change.lock(Topic::User(user.id)).await?;
@@ -459,7 +475,7 @@ pub async fn complete_goal(
     id: i64,
     completed: bool,
 ) -> Result<Goal, AppError> {
-    complete_goal_at(db, hub, caller, id, completed, super::now_ms()).await
+    complete_goal_at(db, hub, caller, id, completed, crate::server::now_ms()).await
 }
 
 pub async fn complete_goal_at(
@@ -544,7 +560,7 @@ pub async fn add_skill_once(
     key: Option<&str>,
 ) -> Result<Skill, AppError> {
     let key = Key::parse(key)?;
-    create_skill(db, hub, caller, name, key.as_ref(), super::now_ms()).await
+    create_skill(db, hub, caller, name, key.as_ref(), crate::server::now_ms()).await
 }
 
 pub async fn add_skill_at(
@@ -633,7 +649,7 @@ fn position(head: &log::Head) -> Position {
 pub async fn snapshot(db: &Db, caller: &Caller) -> Result<LearningSnapshot, AppError> {
     let user = student(caller)?;
     let head = log::head(db, Topic::User(user.id)).await?;
-    let now = super::now_ms();
+    let now = crate::server::now_ms();
     let first = session_rows(db, user.id, None, SESSIONS_PAGE).await?;
     let goal_sql = format!(
         "SELECT {GOAL_COLUMNS} FROM goals WHERE user_id = $1 ORDER BY completed_at IS NOT NULL, id DESC"
@@ -735,7 +751,7 @@ pub async fn analytics_of(
     caller: &Caller,
     student_id: UserId,
 ) -> Result<(Analytics, Position), AppError> {
-    caller.require_scope(crate::model::ApiScope::AnalyticsRead)?;
+    caller.require_scope(crate::accounts::ApiScope::AnalyticsRead)?;
     if !activity::may_see(db, &caller.user, student_id).await? {
         return Err(AppError::Forbidden);
     }
@@ -753,7 +769,8 @@ pub async fn analytics_of(
         return Err(AppError::not_found("That student"));
     }
     let head = log::head(db, Topic::User(student.id)).await?;
-    let figures = analytics::for_user(db, student.id, &student.time_zone, super::now_ms()).await?;
+    let figures =
+        analytics::for_user(db, student.id, &student.time_zone, crate::server::now_ms()).await?;
     Ok((figures, position(&head)))
 }
 
@@ -764,7 +781,7 @@ pub async fn mentor_rows(db: &Db, caller: &Caller) -> Result<Vec<StudentRow>, Ap
     if caller.scopes.is_some() || !caller.is(Role::Mentor) {
         return Err(AppError::Forbidden);
     }
-    let now = super::now_ms();
+    let now = crate::server::now_ms();
     let students = users::active_students_of(db, caller.user.id).await?;
     let ids: Vec<UserId> = students.iter().map(|s| s.id).collect();
     let topics: Vec<Topic> = ids.iter().map(|id| Topic::User(*id)).collect();

@@ -6,6 +6,9 @@ use crate::protocol::Position;
 use crate::FieldError;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "server")]
+pub mod service;
+
 pub const TITLE_MAX: usize = 120;
 pub const MESSAGE_MAX: usize = 2000;
 pub const LINK_MAX: usize = 512;

@@ -3,14 +3,14 @@
 //!
 //! Visibility: the actor, their mentors and admins; nobody else.
 
-use super::accounts::Caller;
-use super::db::{fetch_in, internal, Db};
-use super::realtime::{log, Change};
-use super::users;
+use crate::accounts::service::Caller;
+use crate::accounts::users;
 use crate::events::DurableEvent;
 use crate::feed::{self, Activity, FeedFilter, FeedPage, NewActivity};
 use crate::model::{Millis, Role, User, UserId};
 use crate::protocol::{Position, Topic};
+use crate::server::db::{fetch_in, internal, Db};
+use crate::server::realtime::{log, Change};
 use crate::{with_conn, with_db, with_tx, AppError};
 
 /// What to record: the kind, what it is about, a title and optional details.
@@ -29,7 +29,10 @@ pub async fn record(
     what: Record<'_>,
 ) -> Result<Activity, AppError> {
     let now = change.now();
-    let day = super::analytics::format_day(super::analytics::local_day(&actor.time_zone, now));
+    let day = crate::learning::analytics::format_day(crate::learning::analytics::local_day(
+        &actor.time_zone,
+        now,
+    ));
     let id: i64 = with_tx!(change.tx(), conn => sqlx::query_scalar(
         "INSERT INTO activities (user_id, kind, subject, title, details, day, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
@@ -59,11 +62,11 @@ pub async fn record(
 /// `activities:write` scope) for anyone, and users for themselves.
 pub async fn record_for(
     db: &Db,
-    hub: &super::realtime::Hub,
+    hub: &crate::server::realtime::Hub,
     caller: &Caller,
     input: &NewActivity,
 ) -> Result<Activity, AppError> {
-    caller.require_scope(super::api_tokens::Scope::ActivitiesWrite)?;
+    caller.require_scope(crate::accounts::api_tokens::Scope::ActivitiesWrite)?;
     if !caller.is(Role::Admin) && caller.user.id != input.user_id {
         return Err(AppError::Forbidden);
     }

@@ -1,15 +1,14 @@
 //! Accounts and sessions: registration, sign-in, token authentication, sign-out, password and profile
 //! changes. Every adapter (server functions, REST) authenticates through [`Accounts`].
 
-use super::db::Db;
-use super::sessions::{self, ActiveSession, NewSession};
-use super::throttle::{self, ThrottleSettings};
-use super::tokens::{Claims, TokenSigner};
-use super::{now_ms, password, users, ClientInfo};
-use crate::model::{
-    ApiScope, CohortId, Millis, ProfileInput, RegisterInput, Role, SessionKind, SessionSummary,
-    User,
-};
+use crate::accounts::sessions::{self, ActiveSession, NewSession};
+use crate::accounts::throttle::{self, ThrottleSettings};
+use crate::accounts::tokens::{Claims, TokenSigner};
+use crate::accounts::{password, users};
+use crate::accounts::{ApiScope, ProfileInput, RegisterInput, SessionKind, SessionSummary};
+use crate::model::{CohortId, Millis, Role, User};
+use crate::server::db::Db;
+use crate::server::{now_ms, ClientInfo};
 use crate::validate;
 use crate::{AppError, FieldError};
 use std::str::FromStr;
@@ -235,7 +234,7 @@ impl Accounts {
         users::touch_last_seen(&self.db, user.id, now).await?;
         let (session, token) = self.start_session(&user, kind, client, now).await?;
         // The security log on the profile page, not the feed (sign-ins there were only noise).
-        super::sign_ins::record(&self.db, user.id, kind, client, now).await;
+        crate::accounts::sign_ins::record(&self.db, user.id, kind, client, now).await;
         tracing::info!(user = user.id, kind = kind.as_str(), "signed in");
         Ok(SignedIn {
             user,

@@ -8,13 +8,13 @@
 //! was given for, `streak:{n}:{first}:{last}`, and a run that overlaps an awarded one is the same
 //! streak: nothing is sent and the award's extent grows to cover the run.
 
-use super::analytics::{format_day, parse_day};
-use super::db::{internal, Tx};
-use super::notifications::{self, Item};
-use super::realtime::Change;
+use crate::learning::analytics::{format_day, parse_day};
 use crate::learning::Analytics;
 use crate::model::UserId;
-use crate::notify::{Kind, Priority};
+use crate::notifications::service::{self as notifications, Item};
+use crate::notifications::{Kind, Priority};
+use crate::server::db::{internal, Tx};
+use crate::server::realtime::Change;
 use crate::{with_tx, AppError};
 use chrono::{Duration, NaiveDate};
 

@@ -1,13 +1,14 @@
 //! System-wide announcements: an admin posts, edits or deletes one; the row and its event on the
 //! `announcements` topic are one [`Change`] (written together, published after the commit).
 
-use super::accounts::Caller;
-use super::db::{internal, Db};
-use super::idempotency::{self, Claim, Key};
-use super::realtime::{log, Change, Hub};
+use crate::accounts::service::Caller;
+use crate::announcements::{Announcement, AnnouncementsSnapshot, ANNOUNCEMENTS_LATEST};
 use crate::events::{DurableEvent, Removed};
-use crate::model::{Announcement, AnnouncementsSnapshot, Role, User, ANNOUNCEMENTS_LATEST};
+use crate::model::{Role, User};
 use crate::protocol::{Position, Topic};
+use crate::server::db::{internal, Db};
+use crate::server::idempotency::{self, Claim, Key};
+use crate::server::realtime::{log, Change, Hub};
 use crate::{with_db, with_tx, AppError};
 
 pub const TITLE_MAX: usize = 120;
@@ -24,7 +25,7 @@ pub async fn post(
 }
 
 /// Posts at most once per idempotency key: a repeat of `key` answers the first request's
-/// announcement and publishes nothing (see [`super::idempotency`]).
+/// announcement and publishes nothing (see [`crate::server::idempotency`]).
 pub async fn post_once(
     db: &Db,
     hub: &Hub,
