@@ -36,16 +36,19 @@ pub fn can_subscribe(who: &Principal, topic: &Topic) -> bool {
     if who.role.is_none() {
         return false;
     }
-    if let Topic::Inbox(id) = topic {
-        return *id == who.user_id;
+    match topic {
+        // An inbox is its owner's alone, and a chat room its members' (admins included: a direct
+        // room is private to its two people).
+        Topic::Inbox(id) => return *id == who.user_id,
+        Topic::Room(id) => return who.rooms.contains(id),
+        _ => {}
     }
     if who.is(Role::Admin) {
         return true;
     }
     match topic {
-        Topic::Inbox(_) => false,
+        Topic::Inbox(_) | Topic::Room(_) => false,
         Topic::User(id) => *id == who.user_id || who.students.contains(id),
-        Topic::Room(id) => who.rooms.contains(id),
         Topic::Cohort(id) => who.in_cohort(*id),
         Topic::Role(role) => who.is(*role),
         Topic::Leaderboard(_, Scope::Global) => true,
@@ -116,7 +119,7 @@ mod tests {
             (User(2), [false, true, false, false, true]),
             (Topic::Inbox(1), [true, false, false, false, false]),
             (Topic::Inbox(5), [false, false, false, false, true]),
-            (Room(100), [true, false, false, false, true]),
+            (Room(100), [true, false, false, false, false]),
             (Cohort(10), [true, false, true, false, true]),
             (Cohort(20), [false, true, false, false, true]),
             (Topic::Role(Role::Student), [true, true, false, false, true]),

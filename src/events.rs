@@ -8,6 +8,7 @@
 //! means for its snapshot (often nothing, but said).
 
 use crate::announcements::Announcement;
+use crate::chat::{Message, ReactionsChanged, ReadMark, RoomLeft, RoomSummary};
 use crate::feed::Activity;
 use crate::learning::{LearningChanged, SystemFigures};
 use crate::notifications::{InboxChange, InboxEvent};
@@ -57,6 +58,27 @@ pub enum DurableEvent {
     /// On `kpi:system`: the figures now, replacing the previous ones.
     #[serde(rename = "figures.updated")]
     FiguresUpdated(SystemFigures),
+    /// On `room:{id}`: a new message, carrying its own log offset.
+    #[serde(rename = "chat.message.posted")]
+    ChatMessagePosted(Message),
+    /// On `room:{id}`: its author edited it; the whole message, `offset` still that of its post.
+    #[serde(rename = "chat.message.edited")]
+    ChatMessageEdited(Message),
+    /// On `room:{id}`: the message as its tombstone (no text, `deleted_at` set).
+    #[serde(rename = "chat.message.deleted")]
+    ChatMessageDeleted(Message),
+    /// On `room:{id}`: a message's reactions now.
+    #[serde(rename = "chat.reactions.changed")]
+    ChatReactionsChanged(ReactionsChanged),
+    /// On `room:{id}`: a member read up to a message (read positions only move forward).
+    #[serde(rename = "chat.read")]
+    ChatRead(ReadMark),
+    /// On `user:{id}`: the user became a member of a room.
+    #[serde(rename = "chat.room.joined")]
+    ChatRoomJoined(RoomSummary),
+    /// On `user:{id}`: the user is no longer a member of a room.
+    #[serde(rename = "chat.room.left")]
+    ChatRoomLeft(RoomLeft),
 }
 
 /// An event this build does not know (a newer server's), or a payload that does not fit its name.
@@ -101,6 +123,13 @@ impl DurableEvent {
             NotificationsExpired(_) => "notifications.expired",
             PreferencesChanged(_) => "preferences.changed",
             FiguresUpdated(_) => "figures.updated",
+            ChatMessagePosted(_) => "chat.message.posted",
+            ChatMessageEdited(_) => "chat.message.edited",
+            ChatMessageDeleted(_) => "chat.message.deleted",
+            ChatReactionsChanged(_) => "chat.reactions.changed",
+            ChatRead(_) => "chat.read",
+            ChatRoomJoined(_) => "chat.room.joined",
+            ChatRoomLeft(_) => "chat.room.left",
         }
     }
 
@@ -189,8 +218,8 @@ mod tests {
 
     #[test]
     fn an_unknown_or_malformed_event_is_an_error_not_a_panic() {
-        let unknown = DurableEvent::decode("chat.reacted", serde_json::json!({}));
-        assert_eq!(unknown.map_err(|e| e.name), Err("chat.reacted".to_string()));
+        let unknown = DurableEvent::decode("chat.poked", serde_json::json!({}));
+        assert_eq!(unknown.map_err(|e| e.name), Err("chat.poked".to_string()));
         assert!(
             DurableEvent::decode("announcement.deleted", serde_json::json!({"id": "x"})).is_err()
         );

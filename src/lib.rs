@@ -9,6 +9,7 @@
 pub mod access;
 pub mod accounts;
 pub mod announcements;
+pub mod chat;
 pub mod error;
 pub mod events;
 pub mod feed;

@@ -29,6 +29,13 @@ impl Follow for Vec<Announcement> {
             | NotificationsCleared(_)
             | NotificationsExpired(_)
             | PreferencesChanged(_) => {}
+            ChatMessagePosted(_)
+            | ChatMessageEdited(_)
+            | ChatMessageDeleted(_)
+            | ChatReactionsChanged(_)
+            | ChatRead(_)
+            | ChatRoomJoined(_)
+            | ChatRoomLeft(_) => {}
         }
     }
 }
@@ -47,6 +54,13 @@ impl Follow for SystemFigures {
             | NotificationsCleared(_)
             | NotificationsExpired(_)
             | PreferencesChanged(_) => {}
+            ChatMessagePosted(_)
+            | ChatMessageEdited(_)
+            | ChatMessageDeleted(_)
+            | ChatReactionsChanged(_)
+            | ChatRead(_)
+            | ChatRoomJoined(_)
+            | ChatRoomLeft(_) => {}
         }
     }
 }
@@ -65,6 +79,13 @@ impl Follow for LearningSnapshot {
             | NotificationsCleared(_)
             | NotificationsExpired(_)
             | PreferencesChanged(_) => return,
+            ChatMessagePosted(_)
+            | ChatMessageEdited(_)
+            | ChatMessageDeleted(_)
+            | ChatReactionsChanged(_)
+            | ChatRead(_)
+            | ChatRoomJoined(_)
+            | ChatRoomLeft(_) => return,
         };
         match &c.change {
             LearningChange::SessionSaved { session } => {
@@ -114,6 +135,13 @@ impl Follow for StudentRow {
             | NotificationsCleared(_)
             | NotificationsExpired(_)
             | PreferencesChanged(_) => {}
+            ChatMessagePosted(_)
+            | ChatMessageEdited(_)
+            | ChatMessageDeleted(_)
+            | ChatReactionsChanged(_)
+            | ChatRead(_)
+            | ChatRoomJoined(_)
+            | ChatRoomLeft(_) => {}
         }
     }
 }

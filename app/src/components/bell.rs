@@ -165,6 +165,13 @@ impl Follow for InboxState {
             | PreferencesChanged(e) => fold(self, e.clone()),
             AnnouncementCreated(_) | AnnouncementUpdated(_) | AnnouncementDeleted(_) => {}
             LearningChanged(_) | ActivityCreated(_) | FiguresUpdated(_) => {}
+            ChatMessagePosted(_)
+            | ChatMessageEdited(_)
+            | ChatMessageDeleted(_)
+            | ChatReactionsChanged(_)
+            | ChatRead(_)
+            | ChatRoomJoined(_)
+            | ChatRoomLeft(_) => {}
         }
     }
 }

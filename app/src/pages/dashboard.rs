@@ -111,6 +111,13 @@ impl Follow for StudentDashboard {
             | NotificationsCleared(_)
             | NotificationsExpired(_)
             | PreferencesChanged(_) => {}
+            ChatMessagePosted(_)
+            | ChatMessageEdited(_)
+            | ChatMessageDeleted(_)
+            | ChatReactionsChanged(_)
+            | ChatRead(_)
+            | ChatRoomJoined(_)
+            | ChatRoomLeft(_) => {}
         }
     }
 }
