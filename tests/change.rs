@@ -27,6 +27,7 @@ both_backends!(
                 .map(|o| match o {
                     Outbound::Event(e) => e.offset,
                     Outbound::Frame(..) => -1,
+                    Outbound::Revoked(_) => -2,
                 })
                 .collect::<Vec<i64>>()
         };

@@ -123,6 +123,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
             config.auth.clone(),
         ),
         secure_cookies: origins.iter().all(|o| o.starts_with("https://")),
+        chat: config.chat,
     };
     let (shutdown, mut shutdown_rx) = watch::channel(false);
     let tasks = TaskTracker::new();

@@ -28,24 +28,6 @@ struct People {
     tokens: Vec<Option<String>>,
 }
 
-async fn call(
-    t: &TestServer,
-    c: &Client,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = c
-        .request(method, t.url(path))
-        .header("accept", "application/json");
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 /// Asks every identity the same request; compares the statuses with `want` (in [`WHO`] order).
 async fn matrix(
     t: &TestServer,
@@ -57,7 +39,7 @@ async fn matrix(
 ) {
     let mut got = [0u16; 6];
     for (i, c) in p.clients.iter().enumerate() {
-        got[i] = call(t, c, method.clone(), path, body.clone()).await.0;
+        got[i] = t.call(c, method.clone(), path, body.clone()).await.0;
     }
     let report: Vec<String> = WHO
         .iter()
@@ -103,31 +85,33 @@ both_backends!(
         let today = studyhall::learning::analytics::format_day(
             studyhall::learning::analytics::local_day("UTC", studyhall::server::now_ms()),
         );
-        let (s, session) = call(
-            &t,
-            owner,
-            Method::POST,
-            "/api/v1/learning/sessions",
-            Some(json!({"day": today, "minutes": 90, "topic": "Rust"})),
-        )
-        .await;
+        let (s, session) = t
+            .call(
+                owner,
+                Method::POST,
+                "/api/v1/learning/sessions",
+                Some(json!({"day": today, "minutes": 90, "topic": "Rust"})),
+            )
+            .await;
         assert_eq!(s, 201, "{session}");
         let session_id = session["id"].as_i64().unwrap();
-        let (s, goal) = call(
-            &t,
-            owner,
-            Method::POST,
-            "/api/v1/learning/goals",
-            Some(json!({"title": "Ship"})),
-        )
-        .await;
+        let (s, goal) = t
+            .call(
+                owner,
+                Method::POST,
+                "/api/v1/learning/goals",
+                Some(json!({"title": "Ship"})),
+            )
+            .await;
         assert_eq!(s, 201, "{goal}");
         let goal_id = goal["id"].as_i64().unwrap();
-        let (s, sent) = call(&t, admin, Method::POST, "/api/v1/notifications", Some(json!({
+        let (s, sent) = t.call(admin, Method::POST, "/api/v1/notifications", Some(json!({
         "audience": {"type": "user", "id": ana.id}, "kind": "system", "title": "Private", "message": "For Ana"
     }))).await;
         assert_eq!((s, sent["delivered"].as_i64()), (201, Some(1)), "{sent}");
-        let (_, inbox) = call(&t, owner, Method::GET, "/api/v1/notifications", None).await;
+        let (_, inbox) = t
+            .call(owner, Method::GET, "/api/v1/notifications", None)
+            .await;
         let note_id = inbox["items"][0]["id"].as_i64().unwrap();
 
         let a = ana.id;
@@ -198,29 +182,29 @@ both_backends!(
             [401, 200, 404, 403, 403, 403],
         )
         .await;
-        let (_, snap) = call(&t, owner, Method::GET, "/api/v1/learning", None).await;
+        let (_, snap) = t.call(owner, Method::GET, "/api/v1/learning", None).await;
         assert_eq!(
             snap["sessions"][0]["minutes"], 5,
             "only the owner's edit landed"
         );
         for (i, c) in people.clients.iter().enumerate().filter(|(i, _)| *i != 1) {
-            let (s, _) = call(
-                &t,
-                c,
-                Method::DELETE,
-                &format!("/api/v1/learning/sessions/{session_id}"),
-                None,
-            )
-            .await;
+            let (s, _) = t
+                .call(
+                    c,
+                    Method::DELETE,
+                    &format!("/api/v1/learning/sessions/{session_id}"),
+                    None,
+                )
+                .await;
             assert!(s == 401 || s == 403 || s == 404, "{}: {s}", WHO[i]);
-            let (s, _) = call(
-                &t,
-                c,
-                Method::POST,
-                "/api/learning/delete",
-                Some(json!({"item": {"Goal": goal_id}})),
-            )
-            .await;
+            let (s, _) = t
+                .call(
+                    c,
+                    Method::POST,
+                    "/api/learning/delete",
+                    Some(json!({"item": {"Goal": goal_id}})),
+                )
+                .await;
             assert!(s == 401 || s == 403 || s == 404, "{}: {s}", WHO[i]);
         }
         matrix(
@@ -232,7 +216,7 @@ both_backends!(
             [401, 200, 404, 403, 403, 403],
         )
         .await;
-        let (_, snap) = call(&t, owner, Method::GET, "/api/v1/learning", None).await;
+        let (_, snap) = t.call(owner, Method::GET, "/api/v1/learning", None).await;
         assert_eq!(
             (
                 snap["sessions"].as_array().unwrap().len(),
@@ -316,7 +300,7 @@ both_backends!(
         assert_ne!(theirs["user_id"], mine["user_id"]);
         for (c, goal) in [(owner, &mine), (&people.clients[2], &theirs)] {
             let path = format!("/api/v1/learning/goals/{}", goal["id"]);
-            assert_eq!(call(&t, c, Method::DELETE, &path, None).await.0, 204);
+            assert_eq!(t.call(c, Method::DELETE, &path, None).await.0, 204);
         }
         let mut got = Vec::new();
         for c in &people.clients {
@@ -354,23 +338,23 @@ both_backends!(
             [401, 200, 200, 403, 403, 403],
         )
         .await;
-        let (_, own) = call(
-            &t,
-            owner,
-            Method::POST,
-            "/api/learning/sessions",
-            Some(page.clone()),
-        )
-        .await;
+        let (_, own) = t
+            .call(
+                owner,
+                Method::POST,
+                "/api/learning/sessions",
+                Some(page.clone()),
+            )
+            .await;
         assert!(!own["items"].as_array().unwrap().is_empty(), "{own}");
-        let (_, other) = call(
-            &t,
-            &people.clients[2],
-            Method::POST,
-            "/api/learning/sessions",
-            Some(page),
-        )
-        .await;
+        let (_, other) = t
+            .call(
+                &people.clients[2],
+                Method::POST,
+                "/api/learning/sessions",
+                Some(page),
+            )
+            .await;
         assert!(
             other["items"]
                 .as_array()
@@ -402,7 +386,7 @@ both_backends!(
             );
         }
         assert_eq!(got, [401, 200, 404, 403, 403, 403], "learning/goals/edit");
-        let (_, snap) = call(&t, owner, Method::GET, "/api/v1/learning", None).await;
+        let (_, snap) = t.call(owner, Method::GET, "/api/v1/learning", None).await;
         assert_eq!(snap["goals"][0]["title"], "Renamed");
         matrix(
             &t,
@@ -451,40 +435,40 @@ both_backends!(
             [401, 403, 403, 403, 403, 200],
         )
         .await;
-        let (_, kpi) = call(&t, admin, Method::GET, "/api/v1/kpi/system", None).await;
+        let (_, kpi) = t.call(admin, Method::GET, "/api/v1/kpi/system", None).await;
         assert!(
             kpi["figures"]["users_online"].is_i64() && kpi["position"]["epoch"].is_string(),
             "{kpi}"
         );
         // Only students have figures: a mentor's or an admin's id is no student, for whoever may ask.
         for staff in [maya.id, root.id] {
-            let (s, body) = call(
-                &t,
-                admin,
-                Method::GET,
-                &format!("/api/v1/users/{staff}/analytics"),
+            let (s, body) = t
+                .call(
+                    admin,
+                    Method::GET,
+                    &format!("/api/v1/users/{staff}/analytics"),
+                    None,
+                )
+                .await;
+            assert_eq!(s, 404, "{body}");
+        }
+        let (_, rows) = t
+            .call(
+                &people.clients[3],
+                Method::POST,
+                "/api/learning/mentor-rows",
                 None,
             )
             .await;
-            assert_eq!(s, 404, "{body}");
-        }
-        let (_, rows) = call(
-            &t,
-            &people.clients[3],
-            Method::POST,
-            "/api/learning/mentor-rows",
-            None,
-        )
-        .await;
         assert_eq!(rows, json!([]), "an unrelated mentor sees no students");
-        let (_, rows) = call(
-            &t,
-            &people.clients[4],
-            Method::POST,
-            "/api/learning/mentor-rows",
-            None,
-        )
-        .await;
+        let (_, rows) = t
+            .call(
+                &people.clients[4],
+                Method::POST,
+                "/api/learning/mentor-rows",
+                None,
+            )
+            .await;
         assert_eq!(rows[0]["user_id"], a);
 
         // Notifications: everyone has an inbox, and only ever sees and changes their own.
@@ -507,7 +491,7 @@ both_backends!(
         )
         .await;
         for (i, c) in people.clients.iter().enumerate().skip(2) {
-            let (_, list) = call(&t, c, Method::GET, "/api/v1/notifications", None).await;
+            let (_, list) = t.call(c, Method::GET, "/api/v1/notifications", None).await;
             assert!(
                 list["items"]
                     .as_array()
@@ -517,39 +501,41 @@ both_backends!(
                 "{} sees Ana's",
                 WHO[i]
             );
-            let (s, _) = call(
-                &t,
-                c,
-                Method::POST,
-                "/api/v1/notifications/read",
-                Some(json!({"ids": [note_id]})),
-            )
-            .await;
+            let (s, _) = t
+                .call(
+                    c,
+                    Method::POST,
+                    "/api/v1/notifications/read",
+                    Some(json!({"ids": [note_id]})),
+                )
+                .await;
             assert_eq!(
                 s, 200,
                 "{}: marking only ever touches their own inbox",
                 WHO[i]
             );
-            let (s, _) = call(
-                &t,
-                c,
-                Method::DELETE,
-                &format!("/api/v1/notifications/{note_id}"),
-                None,
-            )
-            .await;
+            let (s, _) = t
+                .call(
+                    c,
+                    Method::DELETE,
+                    &format!("/api/v1/notifications/{note_id}"),
+                    None,
+                )
+                .await;
             assert_eq!(s, 404, "{}", WHO[i]);
-            let (s, _) = call(
-                &t,
-                c,
-                Method::POST,
-                "/api/inbox/delete",
-                Some(json!({"which": {"Ids": [note_id]}})),
-            )
-            .await;
+            let (s, _) = t
+                .call(
+                    c,
+                    Method::POST,
+                    "/api/inbox/delete",
+                    Some(json!({"which": {"Ids": [note_id]}})),
+                )
+                .await;
             assert_eq!(s, 404, "{}", WHO[i]);
         }
-        let (_, mine) = call(&t, owner, Method::GET, "/api/v1/notifications", None).await;
+        let (_, mine) = t
+            .call(owner, Method::GET, "/api/v1/notifications", None)
+            .await;
         assert_eq!(mine["items"][0]["id"], note_id);
         assert!(
             mine["items"][0]["read_at"].is_null(),
@@ -644,7 +630,9 @@ both_backends!(
         )
         .await;
         let bad = json!({"audience": {"type": "everyone"}, "kind": "social", "title": "", "message": "x", "link": "https://evil.example"});
-        let (s, body) = call(&t, admin, Method::POST, "/api/v1/notifications", Some(bad)).await;
+        let (s, body) = t
+            .call(admin, Method::POST, "/api/v1/notifications", Some(bad))
+            .await;
         assert_eq!(s, 422, "{body}");
         let fields: Vec<&str> = body["fields"]
             .as_array()
@@ -790,14 +778,14 @@ both_backends!(
         }
         assert_eq!(seen, [true, false, false, false, false], "whose sign-ins");
         // Editing and deleting announcements: admins only, through either door.
-        let (s, posted) = call(
-            &t,
-            admin,
-            Method::POST,
-            "/api/v1/announcements",
-            Some(json!({"title": "Draft", "body": "Text"})),
-        )
-        .await;
+        let (s, posted) = t
+            .call(
+                admin,
+                Method::POST,
+                "/api/v1/announcements",
+                Some(json!({"title": "Draft", "body": "Text"})),
+            )
+            .await;
         assert_eq!(s, 201, "{posted}");
         let aid = posted["id"].as_i64().unwrap().to_string();
         let path = format!("/api/v1/announcements/{aid}");
@@ -863,14 +851,14 @@ both_backends!(
         );
 
         // An API token acts for its admin within its scopes, only on integration routes.
-        let (s, created) = call(
-            &t,
-            admin,
-            Method::POST,
-            "/api/v1/admin/tokens",
-            Some(json!({"name": "LMS", "scopes": ["notifications:write"]})),
-        )
-        .await;
+        let (s, created) = t
+            .call(
+                admin,
+                Method::POST,
+                "/api/v1/admin/tokens",
+                Some(json!({"name": "LMS", "scopes": ["notifications:write"]})),
+            )
+            .await;
         assert_eq!(s, 201, "{created}");
         let secret = created["token"].as_str().unwrap().to_string();
         assert!(secret.starts_with("sht_"));
@@ -939,14 +927,14 @@ both_backends!(
             "the figures' route is not an integration route"
         );
         // An `analytics:read` token reads any student's figures, and no staff member's (they have none).
-        let (s, reader) = call(
-            &t,
-            admin,
-            Method::POST,
-            "/api/v1/admin/tokens",
-            Some(json!({"name": "Reports", "scopes": ["analytics:read"]})),
-        )
-        .await;
+        let (s, reader) = t
+            .call(
+                admin,
+                Method::POST,
+                "/api/v1/admin/tokens",
+                Some(json!({"name": "Reports", "scopes": ["analytics:read"]})),
+            )
+            .await;
         assert_eq!(s, 201, "{reader}");
         let reader = reader["token"].as_str().unwrap().to_string();
         for (id, want) in [(a, 200), (maya.id, 404), (root.id, 404)] {
@@ -965,7 +953,9 @@ both_backends!(
                 .err(),
             Some(401)
         );
-        let (_, list) = call(&t, admin, Method::GET, "/api/v1/admin/tokens", None).await;
+        let (_, list) = t
+            .call(admin, Method::GET, "/api/v1/admin/tokens", None)
+            .await;
         assert!(list[0]["last_used_at"].is_i64(), "{list}");
         assert!(
             list.to_string().find(&secret).is_none(),
@@ -973,8 +963,7 @@ both_backends!(
         );
         let id = created["summary"]["id"].as_i64().unwrap();
         assert_eq!(
-            call(
-                &t,
+            t.call(
                 admin,
                 Method::DELETE,
                 &format!("/api/v1/admin/tokens/{id}"),

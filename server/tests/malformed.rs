@@ -380,6 +380,20 @@ const REST: &[(&str, &str)] = &[
     ("GET", "/admin/tokens"),
     ("POST", "/admin/tokens"),
     ("DELETE", "/admin/tokens/{id}"),
+    ("GET", "/rooms"),
+    ("POST", "/rooms"),
+    ("POST", "/rooms/direct"),
+    ("GET", "/rooms/{room}"),
+    ("GET", "/rooms/{room}/messages"),
+    ("POST", "/rooms/{room}/messages"),
+    ("PATCH", "/rooms/{room}/messages/{id}"),
+    ("DELETE", "/rooms/{room}/messages/{id}"),
+    ("POST", "/rooms/{room}/messages/{id}/reactions"),
+    ("POST", "/rooms/{room}/read"),
+    ("POST", "/rooms/{room}/members"),
+    ("DELETE", "/rooms/{room}/members/me"),
+    ("DELETE", "/rooms/{room}/members/{user}"),
+    ("PUT", "/rooms/{room}/muted"),
     // Signs the caller out: last.
     ("DELETE", "/auth/token"),
 ];
@@ -392,6 +406,7 @@ fn routes_in_source() -> BTreeSet<String> {
         include_str!("../src/rest/auth.rs"),
         include_str!("../src/rest/learning.rs"),
         include_str!("../src/rest/notifications.rs"),
+        include_str!("../src/rest/rooms.rs"),
     ];
     let mut found = BTreeSet::new();
     for src in sources {
@@ -418,7 +433,11 @@ both_backends!(
                 for id in ["999999", "abc", "-1", "%FF"] {
                     let path = format!(
                         "/api/v1{}",
-                        route.replace("{id}", id).replace("{handle}", id)
+                        route
+                            .replace("{id}", id)
+                            .replace("{handle}", id)
+                            .replace("{room}", id)
+                            .replace("{user}", id)
                     );
                     if id != "999999" && path == format!("/api/v1{route}") {
                         continue;

@@ -46,6 +46,8 @@ pub struct Services {
     pub hub: Hub,
     /// Whether cookies get the `Secure` attribute (the site is served over https).
     pub secure_cookies: bool,
+    /// Chat's limits.
+    pub chat: crate::chat::service::ChatSettings,
 }
 
 impl Services {

@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use studyhall::accounts::service::AuthSettings;
+use studyhall::chat::service::ChatSettings;
 use studyhall::server::realtime::HubSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +59,7 @@ pub struct Config {
     pub retention_max_age: Duration,
     /// How often the clean-up jobs run.
     pub jobs_interval: Duration,
+    pub chat: ChatSettings,
 }
 
 impl fmt::Debug for Config {
@@ -86,6 +88,7 @@ impl fmt::Debug for Config {
             )
             .field("retention_max_age", &self.retention_max_age)
             .field("jobs_interval", &self.jobs_interval)
+            .field("chat", &self.chat)
             .finish()
     }
 }
@@ -140,7 +143,20 @@ impl Config {
             hub,
             retention_events_per_topic,
         } = realtime::settings(src)?;
+        let chat = ChatSettings {
+            messages_per_minute: src.parse(
+                "STUDYHALL_CHAT_MESSAGES_PER_MINUTE",
+                ChatSettings::default().messages_per_minute,
+            )?,
+        };
+        if chat.messages_per_minute < 1 {
+            return Err(invalid(
+                "STUDYHALL_CHAT_MESSAGES_PER_MINUTE",
+                "must be at least 1",
+            ));
+        }
         Ok(Config {
+            chat,
             ws,
             hub,
             retention_events_per_topic,

@@ -6,6 +6,7 @@ mod announcements;
 mod auth;
 mod learning;
 mod notifications;
+mod rooms;
 
 pub use crate::error::ApiError;
 use crate::state::AppState;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(announcements::router())
         .merge(learning::router())
         .merge(notifications::router())
+        .merge(rooms::router())
         .method_not_allowed_fallback(|| async {
             ApiError(AppError::BadRequest {
                 message: "This endpoint does not accept that method.".into(),

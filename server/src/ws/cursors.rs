@@ -242,6 +242,20 @@ impl Connection {
                 }
                 Ok(())
             }
+            Outbound::Revoked(topic) => {
+                if !self.subs.contains_key(&topic) {
+                    return Ok(());
+                }
+                self.drop_subscription(topic);
+                self.error(
+                    None,
+                    ErrorCode::Forbidden,
+                    &format!("You may no longer read {topic}."),
+                )
+                .await;
+                self.send(&ServerMessage::Unsubscribed { id: None, topic })
+                    .await
+            }
             Outbound::Event(event) => {
                 let Some(cursor) = self.subs.get_mut(&event.topic) else {
                     return Ok(());

@@ -175,6 +175,26 @@ impl TestServer {
         .unwrap()
     }
 
+    /// Sends one JSON request as `client` (a browser with its cookie, or anonymous); answers the
+    /// status and the JSON body (`Null` when there is none).
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = client
+            .request(method, self.url(path))
+            .header("accept", "application/json");
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await.unwrap();

@@ -27,6 +27,21 @@ use crate::server::db::{internal, Conn};
 use crate::{with_conn, AppError};
 use std::collections::HashMap;
 
+/// Chat's limits, from the server's configuration (the same for every adapter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatSettings {
+    /// Messages one user may send in a minute.
+    pub messages_per_minute: u32,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        ChatSettings {
+            messages_per_minute: crate::chat::MESSAGES_PER_MINUTE,
+        }
+    }
+}
+
 /// The caller as a chat user: a person signed in with a session (API tokens do not chat).
 fn person(caller: &Caller) -> Result<&User, AppError> {
     if caller.scopes.is_some() || caller.user.disabled {

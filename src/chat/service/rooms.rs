@@ -154,6 +154,7 @@ async fn part(
                 because,
             });
             change.emit(Topic::User(user), &left).await?;
+            change.revoke(user, Topic::Room(room));
         }
     }
     Ok(removed)

@@ -2,6 +2,7 @@
 //! hands back, so a node learns of events written by any node. This build ships the in-process bus
 //! (one node); a Redis or NATS bus implements the same trait without changes to callers.
 
+use crate::model::UserId;
 use crate::protocol::Topic;
 use std::sync::{Arc, RwLock};
 
@@ -21,6 +22,9 @@ pub enum BusMessage {
         origin: u64,
         frame: bytes::Bytes,
     },
+    /// `user` lost access to `topic` (removed from a chat room): every node stops delivering it to
+    /// that user's connections at once, without waiting for their periodic access check.
+    Revoke { user: UserId, topic: Topic },
 }
 
 pub type Handler = Arc<dyn Fn(BusMessage) + Send + Sync>;

@@ -16,7 +16,7 @@
 use super::log::{self, StoredEvent};
 use super::Hub;
 use crate::events::DurableEvent;
-use crate::model::Millis;
+use crate::model::{Millis, UserId};
 use crate::protocol::Topic;
 use crate::server::db::{Conn, Db, Tx};
 use crate::AppError;
@@ -27,6 +27,8 @@ pub struct Change<'h> {
     tx: Tx,
     hub: &'h Hub,
     events: Vec<StoredEvent>,
+    /// Access the change takes away, revoked from open connections after the events are published.
+    revoked: Vec<(UserId, Topic)>,
     now: Millis,
 }
 
@@ -42,6 +44,7 @@ impl<'h> Change<'h> {
             tx: db.begin().await?,
             hub,
             events: Vec::new(),
+            revoked: Vec::new(),
             now,
         })
     }
@@ -89,10 +92,21 @@ impl<'h> Change<'h> {
         Ok(self.events.last().expect("pushed above"))
     }
 
-    /// Commits, then publishes every emitted event in the order it was emitted; returns them.
+    /// After the commit, stops delivering `topic` to `user`'s open connections (they are told), once
+    /// this change's events are published: a member removed from a room gets the event saying so,
+    /// then nothing more of the room.
+    pub fn revoke(&mut self, user: UserId, topic: Topic) {
+        self.revoked.push((user, topic));
+    }
+
+    /// Commits, then publishes every emitted event in the order it was emitted, then revokes what
+    /// the change took away; returns the events.
     pub async fn commit(self) -> Result<Vec<StoredEvent>, AppError> {
         self.tx.commit().await?;
         self.events.iter().for_each(|e| self.hub.publish(e));
+        for (user, topic) in self.revoked {
+            self.hub.revoke(user, topic);
+        }
         Ok(self.events)
     }
 }

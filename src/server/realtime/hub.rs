@@ -308,6 +308,12 @@ impl Hub {
         });
     }
 
+    /// Stops delivering `topic` to every connection of `user`, on every node, and tells each of them
+    /// (see [`Outbound::Revoked`]). Called after the commit that removed the access.
+    pub fn revoke(&self, user: UserId, topic: Topic) {
+        self.inner.bus.publish(BusMessage::Revoke { user, topic });
+    }
+
     /// Publishes an ephemeral event from connection `origin` to the topic's other subscribers.
     pub fn publish_ephemeral(
         &self,
@@ -366,6 +372,27 @@ impl Hub {
                 frame,
             } => {
                 self.send_frame(&self.state(), topic, frame, Some(origin));
+            }
+            BusMessage::Revoke { user, topic } => {
+                let mut state = self.state();
+                // Every connection is looked at: revocations are rare (a removal from a room), and
+                // the hub keeps no index of connections by user.
+                let holding: Vec<u64> = state
+                    .conns
+                    .iter()
+                    .filter(|(_, c)| c.user_id == user && c.topics.contains(&topic))
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in holding {
+                    let Some(conn) = state.conns.get_mut(&id) else {
+                        continue;
+                    };
+                    conn.topics.retain(|t| *t != topic);
+                    conn.topics.shrink_to_fit();
+                    let mailbox = conn.mailbox.clone();
+                    self.leave(&mut state, id, user, topic);
+                    self.offer(&mailbox, Outbound::Revoked(topic));
+                }
             }
         }
     }
@@ -512,7 +539,7 @@ mod tests {
             std::iter::from_fn(|| r.mailbox.try_recv())
                 .filter_map(|out| match out {
                     Outbound::Event(e) => Some(e.offset),
-                    Outbound::Frame(..) => None,
+                    Outbound::Frame(..) | Outbound::Revoked(_) => None,
                 })
                 .collect::<Vec<_>>()
         };
@@ -533,6 +560,58 @@ mod tests {
         assert_eq!(received(&c), [4]);
     }
 
+    #[test]
+    fn a_revoked_topic_stops_at_once_for_every_connection_of_that_user_only() {
+        let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
+        // Two tabs of user 1, one of user 2, all in the room; user 1 also follows another topic.
+        let [tab1, tab2, other] = [1, 1, 2].map(|user| hub.connect(user).expect("open"));
+        let room = Topic::Room(7);
+        for r in [&tab1, &tab2, &other] {
+            hub.subscribe(r.id, room);
+        }
+        hub.subscribe(tab1.id, Topic::Announcements);
+        let drain =
+            |r: &Registration| std::iter::from_fn(|| r.mailbox.try_recv()).collect::<Vec<_>>();
+        for r in [&tab1, &tab2, &other] {
+            drain(r); // presence frames from the subscribes
+        }
+        hub.revoke(1, room);
+        hub.publish(&StoredEvent {
+            topic: room,
+            epoch: "e".into(),
+            offset: 1,
+            event: "chat.message.posted".into(),
+            data: serde_json::Value::Null,
+            at: 0,
+        });
+        for tab in [&tab1, &tab2] {
+            let got = drain(tab);
+            assert!(
+                matches!(got.as_slice(), [Outbound::Revoked(t)] if *t == room),
+                "told once, then nothing of the room: {got:?}"
+            );
+        }
+        let got = drain(&other);
+        let events: Vec<_> = got
+            .iter()
+            .filter_map(|o| match o {
+                Outbound::Event(e) => Some(e.offset),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(events, [1], "another member still gets the room");
+        assert!(
+            got.iter()
+                .any(|o| matches!(o, Outbound::Frame(t, _) if *t == room)),
+            "and sees user 1 leave the room's presence"
+        );
+        let stats = hub.stats();
+        assert_eq!(
+            (stats.subscriptions, stats.topics),
+            (2, 2),
+            "user 2's room and user 1's announcements stay"
+        );
+    }
     #[test]
     fn a_user_beyond_the_cap_is_refused() {
         let settings = HubSettings {

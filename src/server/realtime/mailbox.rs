@@ -28,6 +28,9 @@ pub enum Outbound {
     Event(Arc<LiveEvent>),
     /// An already-encoded frame with no offset (ephemeral events, presence changes).
     Frame(Topic, Bytes),
+    /// The connection's user may no longer read the topic (removed from a room): the hub has
+    /// already stopped delivering it; the connection drops its cursor and tells the client.
+    Revoked(Topic),
 }
 
 /// A queue that grew past this many slots during a burst is freed once it is empty again.
@@ -172,7 +175,7 @@ mod tests {
     fn byte(item: &Outbound) -> u8 {
         match item {
             Outbound::Frame(_, bytes) => bytes[0],
-            Outbound::Event(_) => unreachable!(),
+            Outbound::Event(_) | Outbound::Revoked(_) => unreachable!(),
         }
     }
 
