@@ -1,13 +1,17 @@
 //! Repository and service tests for accounts, sessions, the throttle and administration, run on SQLite
 //! and on PostgreSQL.
 
+use std::sync::Arc;
 use studyhall::accounts::admin;
 use studyhall::accounts::service::{Accounts, AuthSettings, Caller};
 use studyhall::accounts::throttle::ThrottleSettings;
 use studyhall::accounts::tokens::TokenSigner;
 use studyhall::accounts::{NewUserInput, ProfileInput, RegisterInput, SessionKind, UserFilter};
 use studyhall::both_backends;
+use studyhall::chat::service as chat;
+use studyhall::chat::RoomKind;
 use studyhall::model::Role;
+use studyhall::server::realtime::{Hub, HubSettings, InProcessBus};
 use studyhall::server::{demo, ClientInfo};
 use studyhall::testing::TestDb;
 use studyhall::AppError;
@@ -369,6 +373,7 @@ both_backends!(
     admin_manages_users_and_only_admins_may,
     |t: TestDb| async move {
         let a = accounts(&t, AuthSettings::default());
+        let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
         let root = make_admin(&t, &a).await;
         let db = &t.db;
         let student = a.register(&reg("gil@example.com", "Gil")).await.unwrap();
@@ -382,7 +387,7 @@ both_backends!(
             cohort_id: None,
         };
         assert_eq!(
-            admin::create(db, &me_student, &new_mentor)
+            admin::create(db, &hub, &me_student, &new_mentor)
                 .await
                 .unwrap_err(),
             AppError::Forbidden
@@ -393,7 +398,7 @@ both_backends!(
                 .unwrap_err(),
             AppError::Forbidden
         );
-        let mentor = admin::create(db, &root, &new_mentor).await.unwrap();
+        let mentor = admin::create(db, &hub, &root, &new_mentor).await.unwrap();
         assert_eq!(mentor.role, Role::Mentor);
         let cohort = admin::create_cohort(db, &root, "Spring").await.unwrap();
         assert!(admin::create_cohort(db, &root, "spring")
@@ -401,20 +406,50 @@ both_backends!(
             .unwrap_err()
             .field_message("name")
             .is_some());
-        admin::set_cohort(db, &root, student.id, Some(cohort.id))
+        admin::set_cohort(db, &hub, &root, student.id, Some(cohort.id))
             .await
             .unwrap();
-        admin::set_mentors(db, &root, student.id, &[mentor.id])
+        admin::set_mentors(db, &hub, &root, student.id, &[mentor.id])
+            .await
+            .unwrap();
+        // Chat follows: the cohort's room holds the student and their mentor, who also share a
+        // direct room; moved out of the cohort, the student leaves its room (the mentor too, who no
+        // longer mentors anyone in it).
+        let rooms = |c: Caller| async move {
+            let mut kinds: Vec<_> = chat::list(db, &c)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.room.kind)
+                .collect();
+            kinds.sort_by_key(|k| k.as_str());
+            kinds
+        };
+        let me_mentor = caller(&a, "mia@example.com").await;
+        assert_eq!(
+            rooms(me_student.clone()).await,
+            [RoomKind::Cohort, RoomKind::Direct]
+        );
+        assert_eq!(
+            rooms(me_mentor.clone()).await,
+            [RoomKind::Cohort, RoomKind::Direct]
+        );
+        admin::set_cohort(db, &hub, &root, student.id, None)
+            .await
+            .unwrap();
+        assert_eq!(rooms(me_student.clone()).await, [RoomKind::Direct]);
+        assert_eq!(rooms(me_mentor).await, [RoomKind::Direct]);
+        admin::set_cohort(db, &hub, &root, student.id, Some(cohort.id))
             .await
             .unwrap();
         assert!(
-            admin::set_mentors(db, &root, student.id, &[root.user.id])
+            admin::set_mentors(db, &hub, &root, student.id, &[root.user.id])
                 .await
                 .is_err(),
             "admins are not mentors"
         );
         assert!(
-            admin::set_mentors(db, &root, mentor.id, &[mentor.id])
+            admin::set_mentors(db, &hub, &root, mentor.id, &[mentor.id])
                 .await
                 .is_err(),
             "mentors have no mentors"
@@ -453,10 +488,10 @@ both_backends!(
 
         // Disabling ends the student's sessions and blocks sign-in.
         assert!(matches!(
-            admin::set_disabled(db, &root, root.user.id, true).await,
+            admin::set_disabled(db, &hub, &root, root.user.id, true).await,
             Err(AppError::Conflict { .. })
         ));
-        admin::set_disabled(db, &root, student.id, true)
+        admin::set_disabled(db, &hub, &root, student.id, true)
             .await
             .unwrap();
         assert_eq!(
@@ -470,7 +505,7 @@ both_backends!(
             .unwrap_err(),
             AppError::AccountDisabled
         );
-        admin::set_disabled(db, &root, student.id, false)
+        admin::set_disabled(db, &hub, &root, student.id, false)
             .await
             .unwrap();
         let again = caller(&a, "gil@example.com").await;
@@ -481,7 +516,7 @@ both_backends!(
         assert!(a.my_sessions(&again).await.unwrap().is_empty());
 
         // A student promoted to mentor loses their own mentors.
-        admin::set_role(db, &root, student.id, Role::Mentor)
+        admin::set_role(db, &hub, &root, student.id, Role::Mentor)
             .await
             .unwrap();
         assert!(studyhall::accounts::users::mentors_of(db, student.id)

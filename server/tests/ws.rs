@@ -83,7 +83,8 @@ async fn cohort_with(t: &TestServer, admin: &Admin, name: &str, student: i64) ->
     let cohort = studyhall::accounts::admin::create_cohort(db, &admin.caller, name)
         .await
         .unwrap();
-    studyhall::accounts::admin::set_cohort(db, &admin.caller, student, Some(cohort.id))
+    let hub = &t.services().hub;
+    studyhall::accounts::admin::set_cohort(db, hub, &admin.caller, student, Some(cohort.id))
         .await
         .unwrap();
     format!("cohort:{}", cohort.id)
@@ -194,6 +195,7 @@ both_backends!(
             .caller;
         studyhall::accounts::admin::set_mentors(
             t.services().accounts.db(),
+            &t.services().hub,
             &root,
             ana,
             &[mentor.id],
@@ -739,7 +741,7 @@ both_backends!(
         ));
 
         // Moved out of the cohort: the subscription ends at the next check, with an explanation.
-        studyhall::accounts::admin::set_cohort(&db, &root.caller, kim, None)
+        studyhall::accounts::admin::set_cohort(&db, &t.services().hub, &root.caller, kim, None)
             .await
             .unwrap();
         let mut got_forbidden = false;

@@ -1,12 +1,16 @@
 //! User administration. Every function checks that the actor is an admin before it reads or writes.
+//! A change to who is in a cohort or who mentors whom also brings the chat rooms that follow from it
+//! in step (the cohort's room, a student's direct room with each mentor), told to open pages live.
 
 use crate::accounts::service::{create_user, Caller};
 use crate::accounts::{cohorts, sessions, users};
 use crate::accounts::{AdminUserRow, NewUserInput, UserFilter};
 use crate::model::{Cohort, CohortId, Page, Role, User, UserId};
-use crate::server::db::Db;
+use crate::server::db::{internal, Db};
 use crate::server::now_ms;
+use crate::server::realtime::{Change, Hub};
 use crate::validate;
+use crate::with_db;
 use crate::AppError;
 
 fn require_admin(actor: &Caller) -> Result<(), AppError> {
@@ -36,7 +40,47 @@ pub async fn list_users(
     users::list_for_admin(db, filter, now_ms()).await
 }
 
-pub async fn create(db: &Db, actor: &Caller, input: &NewUserInput) -> Result<User, AppError> {
+/// The cohorts whose rooms `user` is or may be in: their own, and those of the students they mentor.
+async fn cohorts_of(db: &Db, user: UserId) -> Result<Vec<CohortId>, AppError> {
+    with_db!(db, pool => sqlx::query_scalar(
+        "SELECT cohort_id FROM users WHERE id = $1 AND cohort_id IS NOT NULL \
+         UNION SELECT u.cohort_id FROM mentor_assignments m JOIN users u ON u.id = m.student_id \
+         WHERE m.mentor_id = $1 AND u.cohort_id IS NOT NULL")
+        .bind(user).fetch_all(pool).await.map_err(internal))
+}
+
+/// Brings the rooms of `cohorts` in step, in one change.
+async fn sync_rooms(db: &Db, hub: &Hub, cohorts: &[CohortId]) -> Result<(), AppError> {
+    let mut change = Change::begin(db, hub).await?;
+    for &cohort in cohorts {
+        crate::chat::service::sync_cohort(&mut change, cohort).await?;
+    }
+    change.commit().await?;
+    Ok(())
+}
+
+/// Runs `write`, then brings in step the rooms of every cohort `user` belonged to before or after it.
+async fn keeping_rooms<T>(
+    db: &Db,
+    hub: &Hub,
+    user: UserId,
+    write: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    let mut cohorts = cohorts_of(db, user).await?;
+    let done = write.await?;
+    cohorts.extend(cohorts_of(db, user).await?);
+    cohorts.sort_unstable();
+    cohorts.dedup();
+    sync_rooms(db, hub, &cohorts).await?;
+    Ok(done)
+}
+
+pub async fn create(
+    db: &Db,
+    hub: &Hub,
+    actor: &Caller,
+    input: &NewUserInput,
+) -> Result<User, AppError> {
     require_admin(actor)?;
     let user = create_user(
         db,
@@ -48,33 +92,47 @@ pub async fn create(db: &Db, actor: &Caller, input: &NewUserInput) -> Result<Use
         input.cohort_id,
     )
     .await?;
+    if let Some(cohort) = user.cohort_id {
+        sync_rooms(db, hub, &[cohort]).await?;
+    }
     tracing::info!(admin = actor.user.id, user = user.id, role = %user.role, "user created");
     Ok(user)
 }
 
-pub async fn set_role(db: &Db, actor: &Caller, target: UserId, role: Role) -> Result<(), AppError> {
+pub async fn set_role(
+    db: &Db,
+    hub: &Hub,
+    actor: &Caller,
+    target: UserId,
+    role: Role,
+) -> Result<(), AppError> {
     require_admin(actor)?;
     not_self(actor, target, "change the role of")?;
     users::get(db, target).await?;
-    users::set_role(db, target, role).await?;
-    users::drop_assignments_for_role(db, target, role).await?;
+    keeping_rooms(db, hub, target, async {
+        users::set_role(db, target, role).await?;
+        users::drop_assignments_for_role(db, target, role).await
+    })
+    .await?;
     tracing::info!(admin = actor.user.id, user = target, %role, "role changed");
     Ok(())
 }
 
 pub async fn set_cohort(
     db: &Db,
+    hub: &Hub,
     actor: &Caller,
     target: UserId,
     cohort: Option<CohortId>,
 ) -> Result<(), AppError> {
     require_admin(actor)?;
-    users::set_cohort(db, target, cohort).await
+    keeping_rooms(db, hub, target, users::set_cohort(db, target, cohort)).await
 }
 
 /// Replaces a student's mentors; every id must be an enabled mentor.
 pub async fn set_mentors(
     db: &Db,
+    hub: &Hub,
     actor: &Caller,
     student: UserId,
     mentors: &[UserId],
@@ -101,12 +159,28 @@ pub async fn set_mentors(
             }
         }
     }
-    users::replace_mentors(db, student, &ids, now_ms()).await
+    // The student's cohort room takes in the new mentors and lets go of the old ones (a mentor is in
+    // a cohort's room while they mentor a student of it); each mentor and the student get their
+    // direct room.
+    keeping_rooms(
+        db,
+        hub,
+        student,
+        users::replace_mentors(db, student, &ids, now_ms()),
+    )
+    .await?;
+    let mut change = Change::begin(db, hub).await?;
+    for &mentor in &ids {
+        crate::chat::service::ensure_direct(&mut change, student, mentor).await?;
+    }
+    change.commit().await?;
+    Ok(())
 }
 
 /// Disabling also ends every session of the user at once.
 pub async fn set_disabled(
     db: &Db,
+    hub: &Hub,
     actor: &Caller,
     target: UserId,
     disabled: bool,
@@ -116,7 +190,13 @@ pub async fn set_disabled(
         not_self(actor, target, "disable")?;
     }
     let now = now_ms();
-    users::set_disabled(db, target, disabled.then_some(now)).await?;
+    keeping_rooms(
+        db,
+        hub,
+        target,
+        users::set_disabled(db, target, disabled.then_some(now)),
+    )
+    .await?;
     if disabled {
         sessions::revoke_all(db, target, None, now).await?;
     }

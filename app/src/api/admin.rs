@@ -65,6 +65,7 @@ pub async fn admin_create_user(
     };
     studyhall::accounts::admin::create(
         services.accounts.db(),
+        &services.hub,
         &ssr::caller()?,
         &NewUserInput {
             email,
@@ -93,13 +94,13 @@ pub async fn admin_change_user(user_id: UserId, change: AdminChange) -> Result<(
     use studyhall::accounts::admin;
     let services = ssr::services()?;
     let caller = ssr::caller()?;
-    let db = services.accounts.db();
+    let (db, hub) = (services.accounts.db(), &services.hub);
     match change {
-        AdminChange::Role(role) => admin::set_role(db, &caller, user_id, role).await,
-        AdminChange::Cohort(cohort) => admin::set_cohort(db, &caller, user_id, cohort).await,
-        AdminChange::Mentors(ids) => admin::set_mentors(db, &caller, user_id, &ids).await,
+        AdminChange::Role(role) => admin::set_role(db, hub, &caller, user_id, role).await,
+        AdminChange::Cohort(cohort) => admin::set_cohort(db, hub, &caller, user_id, cohort).await,
+        AdminChange::Mentors(ids) => admin::set_mentors(db, hub, &caller, user_id, &ids).await,
         AdminChange::Disabled(disabled) => {
-            admin::set_disabled(db, &caller, user_id, disabled).await
+            admin::set_disabled(db, hub, &caller, user_id, disabled).await
         }
         AdminChange::RevokeSessions => admin::revoke_sessions(db, &caller, user_id)
             .await

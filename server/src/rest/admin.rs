@@ -53,7 +53,8 @@ async fn create_user(
     AuthCaller(caller): AuthCaller,
     Json(body): Json<NewUserInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let user = admin::create(state.services.accounts.db(), &caller, &body).await?;
+    let s = &state.services;
+    let user = admin::create(s.accounts.db(), &s.hub, &caller, &body).await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "user": user })),
@@ -82,15 +83,15 @@ async fn update_user(
     Path(id): Path<UserId>,
     Json(body): Json<UserPatch>,
 ) -> ApiResult<StatusCode> {
-    let db = state.services.accounts.db();
+    let (db, hub) = (state.services.accounts.db(), &state.services.hub);
     if let Some(role) = body.role {
-        admin::set_role(db, &caller, id, role).await?;
+        admin::set_role(db, hub, &caller, id, role).await?;
     }
     if let Some(cohort) = body.cohort_id {
-        admin::set_cohort(db, &caller, id, cohort).await?;
+        admin::set_cohort(db, hub, &caller, id, cohort).await?;
     }
     if let Some(disabled) = body.disabled {
-        admin::set_disabled(db, &caller, id, disabled).await?;
+        admin::set_disabled(db, hub, &caller, id, disabled).await?;
     }
     if body.role.is_none() && body.cohort_id.is_none() && body.disabled.is_none() {
         // Still an authorization check, so a student cannot probe with an empty patch.
@@ -110,7 +111,8 @@ async fn set_mentors(
     Path(id): Path<UserId>,
     Json(body): Json<MentorsBody>,
 ) -> ApiResult<StatusCode> {
-    admin::set_mentors(state.services.accounts.db(), &caller, id, &body.mentor_ids).await?;
+    let s = &state.services;
+    admin::set_mentors(s.accounts.db(), &s.hub, &caller, id, &body.mentor_ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -78,7 +78,6 @@ pub async fn open_direct(
         ));
     }
     let mut change = Change::begin(db, hub).await?;
-    let now = change.now();
     let (a, b) = (
         party(&mut change.conn(), me.id).await?,
         party(&mut change.conn(), other).await?,
@@ -87,23 +86,34 @@ pub async fn open_direct(
         (Some(a), Some(b)) if may_talk(&a, &b) => {}
         _ => return Err(AppError::Forbidden),
     }
-    let key = format!("{}:{}", me.id.min(other), me.id.max(other));
-    let made: Option<i64> = with_tx!(change.tx(), c => sqlx::query_scalar(
-        "INSERT INTO chat_rooms (kind, name, direct_key, created_by, created_at) VALUES ('direct', '', $1, $2, $3) \
-         ON CONFLICT (direct_key) DO NOTHING RETURNING id")
-        .bind(&key).bind(me.id).bind(now).fetch_optional(&mut *c).await.map_err(internal)?);
-    let room = match made {
-        Some(room) => {
-            join(&mut change, room, &[me.id, other], MemberRole::Member).await?;
-            room
-        }
-        None => with_tx!(change.tx(), c => sqlx::query_scalar(
-            "SELECT id FROM chat_rooms WHERE direct_key = $1")
-            .bind(&key).fetch_one(&mut *c).await.map_err(internal)?),
-    };
+    let room = ensure_direct(&mut change, me.id, other).await?;
     let mine = summary(&mut change.conn(), me.id, room).await?;
     change.commit().await?;
     Ok(mine)
+}
+
+/// The direct room of `a` and `b` in `change`, made (and both told) if they had none. The caller has
+/// checked that they may talk: an admin's mentor assignment, or [`open_direct`]'s rule.
+pub async fn ensure_direct(
+    change: &mut Change<'_>,
+    a: UserId,
+    b: UserId,
+) -> Result<RoomId, AppError> {
+    let now = change.now();
+    let key = format!("{}:{}", a.min(b), a.max(b));
+    let made: Option<i64> = with_tx!(change.tx(), c => sqlx::query_scalar(
+        "INSERT INTO chat_rooms (kind, name, direct_key, created_by, created_at) VALUES ('direct', '', $1, $2, $3) \
+         ON CONFLICT (direct_key) DO NOTHING RETURNING id")
+        .bind(&key).bind(a).bind(now).fetch_optional(&mut *c).await.map_err(internal)?);
+    match made {
+        Some(room) => {
+            join(change, room, &[a, b], MemberRole::Member).await?;
+            Ok(room)
+        }
+        None => Ok(with_tx!(change.tx(), c => sqlx::query_scalar(
+            "SELECT id FROM chat_rooms WHERE direct_key = $1")
+            .bind(&key).fetch_one(&mut *c).await.map_err(internal)?)),
+    }
 }
 
 /// Adds `users` to `room` as `role` (those already members stay as they are) and tells each new
