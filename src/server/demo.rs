@@ -142,6 +142,14 @@ pub async fn seed_if_empty(db: &Db) -> Result<Vec<DemoLogin>, AppError> {
         students.push(student);
     }
     seed_history(db, &students, now).await?;
+    seed_chat(
+        db,
+        &hub,
+        &[cohort_a.id, cohort_b.id],
+        &students,
+        [&mentor_a, &mentor_b],
+    )
+    .await?;
     let send = |audience, kind, priority, title: &str, message: &str, link: &str| NewNotification {
         audience,
         kind,
@@ -180,6 +188,67 @@ pub async fn seed_if_empty(db: &Db) -> Result<Vec<DemoLogin>, AppError> {
     )
     .await?;
     Ok(logins)
+}
+
+/// Each cohort's room, a direct room for every student and their mentor, and a few messages.
+async fn seed_chat(
+    db: &Db,
+    hub: &Hub,
+    cohorts: &[i64],
+    students: &[User],
+    mentors: [&User; 2],
+) -> Result<(), AppError> {
+    use crate::chat::service as chat;
+    use crate::chat::{NewMessage, RoomKind};
+    for &cohort in cohorts {
+        let mut change = crate::server::realtime::Change::begin(db, hub).await?;
+        chat::sync_cohort(&mut change, cohort).await?;
+        change.commit().await?;
+    }
+    let say = |client_id: &str, body: &str| NewMessage {
+        client_id: client_id.into(),
+        body: body.into(),
+        reply_to: None,
+    };
+    for (i, student) in students.iter().enumerate() {
+        let mentor = mentors[i % 2];
+        let direct = chat::open_direct(db, hub, &caller(student.clone()), mentor.id).await?;
+        if i < 2 {
+            let first = student.display_name.split(' ').next().unwrap_or("there");
+            let hello =
+                format!("Hi {first}! How is the week going? Tell me if anything is blocking you.");
+            chat::send(
+                db,
+                hub,
+                &caller(mentor.clone()),
+                direct.room.id,
+                &say("demo-hello", &hello),
+            )
+            .await?;
+        }
+    }
+    let maya = caller(mentors[0].clone());
+    let cohort_room = chat::list(db, &maya)
+        .await?
+        .into_iter()
+        .find(|r| r.room.kind == RoomKind::Cohort)
+        .map(|r| r.room.id);
+    if let (Some(room), Some(student)) = (cohort_room, students.first()) {
+        chat::send(
+            db,
+            hub,
+            &maya,
+            room,
+            &say(
+                "demo-welcome",
+                "Welcome to the **Spring Cohort** room! Ask questions here; answers help everyone.",
+            ),
+        )
+        .await?;
+        chat::send(db, hub, &caller(student.clone()), room, &say("demo-question",
+            "Is anyone else on the ownership chapter? The `borrow checker` examples in section 4 confuse me.")).await?;
+    }
+    Ok(())
 }
 
 fn caller(user: User) -> Caller {

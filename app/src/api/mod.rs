@@ -10,6 +10,7 @@ use studyhall::AppError;
 mod account;
 mod admin;
 mod announcements;
+pub mod chat;
 pub mod inbox;
 #[cfg(feature = "ssr")]
 pub mod inputs;

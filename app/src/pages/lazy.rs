@@ -4,7 +4,7 @@
 
 use super::{
     activity::ActivityPage, admin_tokens::ApiTokensPage, admin_users::AdminUsersPage,
-    learning::LearningPage, login::LoginPage, notifications::NotificationsPage,
+    chat::ChatPage, learning::LearningPage, login::LoginPage, notifications::NotificationsPage,
     profile::ProfilePage, register::RegisterPage,
 };
 use leptos::prelude::*;
@@ -38,4 +38,5 @@ lazy_pages! {
     LearningRoute => LearningPage,
     ActivityRoute => ActivityPage,
     NotificationsRoute => NotificationsPage,
+    ChatRoute => ChatPage,
 }

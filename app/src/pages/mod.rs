@@ -4,6 +4,7 @@ pub mod activity;
 pub mod admin_tokens;
 pub mod admin_users;
 pub mod announcements;
+pub mod chat;
 pub mod dashboard;
 pub mod lazy;
 pub mod learning;

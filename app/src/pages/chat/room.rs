@@ -1,0 +1,339 @@
+//! One open room: its history oldest to newest with a "new messages" divider where the viewer's
+//! unread began, older pages on demand, reactions, deleting one's own messages, marking what is
+//! shown as read, and the composer (Enter sends, Shift+Enter is a new line; a failed send keeps its
+//! text, shown as not sent, with Retry). It follows `room:{id}` from the snapshot's position.
+
+use crate::api;
+use crate::components::form::FormAlert;
+use crate::components::time::LocalTime;
+use crate::realtime::live::{use_live_snapshot, LiveSnapshot};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use studyhall::chat::{
+    Message, MessageId, NewMessage, RoomId, RoomSnapshot, RoomSummary, REACTIONS,
+};
+use studyhall::events::{DurableEvent, Follow};
+use studyhall::model::UserId;
+use studyhall::protocol::Topic;
+use studyhall::AppError;
+
+/// A message the viewer sent that the server has not confirmed.
+#[derive(Debug, Clone, PartialEq)]
+struct Pending {
+    client_id: String,
+    body: String,
+    failed: Option<String>,
+}
+
+fn client_id() -> String {
+    let random = (js_sys::Math::random() * 1e12) as u64;
+    format!("{}-{random:x}", crate::browser::now_ms())
+}
+
+#[component]
+pub fn Conversation(room: RoomId) -> impl IntoView {
+    let snap = use_live_snapshot(Topic::Room(room), move || async move {
+        api::chat::chat_room(room).await.map(|s| {
+            let at = s.position.clone();
+            (s, at)
+        })
+    });
+    // Only whether it loaded: the conversation is built once, then follows events in place.
+    let loaded = Memo::new(move |_| snap.status());
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || loaded.get().map(|s| match s {
+                Err(e) => view! {
+                    <div class="card" role="alert">
+                        <p>{e.to_string()}</p>
+                        <a href="/chat" class="link mt-2 inline-block">"Back to your rooms"</a>
+                    </div>
+                }.into_any(),
+                Ok(()) => view! { <Loaded room snap /> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
+    let name = move || snap.map_or_default(|s| s.summary.room.name.clone());
+    // Where the viewer's unread began when the room opened: the divider stays there while they read.
+    let first_unread = snap.map_or_default(|s| {
+        s.page
+            .messages
+            .iter()
+            .rev()
+            .find(|m| {
+                m.id > s.summary.last_read_id && m.author.as_ref().map(|a| a.id) != Some(s.viewer)
+            })
+            .map(|m| m.id)
+    });
+    let pending = RwSignal::new(Vec::<Pending>::new());
+    let error = RwSignal::new(None::<AppError>);
+    let older_loading = RwSignal::new(false);
+    if let Some(RoomList(list)) = use_context::<RoomList>() {
+        Effect::new(move |_| {
+            if let Some(mine) = snap.map_or_default(|s| Some(s.summary.clone())) {
+                list.update(|l| {
+                    if let Some(entry) = l.iter_mut().find(|r| r.room.id == mine.room.id) {
+                        if *entry != mine {
+                            *entry = mine;
+                        }
+                    }
+                });
+            }
+        });
+    }
+    // What is on screen is read: mark up to the newest message whenever it moves.
+    Effect::new(move |_| {
+        let (newest, read) = snap.map_or_default(|s| {
+            (
+                s.page.messages.first().map(|m| m.id),
+                s.summary.last_read_id,
+            )
+        });
+        if let Some(newest) = newest.filter(|n| *n > read) {
+            spawn_local(async move {
+                let _ = api::chat::chat_read(room, newest).await;
+            });
+        }
+    });
+    let load_older = move |_| {
+        let Some(before) = snap.map_or_default(|s| s.page.older) else {
+            return;
+        };
+        older_loading.set(true);
+        spawn_local(async move {
+            match api::chat::chat_history(room, before).await {
+                Ok(page) => {
+                    snap.update(|s| {
+                        s.page.messages.extend(page.messages);
+                        s.page.older = page.older;
+                    });
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            older_loading.set(false);
+        });
+    };
+    let send = move |p: Pending| {
+        spawn_local(async move {
+            let message = NewMessage {
+                client_id: p.client_id.clone(),
+                body: p.body.clone(),
+                reply_to: None,
+            };
+            match api::chat::chat_send(room, message).await {
+                Ok(sent) => {
+                    snap.update(|s| s.apply(&DurableEvent::ChatMessagePosted(sent)));
+                    pending.update(|l| l.retain(|x| x.client_id != p.client_id));
+                }
+                Err(e) => pending.update(|l| {
+                    if let Some(x) = l.iter_mut().find(|x| x.client_id == p.client_id) {
+                        x.failed = Some(e.to_string());
+                    }
+                }),
+            }
+        });
+    };
+    view! {
+        <div class="card flex min-h-[60vh] flex-col p-0" data-testid="conversation">
+            <header class="flex items-center gap-3 border-b border-slate-200 px-4 py-3 dark:border-slate-800">
+                <a href="/chat" class="link md:hidden" aria-label="Back to your rooms">"←"</a>
+                <h2 class="min-w-0 flex-1 truncate text-lg font-semibold" data-testid="room-name">{name}</h2>
+            </header>
+            <div class="flex-1 space-y-1 overflow-y-auto px-4 py-3" role="log" aria-live="polite" aria-label="Messages" data-testid="messages">
+                <Show when=move || snap.map_or_default(|s| s.page.older.is_some())>
+                    <div class="flex justify-center">
+                        <button type="button" class="button-secondary text-sm" on:click=load_older disabled=move || older_loading.get()>
+                            "Load older messages"
+                        </button>
+                    </div>
+                </Show>
+                <Show when=move || snap.map_or_default(|s| s.page.messages.is_empty()) && pending.with(Vec::is_empty)>
+                    <p class="py-8 text-center text-slate-600 dark:text-slate-400">"No messages yet. Say hello below."</p>
+                </Show>
+                <For
+                    each=move || snap.map_or_default(|s| s.page.messages.iter().rev().map(|m| m.id).collect::<Vec<_>>())
+                    key=|id| *id
+                    children=move |id| {
+                        let current = Memo::new(move |_| snap.map_or_default(|s| s.page.messages.iter().find(|m| m.id == id).cloned()));
+                        let viewer = snap.map_or_default(|s| s.viewer);
+                        view! {
+                            {(first_unread == Some(id)).then(|| view! {
+                                <div class="my-2 flex items-center gap-2 text-xs font-semibold text-indigo-700 dark:text-indigo-300" data-testid="new-divider">
+                                    <span class="h-px flex-1 bg-indigo-300 dark:bg-indigo-700"></span>"New messages"<span class="h-px flex-1 bg-indigo-300 dark:bg-indigo-700"></span>
+                                </div>
+                            })}
+                            <MessageRow room current=current.into() viewer error />
+                        }
+                    }
+                />
+                <For each=move || pending.get() key=|p| (p.client_id.clone(), p.failed.clone()) let:p>
+                    <PendingRow p=p.clone() retry=move |p: Pending| {
+                        pending.update(|l| if let Some(x) = l.iter_mut().find(|x| x.client_id == p.client_id) { x.failed = None; });
+                        send(p);
+                    } />
+                </For>
+            </div>
+            <FormAlert error=error />
+            <Composer room on_send=move |body: String| {
+                let p = Pending { client_id: client_id(), body, failed: None };
+                pending.update(|l| l.push(p.clone()));
+                send(p);
+            } />
+        </div>
+    }
+}
+
+#[component]
+fn MessageRow(
+    room: RoomId,
+    current: Signal<Option<Message>>,
+    viewer: UserId,
+    error: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    let react = move |id: MessageId, emoji: &'static str| {
+        spawn_local(async move {
+            if let Err(e) = api::chat::chat_react(room, id, emoji.to_string()).await {
+                error.set(Some(e));
+            }
+        });
+    };
+    let remove = move |id: MessageId| {
+        spawn_local(async move {
+            if let Err(e) = api::chat::chat_delete(room, id).await {
+                error.set(Some(e));
+            }
+        });
+    };
+    move || {
+        current.get().map(|m| {
+        let id = m.id;
+        let author = m.author.as_ref().map(|a| a.display_name.clone()).unwrap_or_else(|| "Someone".into());
+        let deleted = m.deleted_at.is_some();
+        let mine = m.author.as_ref().map(|a| a.id) == Some(viewer);
+        let label = format!("{author}'s message");
+        view! {
+            <article class="group rounded-md px-2 py-1 hover:bg-slate-50 dark:hover:bg-slate-900" data-testid="message" data-id=id aria-label=label>
+                <p class="text-sm">
+                    <span class="font-semibold">{author}</span>
+                    " "
+                    <span class="text-xs text-slate-500 dark:text-slate-400"><LocalTime at=m.created_at /></span>
+                    {m.edited_at.map(|at| view! { <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">"(edited " <LocalTime at /> ")"</span> })}
+                </p>
+                {if deleted {
+                    view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="tombstone">"Message deleted"</p> }.into_any()
+                } else {
+                    // Rendered and sanitised on the server (pulldown-cmark, then ammonia).
+                    view! { <div class="chat-body break-words text-sm" data-testid="message-body" inner_html=m.html.clone()></div> }.into_any()
+                }}
+                {(!deleted).then(|| view! {
+                    <div class="mt-1 flex flex-wrap items-center gap-1">
+                        {m.reactions.iter().map(|r| {
+                            let emoji: &'static str = REACTIONS.iter().copied().find(|e| *e == r.emoji).unwrap_or("👍");
+                            let names = r.users.iter().map(|u| u.display_name.clone()).collect::<Vec<_>>().join(", ");
+                            view! {
+                                <button type="button" class="rounded-full border border-slate-300 px-2 text-xs dark:border-slate-700" title=names.clone()
+                                    aria-label=format!("{emoji} {} ({names}); toggle yours", r.users.len()) on:click=move |_| react(id, emoji)>
+                                    {emoji} " " {r.users.len()}
+                                </button>
+                            }
+                        }).collect_view()}
+                        <details class="relative">
+                            <summary class="cursor-pointer list-none rounded px-1 text-xs text-slate-500 dark:text-slate-400" aria-label="Add a reaction">"☺+"</summary>
+                            <div class="absolute z-10 flex gap-1 rounded-md border border-slate-200 bg-white p-1 shadow dark:border-slate-700 dark:bg-slate-900">
+                                {REACTIONS.iter().map(|e| view! {
+                                    <button type="button" class="px-1" aria-label=format!("React with {e}") on:click=move |_| react(id, e)>{*e}</button>
+                                }).collect_view()}
+                            </div>
+                        </details>
+                        {mine.then(|| view! {
+                            <button type="button" class="link text-xs" aria-label="Delete your message" on:click=move |_| remove(id)>"Delete"</button>
+                        })}
+                    </div>
+                })}
+            </article>
+        }
+    })
+    }
+}
+
+#[component]
+fn PendingRow(p: Pending, retry: impl Fn(Pending) + Copy + 'static) -> impl IntoView {
+    let failed = p.failed.clone();
+    let again = p.clone();
+    view! {
+        <article class="rounded-md px-2 py-1 opacity-70" data-testid="pending">
+            <p class="whitespace-pre-wrap break-words text-sm">{p.body.clone()}</p>
+            {match failed {
+                None => view! { <p class="text-xs text-slate-500 dark:text-slate-400">"Sending…"</p> }.into_any(),
+                Some(why) => view! {
+                    <p class="text-xs text-red-700 dark:text-red-400" role="alert">
+                        "Not sent: " {why} " "
+                        <button type="button" class="link" on:click=move |_| retry(again.clone())>"Retry"</button>
+                    </p>
+                }.into_any(),
+            }}
+        </article>
+    }
+}
+
+/// The message box: Enter sends, Shift+Enter adds a line; the draft is kept per room while the page
+/// is open (switching rooms and back finds it again).
+#[component]
+fn Composer(room: RoomId, on_send: impl Fn(String) + Copy + 'static) -> impl IntoView {
+    let drafts = expect_context::<Drafts>();
+    let text = RwSignal::new(
+        drafts
+            .0
+            .with_untracked(|d| d.get(&room).cloned().unwrap_or_default()),
+    );
+    Effect::new(move |_| {
+        let now = text.get();
+        drafts.0.update_untracked(|d| {
+            d.insert(room, now);
+        });
+    });
+    let submit = move || {
+        let body = text.get_untracked();
+        if body.trim().is_empty() {
+            return;
+        }
+        on_send(body);
+        text.set(String::new());
+    };
+    view! {
+        <form class="flex items-end gap-2 border-t border-slate-200 p-3 dark:border-slate-800" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+            <label for=format!("composer-{room}") class="sr-only">"Message"</label>
+            <textarea id=format!("composer-{room}") class="input min-h-[2.75rem] flex-1 resize-y" rows="1" maxlength="4000"
+                placeholder="Write a message…" aria-describedby=format!("composer-{room}-hint") data-testid="composer"
+                prop:value=move || text.get()
+                on:input=move |ev| text.set(event_target_value(&ev))
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        submit();
+                    }
+                }></textarea>
+            <button type="submit" class="button-primary">"Send"</button>
+            <p id=format!("composer-{room}-hint") class="sr-only">"Enter sends; Shift+Enter starts a new line."</p>
+        </form>
+    }
+}
+
+/// Unsent text per room, for as long as the chat page is open (provided by the page).
+#[derive(Clone, Copy)]
+pub(super) struct Drafts(RwSignal<std::collections::HashMap<RoomId, String>>);
+
+impl Drafts {
+    pub(super) fn provide() {
+        provide_context(Drafts(RwSignal::new(Default::default())));
+    }
+}
+
+/// The page's room list, which the open room keeps in step with its own summary (its unread count
+/// falls as it is read, its last activity moves as messages arrive).
+#[derive(Clone, Copy)]
+pub(super) struct RoomList(pub LiveSnapshot<Vec<RoomSummary>>);
