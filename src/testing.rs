@@ -8,6 +8,18 @@ use crate::server::db::Db;
 use sqlx::Connection;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// `user` as a service sees a caller signed in with a browser session (no session row behind it).
+pub fn caller(user: crate::model::User) -> crate::accounts::service::Caller {
+    crate::accounts::service::Caller {
+        user,
+        session_id: "s".into(),
+        session_handle: "h".into(),
+        kind: crate::accounts::SessionKind::Browser,
+        token_expires_at: i64::MAX,
+        scopes: None,
+    }
+}
+
 pub const DEFAULT_PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 pub fn pg_admin_url() -> String {

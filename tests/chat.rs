@@ -5,12 +5,12 @@
 use futures_util::future::join_all;
 use std::sync::Arc;
 use studyhall::accounts::service::Caller;
-use studyhall::accounts::{cohorts, users, SessionKind};
+use studyhall::accounts::{cohorts, users};
 use studyhall::both_backends;
 use studyhall::chat::service as chat;
 use studyhall::chat::{LeftBecause, NewMessage, RoomKind, RoomSnapshot};
 use studyhall::events::{DurableEvent, Follow};
-use studyhall::model::{Role, User};
+use studyhall::model::Role;
 use studyhall::protocol::Topic;
 use studyhall::server::db::Db;
 use studyhall::server::now_ms;
@@ -38,18 +38,7 @@ async fn person(db: &Db, name: &str, role: Role, cohort: Option<i64>) -> Caller 
     )
     .await
     .unwrap();
-    as_caller(user)
-}
-
-fn as_caller(user: User) -> Caller {
-    Caller {
-        user,
-        session_id: "s".into(),
-        session_handle: "h".into(),
-        kind: SessionKind::Browser,
-        token_expires_at: i64::MAX,
-        scopes: None,
-    }
+    studyhall::testing::caller(user)
 }
 
 fn text(client_id: &str, body: &str) -> NewMessage {

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 use studyhall::accounts::service::Caller;
 use studyhall::accounts::{overview, users};
-use studyhall::accounts::{ApiScope, SessionKind};
+use studyhall::accounts::ApiScope;
 use studyhall::both_backends;
 use studyhall::feed::service as activity;
 use studyhall::feed::FeedFilter;
 use studyhall::learning::analytics::{format_day, local_day};
 use studyhall::learning::service as learning;
 use studyhall::learning::{GoalInput, SessionInput};
-use studyhall::model::{Role, User};
+use studyhall::model::Role;
 use studyhall::notifications::service as notifications;
 use studyhall::notifications::service::Target;
 use studyhall::notifications::{
@@ -43,18 +43,7 @@ async fn user(db: &Db, email: &str, name: &str, role: Role, tz: &str) -> Caller 
     )
     .await
     .unwrap();
-    as_caller(user)
-}
-
-fn as_caller(user: User) -> Caller {
-    Caller {
-        user,
-        session_id: "s".into(),
-        session_handle: "h".into(),
-        kind: SessionKind::Browser,
-        token_expires_at: i64::MAX,
-        scopes: None,
-    }
+    studyhall::testing::caller(user)
 }
 
 fn days_ago(tz: &str, n: i64) -> String {

@@ -40,14 +40,7 @@ async fn student(db: &Db, email: &str) -> Caller {
     )
     .await
     .unwrap();
-    Caller {
-        user,
-        session_id: "s".into(),
-        session_handle: "h".into(),
-        kind: SessionKind::Browser,
-        token_expires_at: i64::MAX,
-        scopes: None,
-    }
+    studyhall::testing::caller(user)
 }
 
 fn days_ago(n: i64) -> String {

@@ -230,6 +230,62 @@ both_backends!(
         assert_eq!(authors, ["ana@example.com", "ana@example.com"]);
         assert!(page["messages"][1]["deleted_at"].is_i64(), "{page}");
 
+        // The server functions the page uses answer alike.
+        let fns = [
+            ("/api/chat/room", json!({"room": room}), 200),
+            (
+                "/api/chat/history",
+                json!({"room": room, "before": id + 100}),
+                200,
+            ),
+            (
+                "/api/chat/send",
+                json!({"room": room, "message": {"client_id": "f1", "body": "from the page"}}),
+                200,
+            ),
+            (
+                "/api/chat/react",
+                json!({"room": room, "id": id, "emoji": "🎉"}),
+                409,
+            ),
+            ("/api/chat/read", json!({"room": room, "up_to": id}), 200),
+            (
+                "/api/chat/edit",
+                json!({"room": room, "id": id, "body": "x"}),
+                409,
+            ),
+            ("/api/chat/delete", json!({"room": room, "id": id}), 200),
+        ];
+        for (path, body, member) in fns {
+            matrix(
+                &t,
+                &clients,
+                Method::POST,
+                path,
+                Some(body),
+                [401, member, 404, 404, 404],
+            )
+            .await;
+        }
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            "/api/chat/rooms",
+            None,
+            [401, 200, 200, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            "/api/chat/direct",
+            Some(json!({"user_id": ben.id})),
+            [401, 200, 403, 403, 200],
+        )
+        .await;
+
         // The room's topic: its members only, admins included.
         for (email, allowed) in [
             ("ana@example.com", true),

@@ -26,6 +26,7 @@ macro_rules! inputs {
 
 /// `(path, content type)` of every server function.
 pub fn content_types() -> Vec<(&'static str, &'static str)> {
+    use super::chat::*;
     use super::inbox::*;
     use super::learning::*;
     use super::*;
@@ -75,5 +76,14 @@ pub fn content_types() -> Vec<(&'static str, &'static str)> {
         AddSkill,
         LoadFeed,
         MarkActivities,
+        ChatRooms,
+        ChatRoom,
+        ChatHistory,
+        ChatSend,
+        ChatEdit,
+        ChatDelete,
+        ChatReact,
+        ChatRead,
+        ChatDirect,
     ]
 }

@@ -242,20 +242,8 @@ impl Connection {
                 }
                 Ok(())
             }
-            Outbound::Revoked(topic) => {
-                if !self.subs.contains_key(&topic) {
-                    return Ok(());
-                }
-                self.drop_subscription(topic);
-                self.error(
-                    None,
-                    ErrorCode::Forbidden,
-                    &format!("You may no longer read {topic}."),
-                )
-                .await;
-                self.send(&ServerMessage::Unsubscribed { id: None, topic })
-                    .await
-            }
+            Outbound::Revoked(topic) if self.subs.contains_key(&topic) => self.lose(topic).await,
+            Outbound::Revoked(_) => Ok(()),
             Outbound::Event(event) => {
                 let Some(cursor) = self.subs.get_mut(&event.topic) else {
                     return Ok(());

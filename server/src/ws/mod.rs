@@ -437,17 +437,23 @@ impl Connection {
             .copied()
             .collect();
         for topic in lost {
-            self.drop_subscription(topic);
-            self.error(
-                None,
-                ErrorCode::Forbidden,
-                &format!("You may no longer read {topic}."),
-            )
-            .await;
-            self.send(&ServerMessage::Unsubscribed { id: None, topic })
-                .await?;
+            self.lose(topic).await?;
         }
         Ok(())
+    }
+
+    /// Ends a subscription the user may no longer read, telling the client why (`forbidden`, then
+    /// `unsubscribed`): at a periodic re-check, or at once when the hub revokes it.
+    async fn lose(&mut self, topic: Topic) -> Result<(), End> {
+        self.drop_subscription(topic);
+        self.error(
+            None,
+            ErrorCode::Forbidden,
+            &format!("You may no longer read {topic}."),
+        )
+        .await;
+        self.send(&ServerMessage::Unsubscribed { id: None, topic })
+            .await
     }
 
     /// A database hiccup during a subscribe: the client may simply try again.

@@ -244,11 +244,7 @@ pub async fn add_members(
 ) -> Result<Vec<UserId>, AppError> {
     let me = person(caller)?;
     let mut change = Change::begin(db, hub).await?;
-    let role = membership(&mut change.conn(), room, me.id).await?;
-    let kind = kind_of(&mut change.conn(), room).await?;
-    if kind != RoomKind::Channel || !role.moderates() {
-        return Err(AppError::Forbidden);
-    }
+    moderating_a_channel(&mut change.conn(), room, me.id).await?;
     let users = active_people(&mut change.conn(), users).await?;
     let added = join(&mut change, room, &users, MemberRole::Member).await?;
     change.commit().await?;
@@ -266,11 +262,7 @@ pub async fn remove_member(
 ) -> Result<(), AppError> {
     let me = person(caller)?;
     let mut change = Change::begin(db, hub).await?;
-    let role = membership(&mut change.conn(), room, me.id).await?;
-    let kind = kind_of(&mut change.conn(), room).await?;
-    if kind != RoomKind::Channel || !role.moderates() {
-        return Err(AppError::Forbidden);
-    }
+    moderating_a_channel(&mut change.conn(), room, me.id).await?;
     let theirs = membership(&mut change.conn(), room, user).await?;
     if theirs == MemberRole::Owner {
         return Err(AppError::Conflict {
@@ -320,6 +312,21 @@ pub async fn set_muted(
     let mine = summary(&mut tx.conn(), me.id, room).await?;
     tx.commit().await?;
     Ok(mine)
+}
+
+/// Refuses unless `user` moderates `room` and it is a channel (the only kind whose members are
+/// chosen by hand); 404 for a non-member.
+async fn moderating_a_channel(
+    conn: &mut Conn<'_>,
+    room: RoomId,
+    user: UserId,
+) -> Result<(), AppError> {
+    let role = membership(conn, room, user).await?;
+    if kind_of(conn, room).await? == RoomKind::Channel && role.moderates() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 async fn kind_of(conn: &mut Conn<'_>, room: RoomId) -> Result<RoomKind, AppError> {
