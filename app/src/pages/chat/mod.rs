@@ -22,8 +22,6 @@ pub fn ChatPage() -> impl IntoView {
     let selected =
         Memo::new(move |_| params.with(|p| p.get("room").and_then(|r| r.parse::<RoomId>().ok())));
     let rooms = use_live_snapshot(Topic::User(me), api::chat::chat_rooms);
-    // Only whether it loaded: the list is built once, then follows changes in place.
-    let loaded = Memo::new(move |_| rooms.status());
     room::Drafts::provide();
     provide_context(room::RoomList(rooms));
     let list_class = move || {
@@ -46,10 +44,11 @@ pub fn ChatPage() -> impl IntoView {
         <div class="mt-4 grid gap-4 md:grid-cols-[16rem_minmax(0,1fr)]">
             <nav aria-label="Rooms" class=list_class data-testid="room-list">
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                    {move || loaded.get().map(|s| match s {
-                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                        Ok(()) => view! { <RoomList rooms=Signal::derive(move || rooms.map_or_default(Clone::clone)) selected /> }.into_any(),
-                    })}
+                    // Built once loaded; the list then changes in place.
+                    {move || rooms.status().and_then(Result::err).map(|e| view! { <p role="alert">{e.to_string()}</p> })}
+                    <Show when=move || matches!(rooms.status(), Some(Ok(())))>
+                        <RoomList rooms=Signal::derive(move || rooms.map_or_default(Clone::clone)) selected />
+                    </Show>
                 </Transition>
             </nav>
             <section class=room_class aria-label="Conversation">

@@ -38,19 +38,20 @@ pub fn Conversation(room: RoomId) -> impl IntoView {
             (s, at)
         })
     });
-    // Only whether it loaded: the conversation is built once, then follows events in place.
-    let loaded = Memo::new(move |_| snap.status());
+    // The status is read here, inside the Transition (so the server waits for the snapshot), and the
+    // conversation is built once it is in: `Show` rebuilds only when loaded-ness flips, so events
+    // change the conversation in place (its pending sends and its divider survive them).
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || loaded.get().map(|s| match s {
-                Err(e) => view! {
-                    <div class="card" role="alert">
-                        <p>{e.to_string()}</p>
-                        <a href="/chat" class="link mt-2 inline-block">"Back to your rooms"</a>
-                    </div>
-                }.into_any(),
-                Ok(()) => view! { <Loaded room snap /> }.into_any(),
+            {move || snap.status().and_then(Result::err).map(|e| view! {
+                <div class="card" role="alert">
+                    <p>{e.to_string()}</p>
+                    <a href="/chat" class="link mt-2 inline-block">"Back to your rooms"</a>
+                </div>
             })}
+            <Show when=move || matches!(snap.status(), Some(Ok(())))>
+                <Loaded room snap />
+            </Show>
         </Transition>
     }
 }
