@@ -51,6 +51,8 @@ test("a message arrives live in the other person's open room, rendered safely", 
   await expect(composer).toHaveValue("first line\nsecond line");
   await composer.press("Enter");
   await expect(maya.getByTestId("message-body").filter({ hasText: "second line" })).toHaveCount(1);
+  // Maya's open room read it: Ana sees "Seen" under her last message, live.
+  await expect(ana.getByTestId("seen")).toBeVisible();
 
   // Ana deletes her message: a tombstone in both rooms.
   const row = ana.getByTestId("message").filter({ hasText: tag });

@@ -10,7 +10,7 @@ use crate::realtime::live::{use_live_snapshot, LiveSnapshot};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use studyhall::chat::{
-    Message, MessageId, NewMessage, RoomId, RoomSnapshot, RoomSummary, REACTIONS,
+    Message, MessageId, NewMessage, RoomId, RoomKind, RoomSnapshot, RoomSummary, REACTIONS,
 };
 use studyhall::events::{DurableEvent, Follow};
 use studyhall::model::UserId;
@@ -171,6 +171,9 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                         }
                     }
                 />
+                <Show when=move || snap.map_or_default(seen_by_the_other)>
+                    <p class="text-right text-xs text-slate-500 dark:text-slate-400" data-testid="seen">"Seen"</p>
+                </Show>
                 <For each=move || pending.get() key=|p| (p.client_id.clone(), p.failed.clone()) let:p>
                     <PendingRow p=p.clone() retry=move |p: Pending| {
                         pending.update(|l| if let Some(x) = l.iter_mut().find(|x| x.client_id == p.client_id) { x.failed = None; });
@@ -186,6 +189,21 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
             } />
         </div>
     }
+}
+
+/// In a direct room: whether the other person has read the viewer's newest message, when the newest
+/// message in the room is the viewer's ("Seen" goes under it, as in any messenger).
+fn seen_by_the_other(s: &RoomSnapshot) -> bool {
+    if s.summary.room.kind != RoomKind::Direct {
+        return false;
+    }
+    let Some(newest) = s.page.messages.iter().find(|m| m.deleted_at.is_none()) else {
+        return false;
+    };
+    newest.author.as_ref().map(|a| a.id) == Some(s.viewer)
+        && s.reads
+            .iter()
+            .any(|r| r.user_id != s.viewer && r.last_read_id >= newest.id)
 }
 
 #[component]
