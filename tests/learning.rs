@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 use studyhall::accounts::service::Caller;
-use studyhall::accounts::{overview, users};
 use studyhall::accounts::ApiScope;
+use studyhall::accounts::{overview, users};
 use studyhall::both_backends;
 use studyhall::feed::service as activity;
 use studyhall::feed::FeedFilter;
