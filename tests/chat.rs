@@ -269,6 +269,47 @@ both_backends!(
             .filter(|e| matches!(e, DurableEvent::ChatMessagePosted(_)))
             .count();
         assert_eq!(posted, 2, "one event per message, none per retry");
+        // A reply carries its quote; what the send answered is what the room stores.
+        let reply = chat::send(
+            db,
+            &hub,
+            &s.ben,
+            room,
+            &NewMessage {
+                client_id: "re".into(),
+                body: "answer".into(),
+                reply_to: Some(first.id),
+            },
+        )
+        .await
+        .unwrap();
+        let quote = reply.reply_to.clone().unwrap();
+        assert_eq!(
+            (
+                quote.id,
+                quote.excerpt.as_str(),
+                quote.author_name.as_deref()
+            ),
+            (first.id, "**hi**", Some("Ana"))
+        );
+        let stored = chat::history(db, &s.ben, room, None, None).await.unwrap();
+        assert_eq!(
+            stored.messages.iter().find(|m| m.id == reply.id),
+            Some(&reply)
+        );
+        let posted_event = events_after(db, Topic::Room(room), 0)
+            .await
+            .into_iter()
+            .rev()
+            .find_map(|e| match e {
+                DurableEvent::ChatMessagePosted(m) => Some(m),
+                _ => None,
+            });
+        assert_eq!(
+            posted_event.as_ref(),
+            Some(&reply),
+            "the event carries the stored message"
+        );
         // Ben's own id space is his: the same client id is a new message of his.
         let bens = chat::send(db, &hub, &s.ben, room, &text("same", "mine"))
             .await

@@ -47,17 +47,28 @@ pub async fn send_limited(
     }
     refuse_archived(&mut change.conn(), room).await?;
     limit(change.tx(), me.id, now, per_minute).await?;
-    if let Some(reply) = input.reply_to {
-        let found: Option<i64> = with_tx!(change.tx(), c => sqlx::query_scalar(
-            "SELECT id FROM chat_messages WHERE id = $1 AND room_id = $2")
-            .bind(reply).bind(room).fetch_optional(&mut *c).await.map_err(internal)?);
-        if found.is_none() {
-            return Err(AppError::validation(
-                "reply_to",
-                "The message you are answering is not in this room.",
-            ));
+    // The quoted message, which must be in this room (also what the reply shows of it).
+    let quote = match input.reply_to {
+        None => None,
+        Some(reply) => {
+            let found: Option<(Option<String>, String, Option<i64>)> = with_tx!(change.tx(), c => sqlx::query_as(
+                "SELECT a.display_name, q.body, q.deleted_at FROM chat_messages q \
+                 LEFT JOIN users a ON a.id = q.author_id WHERE q.id = $1 AND q.room_id = $2")
+                .bind(reply).bind(room).fetch_optional(&mut *c).await.map_err(internal)?);
+            let Some((author_name, quoted, deleted_at)) = found else {
+                return Err(AppError::validation(
+                    "reply_to",
+                    "The message you are answering is not in this room.",
+                ));
+            };
+            Some(Quote {
+                id: reply,
+                author_name,
+                excerpt: crate::chat::excerpt(&quoted),
+                deleted: deleted_at.is_some(),
+            })
         }
-    }
+    };
     let html = render::html(&body);
     let inserted: Option<i64> = with_tx!(change.tx(), c => sqlx::query_scalar(
         "INSERT INTO chat_messages (room_id, author_id, client_id, body, html, reply_to, created_at, log_offset) \
@@ -79,7 +90,24 @@ pub async fn send_limited(
         sqlx::query("UPDATE chat_members SET last_read_id = $3 WHERE room_id = $1 AND user_id = $2 AND last_read_id < $3")
             .bind(room).bind(me.id).bind(id).execute(&mut *c).await.map_err(internal)?;
     });
-    let mut posted = message(&mut change.conn(), room, id).await?;
+    // Built from what was just written rather than read back: a new message has no reactions yet.
+    let mut posted = Message {
+        id,
+        room_id: room,
+        author: Some(Author {
+            id: me.id,
+            display_name: me.display_name.clone(),
+        }),
+        client_id: input.client_id.clone(),
+        body,
+        html,
+        reply_to: quote,
+        created_at: now,
+        edited_at: None,
+        deleted_at: None,
+        reactions: Vec::new(),
+        offset: 0,
+    };
     let offset = change
         .emit_with(Topic::Room(room), |offset| {
             posted.offset = offset;
