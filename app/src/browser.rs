@@ -118,6 +118,18 @@ pub fn desktop_notify(title: &str, body: &str) {
     let _ = (title, body);
 }
 
+/// Whether the page is on screen (its tab shown, the window not minimised); `false` on the server.
+pub fn page_visible() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
+}
+
 /// Milliseconds since the epoch by the browser's clock (0 on the server).
 pub fn now_ms() -> i64 {
     #[cfg(feature = "hydrate")]

@@ -438,10 +438,7 @@ pub fn install_browser_listeners(rt: Realtime) {
         }
     });
     let visible = Closure::<dyn FnMut()>::new(move || {
-        let shown = web_sys::window()
-            .and_then(|w| w.document())
-            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
-        if shown {
+        if crate::browser::page_visible() {
             connect_now(&rt);
         }
     });

@@ -86,20 +86,31 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
             }
         });
     }
-    // What is on screen is read: mark up to the newest message whenever it moves.
-    Effect::new(move |_| {
-        let (newest, read) = snap.map_or_default(|s| {
-            (
-                s.page.messages.first().map(|m| m.id),
-                s.summary.last_read_id,
-            )
+    // What is on screen is read, while the page is visible: a hidden tab does not clear the count.
+    // At most one mark every 1.5 s, for the newest message then, so a busy room costs one request
+    // (and one `chat.read` to its members) per reader per interval, not one per message.
+    let marked = StoredValue::new(0i64);
+    let mark = move || {
+        if !crate::browser::page_visible() {
+            return;
+        }
+        let (newest, read) = untrack(|| {
+            snap.map_or_default(|s| {
+                (
+                    s.page.messages.first().map(|m| m.id),
+                    s.summary.last_read_id,
+                )
+            })
         });
-        if let Some(newest) = newest.filter(|n| *n > read) {
+        if let Some(newest) = newest.filter(|n| *n > read && *n > marked.get_value()) {
+            marked.set_value(newest);
             spawn_local(async move {
                 let _ = api::chat::chat_read(room, newest).await;
             });
         }
-    });
+    };
+    Effect::new(move |_| mark());
+    crate::browser::every(1500, mark);
     let load_older = move |_| {
         let Some(before) = snap.map_or_default(|s| s.page.older) else {
             return;
