@@ -130,6 +130,16 @@ pub fn page_visible() -> bool {
     false
 }
 
+/// Whether the browser believes it is online (true on the server and when it cannot tell).
+pub fn online() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window().is_none_or(|w| w.navigator().on_line())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    true
+}
+
 /// Milliseconds since the epoch by the browser's clock (0 on the server).
 pub fn now_ms() -> i64 {
     #[cfg(feature = "hydrate")]

@@ -24,6 +24,9 @@ struct TopicSub {
     /// The last position delivered to listeners: resubscribe from here, drop anything at or before it.
     position: Option<Position>,
     listeners: Vec<(u64, Listener)>,
+    /// Who the server last said is present (topics with presence), for listeners that come later:
+    /// the server sends the list once per subscription.
+    present: Option<Vec<i64>>,
 }
 
 pub struct Inner {
@@ -98,6 +101,7 @@ pub fn add_listener(
     let sub = me.topics.entry(topic).or_insert(TopicSub {
         position: since.clone(),
         listeners: Vec::new(),
+        present: None,
     });
     // The earliest position asked for wins, so no listener misses anything.
     if let (Some(have), Some(want)) = (&sub.position, &since) {
@@ -105,9 +109,13 @@ pub fn add_listener(
             sub.position = Some(want.clone());
         }
     }
-    sub.listeners.push((id, listener));
+    sub.listeners.push((id, listener.clone()));
+    let present = sub.present.clone();
     let ws = me.ws.clone();
     drop(me);
+    if let Some(present) = present {
+        listener(Delivery::Presence { present });
+    }
     match ws {
         Some(ws) if is_new => send(&ws, &subscribe_message(topic, since)),
         Some(_) => {}
@@ -133,6 +141,23 @@ pub fn remove_listener(rt: &Realtime, topic: Topic, id: u64) {
         if let Some(ws) = me.ws.clone() {
             send(&ws, &ClientMessage::Unsubscribe { id: None, topic });
         }
+    }
+}
+
+/// Sends an ephemeral event on `topic` if the socket is open; otherwise it is dropped (typing that
+/// nobody could see is not worth queueing).
+pub fn publish(rt: &Realtime, topic: Topic, event: &str, data: serde_json::Value) {
+    let ws = inner(rt).borrow().ws.clone();
+    if let Some(ws) = ws {
+        send(
+            &ws,
+            &ClientMessage::Publish {
+                id: None,
+                topic,
+                event: event.to_string(),
+                data,
+            },
+        );
     }
 }
 
@@ -284,6 +309,17 @@ fn on_message(rt: &Realtime, text: &str) {
                 });
             }
             (Delivery::Reset { position }, _) => sub.position = Some(position.clone()),
+            (Delivery::Presence { present }, _) => sub.present = Some(present.clone()),
+            (Delivery::PresenceDiff { joined, left }, _) => {
+                let present = sub.present.get_or_insert_with(Vec::new);
+                present.retain(|u| !left.contains(u));
+                present.extend(
+                    joined
+                        .iter()
+                        .filter(|u| !present.contains(u))
+                        .collect::<Vec<_>>(),
+                );
+            }
             _ => {}
         }
         sub.listeners.iter().map(|(_, l)| l.clone()).collect()
@@ -324,6 +360,10 @@ fn on_close(rt: &Realtime, socket: &WebSocket, code: u16) {
         }
         me.ws = None;
         me.handlers.clear();
+        // The next connection's subscriptions bring fresh presence lists.
+        for sub in me.topics.values_mut() {
+            sub.present = None;
+        }
         me.opened
     };
     if code == close::UNSUPPORTED_VERSION {

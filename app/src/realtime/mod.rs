@@ -122,6 +122,15 @@ impl Realtime {
         }
     }
 
+    /// Sends an ephemeral event (typing) to the other subscribers of `topic`, if connected. The
+    /// server allows the events in `studyhall::access::CLIENT_EVENTS` on topics that take them.
+    pub fn publish(&self, topic: Topic, event: &str, data: serde_json::Value) {
+        #[cfg(feature = "hydrate")]
+        client::publish(self, topic, event, data);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (topic, event, data);
+    }
+
     /// Tries to connect now (the status indicator's retry button).
     pub fn retry(&self) {
         #[cfg(feature = "hydrate")]

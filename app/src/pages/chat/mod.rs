@@ -2,6 +2,8 @@
 //! narrow screen they are two screens: the list, and the room with a way back. The list follows the
 //! caller's own stream (rooms joined and left); the open room follows its topic (see `room`).
 
+mod composer;
+mod presence;
 mod room;
 
 use crate::api;
@@ -22,7 +24,7 @@ pub fn ChatPage() -> impl IntoView {
     let selected =
         Memo::new(move |_| params.with(|p| p.get("room").and_then(|r| r.parse::<RoomId>().ok())));
     let rooms = use_live_snapshot(Topic::User(me), api::chat::chat_rooms);
-    room::Drafts::provide();
+    composer::Drafts::provide();
     provide_context(room::RoomList(rooms));
     let list_class = move || {
         if selected.get().is_some() {

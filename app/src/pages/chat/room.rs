@@ -1,12 +1,17 @@
 //! One open room: its history oldest to newest with a "new messages" divider where the viewer's
 //! unread began, older pages on demand, reactions, deleting one's own messages, marking what is
-//! shown as read, and the composer (Enter sends, Shift+Enter is a new line; a failed send keeps its
-//! text, shown as not sent, with Retry). It follows `room:{id}` from the snapshot's position.
+//! shown as read, who is here and typing (`presence`), and the composer. A send that fails for want
+//! of a connection waits, shown as pending, and goes (with its client id, so once) when the
+//! connection is back; one the server refuses keeps its text, shown as not sent, with Retry. It
+//! follows `room:{id}` from the snapshot's position.
 
+use super::composer::Composer;
+use super::presence::{RoomPresence, WhoIsHere};
 use crate::api;
 use crate::components::form::FormAlert;
 use crate::components::time::LocalTime;
 use crate::realtime::live::{use_live_snapshot, LiveSnapshot};
+use crate::realtime::{use_realtime, ConnectionState};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use studyhall::chat::{
@@ -23,6 +28,8 @@ struct Pending {
     client_id: String,
     body: String,
     failed: Option<String>,
+    /// Not sent for want of a connection: sent again when it is back.
+    waiting: bool,
 }
 
 fn client_id() -> String {
@@ -69,6 +76,22 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                 m.id > s.summary.last_read_id && m.author.as_ref().map(|a| a.id) != Some(s.viewer)
             })
             .map(|m| m.id)
+    });
+    let (viewer, since) = untrack(|| {
+        snap.with(|s| {
+            s.and_then(Result::ok)
+                .map(|s| (s.viewer, s.position.clone()))
+        })
+    })
+    .expect("built once the snapshot is in");
+    let presence = RoomPresence::follow(room, viewer, since);
+    // Whoever's message arrives is no longer typing it.
+    Effect::new(move |_| {
+        let newest =
+            snap.map_or_default(|s| s.page.messages.first().and_then(|m| m.author.clone()));
+        if let Some(author) = newest {
+            presence.wrote(author.id);
+        }
     });
     let pending = RwSignal::new(Vec::<Pending>::new());
     let error = RwSignal::new(None::<AppError>);
@@ -143,17 +166,46 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                 }
                 Err(e) => pending.update(|l| {
                     if let Some(x) = l.iter_mut().find(|x| x.client_id == p.client_id) {
-                        x.failed = Some(e.to_string());
+                        if matches!(e, AppError::Network) {
+                            x.waiting = true;
+                        } else {
+                            x.failed = Some(e.to_string());
+                        }
                     }
                 }),
             }
         });
     };
+    // Sends that waited for the connection go when it is back (the socket reopening is the sign),
+    // and every few seconds while the browser says it is online (the socket may never have dropped).
+    let resend_waiting = move || {
+        let waiting: Vec<Pending> =
+            pending.with_untracked(|l| l.iter().filter(|p| p.waiting).cloned().collect());
+        if waiting.is_empty() {
+            return;
+        }
+        pending.update(|l| l.iter_mut().for_each(|p| p.waiting = false));
+        for p in waiting {
+            send(p);
+        }
+    };
+    let realtime = use_realtime();
+    Effect::new(move |_| {
+        if realtime.state.get() == ConnectionState::Open {
+            resend_waiting();
+        }
+    });
+    crate::browser::every(5000, move || {
+        if crate::browser::online() {
+            resend_waiting();
+        }
+    });
     view! {
         <div class="card flex min-h-[60vh] flex-col p-0" data-testid="conversation">
             <header class="flex items-center gap-3 border-b border-slate-200 px-4 py-3 dark:border-slate-800">
                 <a href="/chat" class="link md:hidden" aria-label="Back to your rooms">"←"</a>
                 <h2 class="min-w-0 flex-1 truncate text-lg font-semibold" data-testid="room-name">{name}</h2>
+                <WhoIsHere snap presence />
             </header>
             <div class="flex-1 space-y-1 overflow-y-auto px-4 py-3" role="log" aria-live="polite" aria-label="Messages" data-testid="messages">
                 <Show when=move || snap.map_or_default(|s| s.page.older.is_some())>
@@ -185,16 +237,19 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                 <Show when=move || snap.map_or_default(seen_by_the_other)>
                     <p class="text-right text-xs text-slate-500 dark:text-slate-400" data-testid="seen">"Seen"</p>
                 </Show>
-                <For each=move || pending.get() key=|p| (p.client_id.clone(), p.failed.clone()) let:p>
+                <For each=move || pending.get() key=|p| (p.client_id.clone(), p.failed.clone(), p.waiting) let:p>
                     <PendingRow p=p.clone() retry=move |p: Pending| {
-                        pending.update(|l| if let Some(x) = l.iter_mut().find(|x| x.client_id == p.client_id) { x.failed = None; });
+                        pending.update(|l| if let Some(x) = l.iter_mut().find(|x| x.client_id == p.client_id) { x.failed = None; x.waiting = false; });
                         send(p);
                     } />
                 </For>
             </div>
+            <p class="min-h-[1.25rem] px-4 text-xs italic text-slate-600 dark:text-slate-400" aria-live="polite" data-testid="typing">
+                {move || snap.with(|s| s.and_then(Result::ok).and_then(|s| presence.typing_line(&s.members)))}
+            </p>
             <FormAlert error=error />
-            <Composer room on_send=move |body: String| {
-                let p = Pending { client_id: client_id(), body, failed: None };
+            <Composer room presence on_send=move |body: String| {
+                let p = Pending { client_id: client_id(), body, failed: None, waiting: false };
                 pending.update(|l| l.push(p.clone()));
                 send(p);
             } />
@@ -298,6 +353,9 @@ fn PendingRow(p: Pending, retry: impl Fn(Pending) + Copy + 'static) -> impl Into
         <article class="rounded-md px-2 py-1 opacity-70" data-testid="pending">
             <p class="whitespace-pre-wrap break-words text-sm">{p.body.clone()}</p>
             {match failed {
+                None if p.waiting => view! {
+                    <p class="text-xs text-amber-700 dark:text-amber-400" data-testid="pending-waiting">"Not sent yet: waiting for the connection. It goes by itself when you are back online."</p>
+                }.into_any(),
                 None => view! { <p class="text-xs text-slate-500 dark:text-slate-400">"Sending…"</p> }.into_any(),
                 Some(why) => view! {
                     <p class="text-xs text-red-700 dark:text-red-400" role="alert">
@@ -307,59 +365,6 @@ fn PendingRow(p: Pending, retry: impl Fn(Pending) + Copy + 'static) -> impl Into
                 }.into_any(),
             }}
         </article>
-    }
-}
-
-/// The message box: Enter sends, Shift+Enter adds a line; the draft is kept per room while the page
-/// is open (switching rooms and back finds it again).
-#[component]
-fn Composer(room: RoomId, on_send: impl Fn(String) + Copy + 'static) -> impl IntoView {
-    let drafts = expect_context::<Drafts>();
-    let text = RwSignal::new(
-        drafts
-            .0
-            .with_untracked(|d| d.get(&room).cloned().unwrap_or_default()),
-    );
-    Effect::new(move |_| {
-        let now = text.get();
-        drafts.0.update_untracked(|d| {
-            d.insert(room, now);
-        });
-    });
-    let submit = move || {
-        let body = text.get_untracked();
-        if body.trim().is_empty() {
-            return;
-        }
-        on_send(body);
-        text.set(String::new());
-    };
-    view! {
-        <form class="flex items-end gap-2 border-t border-slate-200 p-3 dark:border-slate-800" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            <label for=format!("composer-{room}") class="sr-only">"Message"</label>
-            <textarea id=format!("composer-{room}") class="input min-h-[2.75rem] flex-1 resize-y" rows="1" maxlength="4000"
-                placeholder="Write a message…" aria-describedby=format!("composer-{room}-hint") data-testid="composer"
-                prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))
-                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
-                        ev.prevent_default();
-                        submit();
-                    }
-                }></textarea>
-            <button type="submit" class="button-primary">"Send"</button>
-            <p id=format!("composer-{room}-hint") class="sr-only">"Enter sends; Shift+Enter starts a new line."</p>
-        </form>
-    }
-}
-
-/// Unsent text per room, for as long as the chat page is open (provided by the page).
-#[derive(Clone, Copy)]
-pub(super) struct Drafts(RwSignal<std::collections::HashMap<RoomId, String>>);
-
-impl Drafts {
-    pub(super) fn provide() {
-        provide_context(Drafts(RwSignal::new(Default::default())));
     }
 }
 

@@ -1,0 +1,202 @@
+//! Who is in the open room now and who is typing there: the room topic's presence list (several tabs
+//! of one person count once; the server keeps it) and its ephemeral `typing` events. The viewer's
+//! typing is published at most every [`TYPING_EVERY_MS`]; someone else's shows for
+//! [`TYPING_SHOWN_MS`] after their last one, or until their message arrives.
+
+use crate::realtime::live::LiveSnapshot;
+use crate::realtime::{use_realtime, Delivery, Subscription};
+use leptos::prelude::*;
+use studyhall::chat::{Author, RoomId, RoomSnapshot};
+use studyhall::model::{Position, UserId};
+use studyhall::protocol::Topic;
+
+/// How often a writer says again that they are typing.
+pub const TYPING_EVERY_MS: i64 = 3_000;
+/// How long "is typing" stays without a further word from the writer.
+pub const TYPING_SHOWN_MS: i64 = 6_000;
+
+/// The open room's presence and typing, shared by its header, message list and composer.
+#[derive(Clone, Copy)]
+pub struct RoomPresence {
+    room: RoomId,
+    me: UserId,
+    /// Who has the room open now (the viewer included, once connected).
+    pub here: RwSignal<Vec<UserId>>,
+    /// Who is typing, with when their indicator lapses (browser clock, ms).
+    typing: RwSignal<Vec<(UserId, i64)>>,
+    /// When the viewer last said they are typing.
+    last_sent: StoredValue<Option<i64>>,
+    _subscription: StoredValue<Option<Subscription>, LocalStorage>,
+}
+
+impl RoomPresence {
+    /// Listens to `room`'s presence and typing. `since` is the room snapshot's position: the topic's
+    /// one server subscription resumes from the earliest position any listener asks for, so this
+    /// listener must not ask for "now" before the snapshot's own listener is in.
+    pub fn follow(room: RoomId, me: UserId, since: Position) -> Self {
+        let here = RwSignal::new(Vec::<UserId>::new());
+        let typing = RwSignal::new(Vec::<(UserId, i64)>::new());
+        let subscription =
+            use_realtime().subscribe(Topic::Room(room), Some(since), move |d| match d {
+                Delivery::Presence { present } => here.set(present),
+                Delivery::PresenceDiff { joined, left } => here.update(|h| {
+                    h.retain(|u| !left.contains(u));
+                    for u in joined {
+                        if !h.contains(&u) {
+                            h.push(u);
+                        }
+                    }
+                }),
+                Delivery::Ephemeral { event, user_id, .. }
+                    if event == "typing" && user_id != me =>
+                {
+                    let until = crate::browser::now_ms() + TYPING_SHOWN_MS;
+                    typing.update(|t| {
+                        t.retain(|(u, _)| *u != user_id);
+                        t.push((user_id, until));
+                    });
+                }
+                _ => {}
+            });
+        // Lapsed indicators go even when nothing else happens.
+        crate::browser::every(1_000, move || {
+            let now = crate::browser::now_ms();
+            if typing.with_untracked(|t| t.iter().any(|(_, until)| *until <= now)) {
+                typing.update(|t| t.retain(|(_, until)| *until > now));
+            }
+        });
+        RoomPresence {
+            room,
+            me,
+            here,
+            typing,
+            last_sent: StoredValue::new(None),
+            _subscription: StoredValue::new_local(Some(subscription)),
+        }
+    }
+
+    /// The viewer typed: tells the room, at most every [`TYPING_EVERY_MS`].
+    pub fn typed(&self) {
+        let now = crate::browser::now_ms();
+        if self
+            .last_sent
+            .get_value()
+            .is_none_or(|then| now - then >= TYPING_EVERY_MS)
+        {
+            self.last_sent.set_value(Some(now));
+            use_realtime().publish(Topic::Room(self.room), "typing", serde_json::json!({}));
+        }
+    }
+
+    /// The viewer sent their message: the next keystroke says "typing" again at once.
+    pub fn sent(&self) {
+        self.last_sent.set_value(None);
+    }
+
+    /// `author`'s message arrived: they are no longer typing it.
+    pub fn wrote(&self, author: UserId) {
+        if self
+            .typing
+            .with_untracked(|t| t.iter().any(|(u, _)| *u == author))
+        {
+            self.typing.update(|t| t.retain(|(u, _)| *u != author));
+        }
+    }
+
+    /// Whether `user` has the room open (the viewer always does).
+    pub fn is_here(&self, user: UserId) -> bool {
+        user == self.me || self.here.with(|h| h.contains(&user))
+    }
+
+    /// "Ana is typing…", "Ana and Ben are typing…", "Several people are typing…"; tracked.
+    pub fn typing_line(&self, members: &[Author]) -> Option<String> {
+        let names: Vec<String> = self.typing.with(|t| {
+            t.iter()
+                .map(|(u, _)| {
+                    members
+                        .iter()
+                        .find(|m| m.id == *u)
+                        .map(|m| m.display_name.clone())
+                        .unwrap_or_else(|| "Someone".into())
+                })
+                .collect()
+        });
+        typing_sentence(&names)
+    }
+}
+
+/// Presence in the header: in a direct room whether the other person has it open; elsewhere how
+/// many members do, with their names on opening the list.
+#[component]
+pub(super) fn WhoIsHere(snap: LiveSnapshot<RoomSnapshot>, presence: RoomPresence) -> impl IntoView {
+    let peer = snap.map_or_default(|s| s.summary.room.peer.clone());
+    move || match &peer {
+        Some(peer) => {
+            let here = presence.is_here(peer.id);
+            let (dot, words) = if here {
+                ("bg-emerald-500", "Here now")
+            } else {
+                ("bg-slate-400", "Not here")
+            };
+            view! {
+                <span class="flex shrink-0 items-center gap-1 text-xs text-slate-600 dark:text-slate-400" data-testid="peer-presence" data-here=here.to_string()>
+                    <span class=format!("h-2 w-2 rounded-full {dot}") aria-hidden="true"></span>
+                    <span>{words}</span>
+                    <span class="sr-only">{format!(": {} {}", peer.display_name, if here { "has this conversation open" } else { "does not have this conversation open" })}</span>
+                </span>
+            }
+            .into_any()
+        }
+        None => {
+            let members = snap.map_or_default(|s| s.members.clone());
+            let here: Vec<String> = members
+                .iter()
+                .filter(|m| presence.is_here(m.id))
+                .map(|m| m.display_name.clone())
+                .collect();
+            let count = here.len();
+            view! {
+                <details class="relative shrink-0 text-xs text-slate-600 dark:text-slate-400" data-testid="room-presence">
+                    <summary class="cursor-pointer" aria-label=format!("{count} of {} members here now; show who", members.len())>
+                        <span class="mr-1 inline-block h-2 w-2 rounded-full bg-emerald-500" aria-hidden="true"></span>
+                        {format!("{count} here")}
+                    </summary>
+                    <ul class="absolute right-0 z-10 mt-1 w-48 rounded-md border border-slate-200 bg-white p-2 shadow dark:border-slate-700 dark:bg-slate-900">
+                        {here.into_iter().map(|n| view! { <li class="truncate">{n}</li> }).collect_view()}
+                    </ul>
+                </details>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// The typing indicator's words for these names, in the order they started typing.
+pub fn typing_sentence(names: &[String]) -> Option<String> {
+    match names {
+        [] => None,
+        [one] => Some(format!("{one} is typing…")),
+        [a, b] => Some(format!("{a} and {b} are typing…")),
+        _ => Some("Several people are typing…".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typing_sentence;
+
+    #[test]
+    fn typing_reads_as_a_sentence() {
+        let n = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(typing_sentence(&[]), None);
+        assert_eq!(typing_sentence(&n(&["Ana"])).unwrap(), "Ana is typing…");
+        assert_eq!(
+            typing_sentence(&n(&["Ana", "Ben"])).unwrap(),
+            "Ana and Ben are typing…"
+        );
+        assert_eq!(
+            typing_sentence(&n(&["Ana", "Ben", "Cy"])).unwrap(),
+            "Several people are typing…"
+        );
+    }
+}
