@@ -8,6 +8,7 @@
 //! means for its snapshot (often nothing, but said).
 
 use crate::announcements::Announcement;
+use crate::chat::groups::RoomChanged;
 use crate::chat::{Message, ReactionsChanged, ReadMark, RoomLeft, RoomSummary};
 use crate::feed::Activity;
 use crate::learning::{LearningChanged, SystemFigures};
@@ -79,6 +80,10 @@ pub enum DurableEvent {
     /// On `user:{id}`: the user is no longer a member of a room.
     #[serde(rename = "chat.room.left")]
     ChatRoomLeft(RoomLeft),
+    /// On `room:{id}` and each member's `user:{id}`: the room's name, description or archived
+    /// state changed.
+    #[serde(rename = "chat.room.changed")]
+    ChatRoomChanged(RoomChanged),
 }
 
 /// An event this build does not know (a newer server's), or a payload that does not fit its name.
@@ -130,6 +135,7 @@ impl DurableEvent {
             ChatRead(_) => "chat.read",
             ChatRoomJoined(_) => "chat.room.joined",
             ChatRoomLeft(_) => "chat.room.left",
+            ChatRoomChanged(_) => "chat.room.changed",
         }
     }
 

@@ -90,7 +90,11 @@ impl Follow for RoomSnapshot {
                 }
             }
             ChatRead(mark) => self.read(mark),
-            ChatMessagePosted(_) | ChatMessageEdited(_) | ChatMessageDeleted(_) => {}
+            ChatRoomChanged(c) if c.room_id == room => c.apply_to(&mut self.summary.room),
+            ChatMessagePosted(_)
+            | ChatMessageEdited(_)
+            | ChatMessageDeleted(_)
+            | ChatRoomChanged(_) => {}
             ChatRoomJoined(_) | ChatRoomLeft(_) => {}
             AnnouncementCreated(_) | AnnouncementUpdated(_) | AnnouncementDeleted(_) => {}
             LearningChanged(_) | ActivityCreated(_) | FiguresUpdated(_) => {}
@@ -117,6 +121,11 @@ impl Follow for Vec<RoomSummary> {
                 });
             }
             ChatRoomLeft(left) => self.retain(|s| s.room.id != left.room_id),
+            ChatRoomChanged(c) => {
+                if let Some(s) = self.iter_mut().find(|s| s.room.id == c.room_id) {
+                    c.apply_to(&mut s.room);
+                }
+            }
             ChatMessagePosted(_)
             | ChatMessageEdited(_)
             | ChatMessageDeleted(_)

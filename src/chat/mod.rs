@@ -5,6 +5,7 @@
 //! Every change to a room is an event on its `room:{id}` topic (see [`crate::events::DurableEvent`]);
 //! joining and leaving a room are events on the member's own `user:{id}` stream.
 
+pub mod groups;
 pub mod rules;
 #[cfg(feature = "server")]
 pub mod service;

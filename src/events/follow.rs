@@ -35,7 +35,8 @@ impl Follow for Vec<Announcement> {
             | ChatReactionsChanged(_)
             | ChatRead(_)
             | ChatRoomJoined(_)
-            | ChatRoomLeft(_) => {}
+            | ChatRoomLeft(_)
+            | ChatRoomChanged(_) => {}
         }
     }
 }
@@ -60,7 +61,8 @@ impl Follow for SystemFigures {
             | ChatReactionsChanged(_)
             | ChatRead(_)
             | ChatRoomJoined(_)
-            | ChatRoomLeft(_) => {}
+            | ChatRoomLeft(_)
+            | ChatRoomChanged(_) => {}
         }
     }
 }
@@ -85,7 +87,8 @@ impl Follow for LearningSnapshot {
             | ChatReactionsChanged(_)
             | ChatRead(_)
             | ChatRoomJoined(_)
-            | ChatRoomLeft(_) => return,
+            | ChatRoomLeft(_)
+            | ChatRoomChanged(_) => return,
         };
         match &c.change {
             LearningChange::SessionSaved { session } => {
@@ -141,7 +144,8 @@ impl Follow for StudentRow {
             | ChatReactionsChanged(_)
             | ChatRead(_)
             | ChatRoomJoined(_)
-            | ChatRoomLeft(_) => {}
+            | ChatRoomLeft(_)
+            | ChatRoomChanged(_) => {}
         }
     }
 }

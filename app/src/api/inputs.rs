@@ -27,6 +27,7 @@ macro_rules! inputs {
 /// `(path, content type)` of every server function.
 pub fn content_types() -> Vec<(&'static str, &'static str)> {
     use super::chat::*;
+    use super::groups::*;
     use super::inbox::*;
     use super::learning::*;
     use super::*;
@@ -85,5 +86,16 @@ pub fn content_types() -> Vec<(&'static str, &'static str)> {
         ChatReact,
         ChatRead,
         ChatDirect,
+        ChatGroups,
+        ChatGroup,
+        CreateGroup,
+        JoinGroup,
+        DeclineGroup,
+        InviteToGroup,
+        InvitableToGroup,
+        HandOverGroup,
+        ArchiveGroup,
+        LeaveRoom,
+        RemoveFromRoom,
     ]
 }

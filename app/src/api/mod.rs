@@ -11,6 +11,7 @@ mod account;
 mod admin;
 mod announcements;
 pub mod chat;
+pub mod groups;
 pub mod inbox;
 #[cfg(feature = "ssr")]
 pub mod inputs;

@@ -171,7 +171,8 @@ impl Follow for InboxState {
             | ChatReactionsChanged(_)
             | ChatRead(_)
             | ChatRoomJoined(_)
-            | ChatRoomLeft(_) => {}
+            | ChatRoomLeft(_)
+            | ChatRoomChanged(_) => {}
         }
     }
 }

@@ -117,7 +117,8 @@ impl Follow for StudentDashboard {
             | ChatReactionsChanged(_)
             | ChatRead(_)
             | ChatRoomJoined(_)
-            | ChatRoomLeft(_) => {}
+            | ChatRoomLeft(_)
+            | ChatRoomChanged(_) => {}
         }
     }
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod announcements;
 mod auth;
+mod groups;
 mod learning;
 mod notifications;
 mod rooms;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(learning::router())
         .merge(notifications::router())
         .merge(rooms::router())
+        .merge(groups::router())
         .method_not_allowed_fallback(|| async {
             ApiError(AppError::BadRequest {
                 message: "This endpoint does not accept that method.".into(),

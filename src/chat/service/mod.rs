@@ -1,4 +1,4 @@
-//! Chat's service: rooms and their members (`rooms`), messages and reactions (`messages`), read
+//! Chat's service: rooms and their members (`rooms`), study groups (`groups`), messages and reactions (`messages`), read
 //! positions (`reads`), and rendering (`render`). Every write is one [`Change`]: rows, then events on
 //! `room:{id}` (and on a member's `user:{id}` when they join or leave), committed, then published.
 //!
@@ -7,11 +7,13 @@
 //! member of answers 404, as if it did not exist. This file holds what the parts share: the caller
 //! check, membership, and loading messages and rooms.
 
+mod groups;
 mod messages;
 mod reads;
 mod render;
 mod rooms;
 
+pub use groups::*;
 pub use messages::*;
 pub use reads::*;
 pub use render::html as render_html;

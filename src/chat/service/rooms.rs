@@ -118,7 +118,7 @@ pub async fn ensure_direct(
 
 /// Adds `users` to `room` as `role` (those already members stay as they are) and tells each new
 /// member's tabs; answers who was added.
-async fn join(
+pub(super) async fn join(
     change: &mut Change<'_>,
     room: RoomId,
     users: &[UserId],
@@ -146,7 +146,7 @@ async fn join(
 }
 
 /// Removes `users` from `room` and tells each one's tabs why; answers who was removed.
-async fn part(
+pub(super) async fn part(
     change: &mut Change<'_>,
     room: RoomId,
     users: &[UserId],
@@ -170,7 +170,7 @@ async fn part(
     Ok(removed)
 }
 
-fn room_name(name: &str, description: &str) -> Result<(String, String), AppError> {
+pub(super) fn room_name(name: &str, description: &str) -> Result<(String, String), AppError> {
     let (name, description) = (
         crate::validate::text("name", name, ROOM_NAME_MAX),
         crate::validate::optional_text("description", Some(description), ROOM_DESCRIPTION_MAX),
@@ -251,8 +251,8 @@ pub async fn add_members(
     Ok(added)
 }
 
-/// Removes someone from a channel (its moderators and owner, not the owner themself); their open
-/// pages are told at once, and from then on the room is not theirs to read.
+/// Removes someone from a channel or a study group (its moderators and owner, not the owner
+/// themself); their open pages are told at once, and from then on the room is not theirs to read.
 pub async fn remove_member(
     db: &Db,
     hub: &Hub,
@@ -262,26 +262,32 @@ pub async fn remove_member(
 ) -> Result<(), AppError> {
     let me = person(caller)?;
     let mut change = Change::begin(db, hub).await?;
-    moderating_a_channel(&mut change.conn(), room, me.id).await?;
+    let role = membership(&mut change.conn(), room, me.id).await?;
+    let kind = kind_of(&mut change.conn(), room).await?;
+    if !matches!(kind, RoomKind::Channel | RoomKind::Group) || !role.moderates() {
+        return Err(AppError::Forbidden);
+    }
     let theirs = membership(&mut change.conn(), room, user).await?;
     if theirs == MemberRole::Owner {
         return Err(AppError::Conflict {
             message: "The owner cannot be removed; hand the room over first.".into(),
         });
     }
-    part(&mut change, room, &[user], LeftBecause::Removed).await?;
+    leave_room(&mut change, room, kind, user, LeftBecause::Removed).await?;
     change.commit().await?;
     Ok(())
 }
 
-/// The caller leaves a channel (not its owner). Direct and cohort rooms are left by muting them.
+/// The caller leaves a channel or a study group (not its owner). Direct and cohort rooms are left by
+/// muting them.
 pub async fn leave(db: &Db, hub: &Hub, caller: &Caller, room: RoomId) -> Result<(), AppError> {
     let me = person(caller)?;
     let mut change = Change::begin(db, hub).await?;
     let role = membership(&mut change.conn(), room, me.id).await?;
-    match kind_of(&mut change.conn(), room).await? {
-        RoomKind::Channel if role != MemberRole::Owner => {}
-        RoomKind::Channel => {
+    let kind = kind_of(&mut change.conn(), room).await?;
+    match kind {
+        RoomKind::Channel | RoomKind::Group if role != MemberRole::Owner => {}
+        RoomKind::Channel | RoomKind::Group => {
             return Err(AppError::Conflict {
                 message: "The owner cannot leave; hand the room over first.".into(),
             })
@@ -292,9 +298,24 @@ pub async fn leave(db: &Db, hub: &Hub, caller: &Caller, room: RoomId) -> Result<
             })
         }
     }
-    part(&mut change, room, &[me.id], LeftBecause::Left).await?;
+    leave_room(&mut change, room, kind, me.id, LeftBecause::Left).await?;
     change.commit().await?;
     Ok(())
+}
+
+/// Takes `user` out of `room`; a study group also gets their seat back.
+async fn leave_room(
+    change: &mut Change<'_>,
+    room: RoomId,
+    kind: RoomKind,
+    user: UserId,
+    because: LeftBecause,
+) -> Result<(), AppError> {
+    if kind == RoomKind::Group {
+        super::groups::part_group(change, room, &[user], because).await
+    } else {
+        part(change, room, &[user], because).await.map(|_| ())
+    }
 }
 
 /// Mutes or unmutes a room for the caller (no notifications from it; its unread count stays).
