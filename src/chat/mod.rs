@@ -7,6 +7,7 @@
 
 pub mod groups;
 pub mod rules;
+pub mod search;
 #[cfg(feature = "server")]
 pub mod service;
 

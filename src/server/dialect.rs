@@ -50,6 +50,35 @@ impl Backend {
         }
     }
 
+    /// A condition on `chat_messages m`: its text holds every one of the words in parameter `$n`,
+    /// each as a word or a word's start. Bind [`Backend::search_terms`] of the words there.
+    pub fn message_matches(self, n: u8) -> String {
+        match self {
+            Backend::Sqlite => format!(
+                "m.id IN (SELECT rowid FROM chat_messages_fts WHERE chat_messages_fts MATCH ${n})"
+            ),
+            Backend::Postgres => format!("m.search @@ to_tsquery('simple', ${n})"),
+        }
+    }
+
+    /// The query text for [`Backend::message_matches`]: every word required, each as a prefix. The
+    /// words must be letters and digits only (`chat::search::query_words` makes them so), which
+    /// neither query syntax reads as an operator.
+    pub fn search_terms(self, words: &[String]) -> String {
+        match self {
+            Backend::Sqlite => words
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Backend::Postgres => words
+                .iter()
+                .map(|w| format!("{w}:*"))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        }
+    }
+
     /// The suffix that locks the selected rows until the transaction ends. SQLite needs none: a write
     /// transaction (`BEGIN IMMEDIATE`, as `Db::begin` starts them) already holds the only write lock.
     pub fn for_update(self) -> &'static str {
@@ -63,6 +92,17 @@ impl Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_terms_are_prefixes_all_required() {
+        let words = vec!["borrow".to_string(), "déjà".to_string()];
+        assert_eq!(Backend::Sqlite.search_terms(&words), r#""borrow"* "déjà"*"#);
+        assert_eq!(Backend::Postgres.search_terms(&words), "borrow:* & déjà:*");
+        assert!(Backend::Sqlite.message_matches(2).contains("MATCH $2"));
+        assert!(Backend::Postgres
+            .message_matches(2)
+            .contains("to_tsquery('simple', $2)"));
+    }
 
     #[test]
     fn a_planner_hint_only_where_sqlite_needs_it() {

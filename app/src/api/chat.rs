@@ -1,5 +1,5 @@
 //! Server functions for the chat page: the room list, an opened room, history, sending, editing,
-//! deleting, reacting, read positions and opening a direct room. Each passes the caller to the chat
+//! deleting, reacting, read positions, searching and opening a direct room. Each passes the caller to the chat
 //! service, which decides (the same rules as `/api/v1/rooms`).
 
 #[cfg(feature = "ssr")]
@@ -78,6 +78,14 @@ pub async fn chat_react(
 pub async fn chat_read(room: RoomId, up_to: MessageId) -> Result<ReadMark, AppError> {
     let s = services()?;
     studyhall::chat::service::mark_read(s.accounts.db(), &s.hub, &caller()?, room, up_to).await
+}
+
+#[server(endpoint = "chat/search", input = Json)]
+pub async fn chat_search(
+    q: String,
+    before: Option<MessageId>,
+) -> Result<studyhall::chat::search::SearchResults, AppError> {
+    studyhall::chat::service::search(services()?.accounts.db(), &caller()?, &q, before).await
 }
 
 #[server(endpoint = "chat/direct", input = Json)]

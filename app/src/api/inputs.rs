@@ -86,6 +86,7 @@ pub fn content_types() -> Vec<(&'static str, &'static str)> {
         ChatReact,
         ChatRead,
         ChatDirect,
+        ChatSearch,
         ChatGroups,
         ChatGroup,
         CreateGroup,

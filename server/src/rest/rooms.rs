@@ -1,5 +1,5 @@
 //! `/api/v1/rooms`: the caller's chat rooms, opening a direct room, channels (admins), a room's
-//! snapshot and history, sending, editing, deleting and reacting to messages, read positions,
+//! snapshot and history, searching messages, sending, editing, deleting and reacting to messages, read positions,
 //! members and muting. Every rule is the chat service's; this only maps HTTP to it.
 
 use super::{ApiResult, AuthCaller, Json, Path, Query};
@@ -10,6 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 use serde::Deserialize;
+use studyhall::chat::search::SearchResults;
 use studyhall::chat::service as chat;
 use studyhall::chat::{
     Message, MessageId, MessagePage, NewMessage, Reaction, ReadMark, RoomId, RoomSnapshot,
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/rooms", get(list).post(create_channel))
         .route("/rooms/direct", post(open_direct))
+        .route("/rooms/search", get(search))
         .route("/rooms/{room}", get(snapshot))
         .route("/rooms/{room}/messages", get(history).post(send))
         .route(
@@ -49,6 +51,21 @@ async fn list(
     let rooms = chat::list(state.services.accounts.db(), &caller).await?;
     let unread = rooms.iter().filter(|r| !r.muted).map(|r| r.unread).sum();
     Ok(Json(Rooms { rooms, unread }))
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: String,
+    before: Option<MessageId>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    AuthCaller(caller): AuthCaller,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Json<SearchResults>> {
+    let db = state.services.accounts.db();
+    Ok(Json(chat::search(db, &caller, &q.q, q.before).await?))
 }
 
 #[derive(Deserialize)]

@@ -1,4 +1,4 @@
-//! Chat's service: rooms and their members (`rooms`), study groups (`groups`), messages and reactions (`messages`), read
+//! Chat's service: rooms and their members (`rooms`), study groups (`groups`), search (`search`), messages and reactions (`messages`), read
 //! positions (`reads`), and rendering (`render`). Every write is one [`Change`]: rows, then events on
 //! `room:{id}` (and on a member's `user:{id}` when they join or leave), committed, then published.
 //!
@@ -12,12 +12,14 @@ mod messages;
 mod reads;
 mod render;
 mod rooms;
+mod search;
 
 pub use groups::*;
 pub use messages::*;
 pub use reads::*;
 pub use render::html as render_html;
 pub use rooms::*;
+pub use search::*;
 
 use crate::accounts::service::Caller;
 use crate::chat::rules::Party;
