@@ -130,6 +130,26 @@ pub fn page_visible() -> bool {
     false
 }
 
+/// Scrolls the element with `id` into the middle of the view once it is rendered (next frame).
+pub fn scroll_into_view(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let id = id.to_string();
+        leptos::prelude::request_animation_frame(move || {
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&id))
+            {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Center);
+                el.scroll_into_view_with_scroll_into_view_options(&options);
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
 /// Whether the browser believes it is online (true on the server and when it cannot tell).
 pub fn online() -> bool {
     #[cfg(feature = "hydrate")]

@@ -17,8 +17,8 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
 use pages::lazy::{
-    ActivityRoute, AdminUsersRoute, ApiTokensRoute, ChatRoute, LearningRoute, LoginRoute,
-    NotificationsRoute, ProfileRoute, RegisterRoute,
+    ActivityRoute, AdminUsersRoute, ApiTokensRoute, ChatRoute, GroupRoute, GroupsRoute,
+    LearningRoute, LoginRoute, NotificationsRoute, ProfileRoute, RegisterRoute,
 };
 use pages::{dashboard::DashboardPage, not_found::NotFound};
 
@@ -120,6 +120,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/activity") view={Lazy::<ActivityRoute>::new()} />
                     <Route path=path!("/notifications") view={Lazy::<NotificationsRoute>::new()} />
                     <Route path=path!("/chat") view={Lazy::<ChatRoute>::new()} />
+                    <Route path=path!("/chat/groups") view={Lazy::<GroupsRoute>::new()} />
+                    <Route path=path!("/chat/groups/:room") view={Lazy::<GroupRoute>::new()} />
                     <Route path=path!("/chat/:room") view={Lazy::<ChatRoute>::new()} />
                 </ParentRoute>
             </Routes>

@@ -1,6 +1,6 @@
-//! Chat over the real server: the authorization matrix of every `/api/v1/rooms` route and the room
-//! topic (anonymous, a member, a student of another cohort, an unrelated mentor, an admin who is not a
-//! member), a message arriving live, and a member removed from a room losing it on their open socket
+//! Chat over the real server: the authorization matrix of every `/api/v1/rooms` route (search
+//! included) and the room topic (anonymous, a member, a student of another cohort, an unrelated
+//! mentor, an admin who is not a member), a message arriving live, and a member removed from a room losing it on their open socket
 //! at once, told why.
 
 mod common;
@@ -276,6 +276,37 @@ both_backends!(
             [401, 200, 200, 200, 200],
         )
         .await;
+        // Search answers everyone signed in, with only their own rooms' messages.
+        matrix(
+            &t,
+            &clients,
+            Method::GET,
+            "/api/v1/rooms/search?q=page",
+            None,
+            [401, 200, 200, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            "/api/chat/search",
+            Some(json!({"q": "page"})),
+            [401, 200, 200, 200, 200],
+        )
+        .await;
+        for (i, finds) in [(1, true), (2, false), (3, false), (4, false)] {
+            let (_, r) = t
+                .call(
+                    &clients[i],
+                    Method::GET,
+                    "/api/v1/rooms/search?q=page",
+                    None,
+                )
+                .await;
+            let hits = r["hits"].as_array().unwrap();
+            assert_eq!(!hits.is_empty(), finds, "{}: {r}", WHO[i]);
+        }
         matrix(
             &t,
             &clients,

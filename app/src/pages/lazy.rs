@@ -3,9 +3,15 @@
 //! else, and fetches a page's chunk the first time it shows that page (or hydrates it).
 
 use super::{
-    activity::ActivityPage, admin_tokens::ApiTokensPage, admin_users::AdminUsersPage,
-    chat::ChatPage, learning::LearningPage, login::LoginPage, notifications::NotificationsPage,
-    profile::ProfilePage, register::RegisterPage,
+    activity::ActivityPage,
+    admin_tokens::ApiTokensPage,
+    admin_users::AdminUsersPage,
+    chat::{ChatPage, GroupPage, GroupsPage},
+    learning::LearningPage,
+    login::LoginPage,
+    notifications::NotificationsPage,
+    profile::ProfilePage,
+    register::RegisterPage,
 };
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
@@ -39,4 +45,6 @@ lazy_pages! {
     ActivityRoute => ActivityPage,
     NotificationsRoute => NotificationsPage,
     ChatRoute => ChatPage,
+    GroupsRoute => GroupsPage,
+    GroupRoute => GroupPage,
 }

@@ -3,8 +3,14 @@
 //! caller's own stream (rooms joined and left); the open room follows its topic (see `room`).
 
 mod composer;
+mod group;
+mod groups;
 mod presence;
 mod room;
+mod search;
+
+pub use group::GroupPage;
+pub use groups::GroupsPage;
 
 use crate::api;
 use crate::components::time::LocalTime;
@@ -42,16 +48,21 @@ pub fn ChatPage() -> impl IntoView {
     };
     view! {
         <Title text="Chat" />
-        <h1 class="text-2xl font-bold">"Chat"</h1>
+        <div class="flex flex-wrap items-baseline justify-between gap-2">
+            <h1 class="text-2xl font-bold">"Chat"</h1>
+            <a href="/chat/groups" class="link" data-testid="groups-link">"Study groups"</a>
+        </div>
         <div class="mt-4 grid gap-4 md:grid-cols-[16rem_minmax(0,1fr)]">
             <nav aria-label="Rooms" class=list_class data-testid="room-list">
-                <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                    // Built once loaded; the list then changes in place.
-                    {move || rooms.status().and_then(Result::err).map(|e| view! { <p role="alert">{e.to_string()}</p> })}
-                    <Show when=move || matches!(rooms.status(), Some(Ok(())))>
-                        <RoomList rooms=Signal::derive(move || rooms.map_or_default(Clone::clone)) selected />
-                    </Show>
-                </Transition>
+                <search::SearchRooms>
+                    <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                        // Built once loaded; the list then changes in place.
+                        {move || rooms.status().and_then(Result::err).map(|e| view! { <p role="alert">{e.to_string()}</p> })}
+                        <Show when=move || matches!(rooms.status(), Some(Ok(())))>
+                            <RoomList rooms=Signal::derive(move || rooms.map_or_default(Clone::clone)) selected />
+                        </Show>
+                    </Transition>
+                </search::SearchRooms>
             </nav>
             <section class=room_class aria-label="Conversation">
                 {move || match selected.get() {
@@ -75,6 +86,7 @@ fn RoomList(rooms: Signal<Vec<RoomSummary>>, selected: Memo<Option<RoomId>>) -> 
             <div class="card text-sm text-slate-600 dark:text-slate-400" data-testid="no-rooms">
                 <p class="font-medium">"No rooms yet."</p>
                 <p class="mt-1">"Your cohort's room and conversations with your mentor appear here once you are in a cohort or have a mentor."</p>
+                <p class="mt-1"><a href="/chat/groups" class="link">"Find or start a study group"</a></p>
             </div>
         }>
             <ul class="space-y-1">

@@ -30,34 +30,31 @@ pub struct RoomPresence {
 }
 
 impl RoomPresence {
-    /// Listens to `room`'s presence and typing. `since` is the room snapshot's position: the topic's
-    /// one server subscription resumes from the earliest position any listener asks for, so this
-    /// listener must not ask for "now" before the snapshot's own listener is in.
-    pub fn follow(room: RoomId, me: UserId, since: Position) -> Self {
+    /// Listens to `room`'s presence and typing. Beside a room snapshot, `since` is its position: the
+    /// topic's one server subscription resumes from the earliest position any listener asks for,
+    /// so this listener must not ask for "now" before the snapshot's own listener is in.
+    pub fn follow(room: RoomId, me: UserId, since: Option<Position>) -> Self {
         let here = RwSignal::new(Vec::<UserId>::new());
         let typing = RwSignal::new(Vec::<(UserId, i64)>::new());
-        let subscription =
-            use_realtime().subscribe(Topic::Room(room), Some(since), move |d| match d {
-                Delivery::Presence { present } => here.set(present),
-                Delivery::PresenceDiff { joined, left } => here.update(|h| {
-                    h.retain(|u| !left.contains(u));
-                    for u in joined {
-                        if !h.contains(&u) {
-                            h.push(u);
-                        }
+        let subscription = use_realtime().subscribe(Topic::Room(room), since, move |d| match d {
+            Delivery::Presence { present } => here.set(present),
+            Delivery::PresenceDiff { joined, left } => here.update(|h| {
+                h.retain(|u| !left.contains(u));
+                for u in joined {
+                    if !h.contains(&u) {
+                        h.push(u);
                     }
-                }),
-                Delivery::Ephemeral { event, user_id, .. }
-                    if event == "typing" && user_id != me =>
-                {
-                    let until = crate::browser::now_ms() + TYPING_SHOWN_MS;
-                    typing.update(|t| {
-                        t.retain(|(u, _)| *u != user_id);
-                        t.push((user_id, until));
-                    });
                 }
-                _ => {}
-            });
+            }),
+            Delivery::Ephemeral { event, user_id, .. } if event == "typing" && user_id != me => {
+                let until = crate::browser::now_ms() + TYPING_SHOWN_MS;
+                typing.update(|t| {
+                    t.retain(|(u, _)| *u != user_id);
+                    t.push((user_id, until));
+                });
+            }
+            _ => {}
+        });
         // Lapsed indicators go even when nothing else happens.
         crate::browser::every(1_000, move || {
             let now = crate::browser::now_ms();

@@ -84,7 +84,7 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
         })
     })
     .expect("built once the snapshot is in");
-    let presence = RoomPresence::follow(room, viewer, since);
+    let presence = RoomPresence::follow(room, viewer, Some(since));
     // Whoever's message arrives is no longer typing it.
     Effect::new(move |_| {
         let newest =
@@ -134,10 +134,13 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
     };
     Effect::new(move |_| mark());
     crate::browser::every(1500, mark);
-    let load_older = move |_| {
-        let Some(before) = snap.map_or_default(|s| s.page.older) else {
+    let fetch_older = move || {
+        let Some(before) = untrack(|| snap.map_or_default(|s| s.page.older)) else {
             return;
         };
+        if older_loading.get_untracked() {
+            return;
+        }
         older_loading.set(true);
         spawn_local(async move {
             match api::chat::chat_history(room, before).await {
@@ -152,6 +155,28 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
             older_loading.set(false);
         });
     };
+    let load_older = move |_| fetch_older();
+    // Opened at a message (a search result, `?message={id}`): older pages load until it is in, then
+    // it is scrolled to and marked.
+    let query = leptos_router::hooks::use_query_map();
+    let target = Memo::new(move |_| {
+        query.with(|q| q.get("message").and_then(|m| m.parse::<MessageId>().ok()))
+    });
+    let pages_sought = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let Some(target) = target.get() else { return };
+        let (present, older) =
+            snap.map_or_default(|s| (s.page.messages.iter().any(|m| m.id == target), s.page.older));
+        if present {
+            crate::browser::scroll_into_view(&format!("message-{target}"));
+        } else if older.is_some_and(|o| o > target)
+            && pages_sought.get_value() < 100
+            && !older_loading.get()
+        {
+            pages_sought.update_value(|n| *n += 1);
+            fetch_older();
+        }
+    });
     let send = move |p: Pending| {
         spawn_local(async move {
             let message = NewMessage {
@@ -230,7 +255,7 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                                     <span class="h-px flex-1 bg-indigo-300 dark:bg-indigo-700"></span>"New messages"<span class="h-px flex-1 bg-indigo-300 dark:bg-indigo-700"></span>
                                 </div>
                             })}
-                            <MessageRow room current=current.into() viewer error />
+                            <MessageRow room current=current.into() viewer error target=target.into() />
                         }
                     }
                 />
@@ -278,6 +303,8 @@ fn MessageRow(
     current: Signal<Option<Message>>,
     viewer: UserId,
     error: RwSignal<Option<AppError>>,
+    /// The message the room was opened at, marked.
+    target: Signal<Option<MessageId>>,
 ) -> impl IntoView {
     let react = move |id: MessageId, emoji: &'static str| {
         spawn_local(async move {
@@ -301,7 +328,12 @@ fn MessageRow(
         let mine = m.author.as_ref().map(|a| a.id) == Some(viewer);
         let label = format!("{author}'s message");
         view! {
-            <article class="group rounded-md px-2 py-1 hover:bg-slate-50 dark:hover:bg-slate-900" data-testid="message" data-id=id aria-label=label>
+            <article id=format!("message-{id}") class=move || if target.get() == Some(id) {
+                    "group rounded-md px-2 py-1 ring-2 ring-amber-400 hover:bg-slate-50 dark:hover:bg-slate-900"
+                } else {
+                    "group rounded-md px-2 py-1 hover:bg-slate-50 dark:hover:bg-slate-900"
+                }
+                data-testid="message" data-id=id aria-label=label aria-current=move || (target.get() == Some(id)).then_some("true")>
                 <p class="text-sm">
                     <span class="font-semibold">{author}</span>
                     " "

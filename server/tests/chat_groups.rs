@@ -1,0 +1,284 @@
+//! Study groups over the real server: the authorization matrix of every `/api/v1/groups` route, the
+//! group server functions and a private group's room topic, for anonymous, the group's owner, a
+//! student of another cohort, an unrelated mentor and an admin who is not a member.
+
+mod common;
+
+use common::ws;
+use common::{TestServer, PASSWORD};
+use reqwest::{Client, Method};
+use serde_json::{json, Value};
+use studyhall::both_backends;
+use studyhall::model::Role;
+use studyhall::protocol::{ErrorCode, ServerMessage};
+use studyhall::testing::TestDb;
+
+const WHO: [&str; 5] = [
+    "anonymous",
+    "owner",
+    "other cohort's student",
+    "unrelated mentor",
+    "admin, not a member",
+];
+
+async fn matrix(
+    t: &TestServer,
+    clients: &[Client],
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    want: [u16; 5],
+) {
+    let mut got = [0u16; 5];
+    for (i, c) in clients.iter().enumerate() {
+        got[i] = t.call(c, method.clone(), path, body.clone()).await.0;
+    }
+    let report: Vec<String> = WHO
+        .iter()
+        .zip(got)
+        .map(|(w, g)| format!("{w}: {g}"))
+        .collect();
+    assert_eq!(got, want, "{method} {path}: {}", report.join(", "));
+}
+
+both_backends!(
+    every_group_route_function_and_topic_answers_each_role,
+    |db: TestDb| async move {
+        let t = TestServer::start(db).await;
+        let cohort = studyhall::accounts::cohorts::insert(&t.db.db, "A", 0)
+            .await
+            .unwrap()
+            .id;
+        let ana = t.create_user("ana@example.com", Role::Student).await;
+        let ben = t.create_user("ben@example.com", Role::Student).await;
+        t.create_user("cy@example.com", Role::Student).await;
+        t.create_user("max@example.com", Role::Mentor).await;
+        t.create_user("root@example.com", Role::Admin).await;
+        for id in [ana.id, ben.id] {
+            studyhall::accounts::users::set_cohort(&t.db.db, id, Some(cohort))
+                .await
+                .unwrap();
+        }
+        let mut clients = vec![t.browser()];
+        for email in [
+            "ana@example.com",
+            "cy@example.com",
+            "max@example.com",
+            "root@example.com",
+        ] {
+            let c = t.browser();
+            assert_eq!(t.login(&c, email, PASSWORD).await.status(), 200, "{email}");
+            clients.push(c);
+        }
+        let owner = &clients[1];
+        let ben_client = t.browser();
+        t.login(&ben_client, "ben@example.com", PASSWORD).await;
+
+        let make = |public: bool| json!({"name": "Circle", "public": public, "member_limit": 5});
+        matrix(
+            &t,
+            &clients,
+            Method::GET,
+            "/api/v1/groups",
+            None,
+            [401, 200, 200, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            "/api/v1/groups",
+            Some(make(true)),
+            [401, 201, 201, 201, 201],
+        )
+        .await;
+        let (s, private) = t
+            .call(owner, Method::POST, "/api/v1/groups", Some(make(false)))
+            .await;
+        assert_eq!(s, 201, "{private}");
+        let room = private["room"]["id"].as_i64().unwrap();
+        let (_, public) = t
+            .call(owner, Method::POST, "/api/v1/groups", Some(make(true)))
+            .await;
+        let open_room = public["room"]["id"].as_i64().unwrap();
+        let base = format!("/api/v1/groups/{room}");
+        let hidden = |owner: u16| [401, owner, 404, 404, 404];
+
+        matrix(&t, &clients, Method::GET, &base, None, hidden(200)).await;
+        matrix(
+            &t,
+            &clients,
+            Method::GET,
+            &format!("/api/v1/groups/{open_room}"),
+            None,
+            [401, 200, 200, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            &format!("{base}/join"),
+            None,
+            hidden(200),
+        )
+        .await;
+        matrix(
+            &t,
+            &clients,
+            Method::GET,
+            &format!("{base}/invitable"),
+            None,
+            hidden(200),
+        )
+        .await;
+        let ben_body = Some(json!({"user_id": ben.id}));
+        matrix(
+            &t,
+            &clients,
+            Method::PUT,
+            &format!("{base}/owner"),
+            ben_body.clone(),
+            hidden(422),
+        )
+        .await;
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            &format!("{base}/invitations"),
+            ben_body.clone(),
+            hidden(204),
+        )
+        .await;
+        // In a public group outsiders see it but do not invite.
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            &format!("/api/v1/groups/{open_room}/invitations"),
+            ben_body.clone(),
+            [401, 204, 403, 403, 403],
+        )
+        .await;
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            &format!("{base}/decline"),
+            None,
+            [401, 204, 204, 204, 204],
+        )
+        .await;
+        let (s, joined) = t
+            .call(&ben_client, Method::POST, &format!("{base}/join"), None)
+            .await;
+        assert_eq!(s, 200, "Ben accepts: {joined}");
+        assert_eq!(joined["member_count"], 2);
+
+        // The server functions the pages use answer alike.
+        let fns = [
+            ("/api/chat/group", json!({"room": room}), 200),
+            ("/api/chat/group/join", json!({"room": room}), 200),
+            ("/api/chat/group/invitable", json!({"room": room}), 200),
+            (
+                "/api/chat/group/invite",
+                json!({"room": room, "user_id": ben.id}),
+                409,
+            ),
+            ("/api/chat/leave", json!({"room": room}), 409),
+        ];
+        for (path, body, owner) in fns {
+            matrix(&t, &clients, Method::POST, path, Some(body), hidden(owner)).await;
+        }
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            "/api/chat/groups",
+            None,
+            [401, 200, 200, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            "/api/chat/group/create",
+            Some(json!({"group": make(true)})),
+            [401, 200, 200, 200, 200],
+        )
+        .await;
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            "/api/chat/group/decline",
+            Some(json!({"room": room})),
+            [401, 200, 200, 200, 200],
+        )
+        .await;
+
+        // The private group's room: its members only, admins included.
+        for (email, allowed) in [
+            ("ben@example.com", true),
+            ("cy@example.com", false),
+            ("max@example.com", false),
+            ("root@example.com", false),
+        ] {
+            let token = t.token(email, PASSWORD).await;
+            let mut c = ws::connect(&t.ws_url(), &token).await;
+            match c.subscribe(&format!("room:{room}"), None).await {
+                ServerMessage::Subscribed { .. } => assert!(allowed, "{email} subscribed"),
+                ServerMessage::Error {
+                    code: ErrorCode::Forbidden,
+                    ..
+                } => assert!(!allowed, "{email} refused"),
+                other => panic!("{email}: {other:?}"),
+            }
+        }
+
+        // Handing over and removing, then archiving: the owner's, and only theirs.
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            "/api/chat/group/owner",
+            Some(json!({"room": room, "user_id": ben.id})),
+            hidden(200),
+        )
+        .await;
+        let (s, _) = t
+            .call(
+                &ben_client,
+                Method::POST,
+                "/api/chat/remove",
+                Some(json!({"room": room, "user_id": ana.id})),
+            )
+            .await;
+        assert_eq!(s, 200, "the new owner removes the former one");
+        matrix(
+            &t,
+            &clients,
+            Method::POST,
+            &format!("{base}/archive"),
+            None,
+            [401, 404, 404, 404, 404],
+        )
+        .await;
+        let (s, archived) = t
+            .call(
+                &ben_client,
+                Method::POST,
+                "/api/chat/group/archive",
+                Some(json!({"room": room})),
+            )
+            .await;
+        assert_eq!(
+            (s, archived["room"]["archived"].as_bool()),
+            (200, Some(true))
+        );
+        t.stop().await;
+    }
+);
