@@ -248,6 +248,63 @@ async fn seed_chat(
         chat::send(db, hub, &caller(student.clone()), room, &say("demo-question",
             "Is anyone else on the ownership chapter? The `borrow checker` examples in section 4 confuse me.")).await?;
     }
+    seed_groups(db, hub, students).await
+}
+
+/// A public study group with two members and a message, and a private one whose owner invited the
+/// first student (the demo's Ana), so the directory shows every section.
+async fn seed_groups(db: &Db, hub: &Hub, students: &[User]) -> Result<(), AppError> {
+    use crate::chat::groups::NewGroup;
+    use crate::chat::service as chat;
+    let (Some(first), Some(second), Some(third)) =
+        (students.first(), students.get(1), students.get(2))
+    else {
+        return Ok(());
+    };
+    let group = |name: &str, description: &str, public, member_limit| NewGroup {
+        name: name.into(),
+        description: description.into(),
+        public,
+        member_limit,
+    };
+    let circle = chat::create_group(
+        db,
+        hub,
+        &caller(second.clone()),
+        &group(
+            "Rust reading circle",
+            "One chapter of the Rust book a week; we compare notes on Fridays.",
+            true,
+            8,
+        ),
+    )
+    .await?;
+    chat::join_group(db, hub, &caller(third.clone()), circle.room.id).await?;
+    let note = crate::chat::NewMessage {
+        client_id: "demo-circle".into(),
+        body: "Chapter 4 this week: *ownership*. Post your questions here before Friday.".into(),
+        reply_to: None,
+    };
+    chat::send(db, hub, &caller(second.clone()), circle.room.id, &note).await?;
+    if let Some(mate) = students
+        .iter()
+        .skip(1)
+        .find(|s| s.cohort_id == first.cohort_id)
+    {
+        let prep = chat::create_group(
+            db,
+            hub,
+            &caller(mate.clone()),
+            &group(
+                "Exam prep",
+                "Past papers, timed, every Tuesday evening.",
+                false,
+                6,
+            ),
+        )
+        .await?;
+        chat::invite(db, hub, &caller(mate.clone()), prep.room.id, first.id).await?;
+    }
     Ok(())
 }
 
