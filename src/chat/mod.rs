@@ -12,6 +12,7 @@ pub mod search;
 pub mod service;
 
 mod follow;
+pub mod my_rooms;
 
 use crate::model::{CohortId, Millis, Position, UserId};
 use crate::AppError;

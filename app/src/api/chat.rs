@@ -6,6 +6,7 @@
 use super::ssr_prelude::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
+use studyhall::chat::my_rooms::MyRooms;
 use studyhall::chat::{
     Message, MessageId, MessagePage, NewMessage, Reaction, ReadMark, RoomId, RoomSnapshot,
     RoomSummary,
@@ -13,16 +14,17 @@ use studyhall::chat::{
 use studyhall::model::{Position, UserId};
 use studyhall::AppError;
 
-/// The caller's rooms, and the position of their own stream (where rooms joined and left arrive).
+/// The caller's rooms with each room's position, and the position of their own stream (where rooms
+/// joined and left arrive).
 #[server(endpoint = "chat/rooms")]
-pub async fn chat_rooms() -> Result<(Vec<RoomSummary>, Position), AppError> {
+pub async fn chat_rooms() -> Result<(MyRooms, Position), AppError> {
     use studyhall::protocol::Topic;
     use studyhall::server::realtime::log;
     let (s, caller) = (services()?, caller()?);
     let db = s.accounts.db();
     // The position first: a room joined meanwhile arrives live (the list replaces it by id).
     let head = log::head(db, Topic::User(caller.user.id)).await?;
-    let rooms = studyhall::chat::service::list(db, &caller).await?;
+    let rooms = studyhall::chat::service::my_rooms(db, &caller).await?;
     Ok((
         rooms,
         Position {

@@ -75,6 +75,7 @@ pub fn SignedInIfAny(children: ChildrenFn) -> impl IntoView {
 fn signed_in(user: User, content: impl IntoView + 'static) -> AnyView {
     provide_context(CurrentUser(user.clone()));
     provide_inbox(user.id);
+    crate::pages::chat::list::provide_chat_rooms(user.id);
     provide_confirm();
     view! {
         <Header user />
@@ -108,8 +109,30 @@ fn js_escape_query(raw: &str) -> String {
         .collect()
 }
 
+/// The navigation's chat link, with the unread total over the rooms not muted, live.
 #[component]
-fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
+fn ChatNavLink() -> impl IntoView {
+    let rooms = crate::pages::chat::list::use_chat_rooms();
+    let unread = move || rooms.map(|r| r.unread_total()).unwrap_or(0);
+    view! {
+        <NavLink href="/chat" label="Chat">
+            <Transition fallback=|| ()>
+                {move || (unread() > 0).then(|| view! {
+                    <span class="ml-1 rounded-full bg-indigo-600 px-1.5 text-xs font-semibold text-white" data-testid="chat-unread">
+                        {unread()}<span class="sr-only">" unread"</span>
+                    </span>
+                })}
+            </Transition>
+        </NavLink>
+    }
+}
+
+#[component]
+fn NavLink(
+    href: &'static str,
+    label: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
     let location = use_location();
     let current = move || {
         let path = location.pathname.get();
@@ -123,6 +146,7 @@ fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
     view! {
         <a href=href aria-current=current class="nav-link">
             {label}
+            {children.map(|c| c())}
         </a>
     }
 }
@@ -163,7 +187,7 @@ fn Header(user: User) -> impl IntoView {
                     <NavLink href="/" label="Dashboard" />
                     {is_student.then(|| view! { <NavLink href="/learning" label="Learning" /> })}
                     <NavLink href="/activity" label="Activity" />
-                    <NavLink href="/chat" label="Chat" />
+                    <ChatNavLink />
                     <NavLink href="/notifications" label="Notifications" />
                     {is_admin.then(|| view! {
                         <NavLink href="/admin/users" label="Users" />

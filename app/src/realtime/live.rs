@@ -46,7 +46,11 @@ where
             follow(topic, snapshot, live, reloads, before);
             #[cfg(not(feature = "hydrate"))]
             let _ = (topic, before);
-            LiveSnapshot { snapshot, live }
+            LiveSnapshot {
+                snapshot,
+                live,
+                reloads,
+            }
         },
     )
 }
@@ -59,6 +63,7 @@ where
 pub struct LiveSnapshot<T: Send + Sync + 'static> {
     snapshot: Resource<Result<(T, Position), AppError>>,
     live: RwSignal<Option<T>>,
+    reloads: RwSignal<u32>,
 }
 
 impl<T: Send + Sync + 'static> Clone for LiveSnapshot<T> {
@@ -95,6 +100,12 @@ where
             .try_update(|v| v.as_mut().map(f))
             .flatten()
             .is_some()
+    }
+
+    /// Loads the snapshot again (the value stays until the new one is in, then follows from its
+    /// position), for when events alone cannot say what changed.
+    pub fn reload(&self) {
+        self.reloads.update(|n| *n += 1);
     }
 
     /// Whether the first load is done and how it went, without the value; tracked.

@@ -10,6 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 use serde::Deserialize;
+use studyhall::chat::my_rooms::RoomHead;
 use studyhall::chat::search::SearchResults;
 use studyhall::chat::service as chat;
 use studyhall::chat::{
@@ -42,15 +43,20 @@ struct Rooms {
     rooms: Vec<RoomSummary>,
     /// Unread messages over every room not muted.
     unread: i64,
+    /// Where each room's topic stood when the list was read: follow them from there.
+    heads: Vec<RoomHead>,
 }
 
 async fn list(
     State(state): State<AppState>,
     AuthCaller(caller): AuthCaller,
 ) -> ApiResult<Json<Rooms>> {
-    let rooms = chat::list(state.services.accounts.db(), &caller).await?;
-    let unread = rooms.iter().filter(|r| !r.muted).map(|r| r.unread).sum();
-    Ok(Json(Rooms { rooms, unread }))
+    let mine = chat::my_rooms(state.services.accounts.db(), &caller).await?;
+    Ok(Json(Rooms {
+        unread: mine.unread_total(),
+        rooms: mine.rooms,
+        heads: mine.heads,
+    }))
 }
 
 #[derive(Deserialize)]

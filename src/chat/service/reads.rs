@@ -1,11 +1,15 @@
 //! Read positions: a member marks a room read up to a message; the position only moves forward, and
-//! every tab and the other members follow it through `chat.read` on the room's topic.
+//! every tab and the other members follow it through `chat.read` on the room's topic. And the room
+//! list every page keeps for its unread counts ([`my_rooms`]).
 
 use super::*;
+use crate::chat::my_rooms::{MyRooms, RoomHead};
 use crate::chat::ReadMark;
 use crate::events::DurableEvent;
+use crate::model::Position;
 use crate::protocol::Topic;
 use crate::server::db::Db;
+use crate::server::realtime::log;
 use crate::server::realtime::{Change, Hub};
 use crate::with_tx;
 
@@ -49,4 +53,40 @@ pub async fn mark_read(
         change.commit().await?;
     }
     Ok(mark)
+}
+
+/// The caller's rooms with their unread counts and where each room's topic stands. The positions
+/// are read first: an event that lands meanwhile is past them and is counted once, when it arrives.
+pub async fn my_rooms(db: &Db, caller: &Caller) -> Result<MyRooms, AppError> {
+    let me = person(caller)?;
+    let ids: Vec<RoomId> = room_ids(db, me.id).await?;
+    let topics: Vec<Topic> = ids.iter().map(|r| Topic::Room(*r)).collect();
+    let heads = log::heads(db, &topics).await?;
+    let mut pooled = db.acquire().await?;
+    let rooms = summaries(&mut pooled.conn(), me.id, None).await?;
+    Ok(MyRooms {
+        viewer: me.id,
+        heads: ids
+            .into_iter()
+            .zip(heads)
+            .filter(|(room, _)| rooms.iter().any(|r| r.room.id == *room))
+            .map(|(room_id, h)| RoomHead {
+                room_id,
+                position: Position {
+                    epoch: h.epoch,
+                    offset: h.head,
+                },
+            })
+            .collect(),
+        rooms,
+    })
+}
+
+/// The ids of `user`'s rooms.
+async fn room_ids(db: &Db, user: UserId) -> Result<Vec<RoomId>, AppError> {
+    let mut pooled = db.acquire().await?;
+    let mut conn = pooled.conn();
+    Ok(with_conn!(&mut conn, c => sqlx::query_scalar(
+        "SELECT room_id FROM chat_members WHERE user_id = $1 ORDER BY room_id")
+        .bind(user).fetch_all(&mut *c).await.map_err(internal)?))
 }

@@ -5,6 +5,7 @@
 mod composer;
 mod group;
 mod groups;
+pub mod list;
 mod presence;
 mod room;
 mod search;
@@ -12,16 +13,13 @@ mod search;
 pub use group::GroupPage;
 pub use groups::GroupsPage;
 
-use crate::api;
 use crate::components::time::LocalTime;
-use crate::realtime::live::use_live_snapshot;
 use crate::session::use_current_user;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use room::Conversation;
 use studyhall::chat::{RoomId, RoomKind, RoomSummary};
-use studyhall::protocol::Topic;
 
 #[component]
 pub fn ChatPage() -> impl IntoView {
@@ -29,9 +27,11 @@ pub fn ChatPage() -> impl IntoView {
     let params = use_params_map();
     let selected =
         Memo::new(move |_| params.with(|p| p.get("room").and_then(|r| r.parse::<RoomId>().ok())));
-    let rooms = use_live_snapshot(Topic::User(me), api::chat::chat_rooms);
+    // The layout keeps the list for every page (the navigation's count); this page shows it.
+    let rooms = list::use_chat_rooms()
+        .unwrap_or_else(|| list::provide_chat_rooms(me))
+        .list;
     composer::Drafts::provide();
-    provide_context(room::RoomList(rooms));
     let list_class = move || {
         if selected.get().is_some() {
             "hidden md:block"
@@ -59,7 +59,7 @@ pub fn ChatPage() -> impl IntoView {
                         // Built once loaded; the list then changes in place.
                         {move || rooms.status().and_then(Result::err).map(|e| view! { <p role="alert">{e.to_string()}</p> })}
                         <Show when=move || matches!(rooms.status(), Some(Ok(())))>
-                            <RoomList rooms=Signal::derive(move || rooms.map_or_default(Clone::clone)) selected />
+                            <RoomList rooms=Signal::derive(move || rooms.map_or_default(|l| l.rooms.clone())) selected />
                         </Show>
                     </Transition>
                 </search::SearchRooms>

@@ -4,7 +4,7 @@
 //! [`TYPING_SHOWN_MS`] after their last one, or until their message arrives.
 
 use crate::realtime::live::LiveSnapshot;
-use crate::realtime::{use_realtime, Delivery, Subscription};
+use crate::realtime::{use_realtime, Delivery, Realtime, Subscription};
 use leptos::prelude::*;
 use studyhall::chat::{Author, RoomId, RoomSnapshot};
 use studyhall::model::{Position, UserId};
@@ -20,6 +20,8 @@ pub const TYPING_SHOWN_MS: i64 = 6_000;
 pub struct RoomPresence {
     room: RoomId,
     me: UserId,
+    /// Kept from when the room opened: event handlers run outside the component, without context.
+    realtime: Realtime,
     /// Who has the room open now (the viewer included, once connected).
     pub here: RwSignal<Vec<UserId>>,
     /// Who is typing, with when their indicator lapses (browser clock, ms).
@@ -36,7 +38,8 @@ impl RoomPresence {
     pub fn follow(room: RoomId, me: UserId, since: Option<Position>) -> Self {
         let here = RwSignal::new(Vec::<UserId>::new());
         let typing = RwSignal::new(Vec::<(UserId, i64)>::new());
-        let subscription = use_realtime().subscribe(Topic::Room(room), since, move |d| match d {
+        let realtime = use_realtime();
+        let subscription = realtime.subscribe(Topic::Room(room), since, move |d| match d {
             Delivery::Presence { present } => here.set(present),
             Delivery::PresenceDiff { joined, left } => here.update(|h| {
                 h.retain(|u| !left.contains(u));
@@ -46,11 +49,18 @@ impl RoomPresence {
                     }
                 }
             }),
-            Delivery::Ephemeral { event, user_id, .. } if event == "typing" && user_id != me => {
+            Delivery::Ephemeral {
+                event,
+                user_id,
+                data,
+            } if event == "typing" && user_id != me => {
+                let stopped = data.get("typing") == Some(&serde_json::Value::Bool(false));
                 let until = crate::browser::now_ms() + TYPING_SHOWN_MS;
                 typing.update(|t| {
                     t.retain(|(u, _)| *u != user_id);
-                    t.push((user_id, until));
+                    if !stopped {
+                        t.push((user_id, until));
+                    }
                 });
             }
             _ => {}
@@ -65,6 +75,7 @@ impl RoomPresence {
         RoomPresence {
             room,
             me,
+            realtime,
             here,
             typing,
             last_sent: StoredValue::new(None),
@@ -81,12 +92,20 @@ impl RoomPresence {
             .is_none_or(|then| now - then >= TYPING_EVERY_MS)
         {
             self.last_sent.set_value(Some(now));
-            use_realtime().publish(Topic::Room(self.room), "typing", serde_json::json!({}));
+            let typing = serde_json::json!({ "typing": true });
+            self.realtime
+                .publish(Topic::Room(self.room), "typing", typing);
         }
     }
 
-    /// The viewer sent their message: the next keystroke says "typing" again at once.
+    /// The viewer sent their message: they stopped typing, and the next keystroke says so again at
+    /// once.
     pub fn sent(&self) {
+        if self.last_sent.get_value().is_some() {
+            let stopped = serde_json::json!({ "typing": false });
+            self.realtime
+                .publish(Topic::Room(self.room), "typing", stopped);
+        }
         self.last_sent.set_value(None);
     }
 

@@ -14,9 +14,7 @@ use crate::realtime::live::{use_live_snapshot, LiveSnapshot};
 use crate::realtime::{use_realtime, ConnectionState};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use studyhall::chat::{
-    Message, MessageId, NewMessage, RoomId, RoomKind, RoomSnapshot, RoomSummary, REACTIONS,
-};
+use studyhall::chat::{Message, MessageId, NewMessage, RoomId, RoomKind, RoomSnapshot, REACTIONS};
 use studyhall::events::{DurableEvent, Follow};
 use studyhall::model::UserId;
 use studyhall::protocol::Topic;
@@ -96,11 +94,19 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
     let pending = RwSignal::new(Vec::<Pending>::new());
     let error = RwSignal::new(None::<AppError>);
     let older_loading = RwSignal::new(false);
-    if let Some(RoomList(list)) = use_context::<RoomList>() {
+    // The room list (navigation count, the page's list) takes this room's entry from here while it
+    // is open: its unread count falls as it is read, its last activity moves as messages arrive.
+    if let Some(rooms) = super::list::use_chat_rooms() {
+        rooms.open.set(Some(room));
+        on_cleanup(move || {
+            if rooms.open.try_get_untracked() == Some(Some(room)) {
+                rooms.open.set(None);
+            }
+        });
         Effect::new(move |_| {
             if let Some(mine) = snap.map_or_default(|s| Some(s.summary.clone())) {
-                list.update(|l| {
-                    if let Some(entry) = l.iter_mut().find(|r| r.room.id == mine.room.id) {
+                rooms.list.update(|l| {
+                    if let Some(entry) = l.rooms.iter_mut().find(|r| r.room.id == mine.room.id) {
                         if *entry != mine {
                             *entry = mine;
                         }
@@ -399,8 +405,3 @@ fn PendingRow(p: Pending, retry: impl Fn(Pending) + Copy + 'static) -> impl Into
         </article>
     }
 }
-
-/// The page's room list, which the open room keeps in step with its own summary (its unread count
-/// falls as it is read, its last activity moves as messages arrive).
-#[derive(Clone, Copy)]
-pub(super) struct RoomList(pub LiveSnapshot<Vec<RoomSummary>>);
