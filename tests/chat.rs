@@ -682,3 +682,74 @@ both_backends!(a_cohort_room_follows_its_cohort, |t: TestDb| async move {
         Err(AppError::Conflict { .. })
     ));
 });
+
+both_backends!(
+    the_room_list_resumes_each_room_and_counts_what_follows_once,
+    |t: TestDb| async move {
+        use studyhall::chat::my_rooms::Applied;
+        let db = &t.db;
+        let hub = hub();
+        let s = school(db).await;
+        let room = chat::open_direct(db, &hub, &s.ana, s.ben.user.id)
+            .await
+            .unwrap()
+            .room
+            .id;
+        chat::send(db, &hub, &s.ana, room, &text("a1", "before the list"))
+            .await
+            .unwrap();
+        let mut bens = chat::my_rooms(db, &s.ben).await.unwrap();
+        assert_eq!(bens.unread_total(), 1);
+        let head = bens.head(room).unwrap().clone();
+        assert_eq!(
+            head.offset,
+            studyhall::server::realtime::log::head(db, Topic::Room(room))
+                .await
+                .unwrap()
+                .head
+        );
+        chat::send(db, &hub, &s.ana, room, &text("a2", "after the list"))
+            .await
+            .unwrap();
+        // Everything on the topic from the start: what the list had is skipped, the rest counts once.
+        let log = studyhall::server::realtime::log::head(db, Topic::Room(room))
+            .await
+            .unwrap();
+        let events = studyhall::server::realtime::log::read(
+            db,
+            Topic::Room(room),
+            &log.epoch,
+            0,
+            log.head,
+            100,
+        )
+        .await
+        .unwrap();
+        for _ in 0..2 {
+            for e in &events {
+                let event = DurableEvent::decode(&e.event, e.data.clone()).unwrap();
+                bens.apply_room(room, e.offset, &event);
+            }
+        }
+        assert_eq!(bens.unread_total(), 2);
+        assert_eq!(bens, {
+            let mut fresh = chat::my_rooms(db, &s.ben).await.unwrap();
+            fresh.heads = bens.heads.clone();
+            fresh
+        });
+        // Ben reads it all in another tab: the list follows without asking again.
+        let newest = chat::history(db, &s.ben, room, None, None)
+            .await
+            .unwrap()
+            .messages[0]
+            .id;
+        chat::mark_read(db, &hub, &s.ben, room, newest)
+            .await
+            .unwrap();
+        let after = events_after(db, Topic::Room(room), log.head).await;
+        let read = &after[0];
+        assert!(matches!(read, DurableEvent::ChatRead(_)));
+        assert_eq!(bens.apply_room(room, log.head + 1, read), Applied::Changed);
+        assert_eq!(bens.unread_total(), 0);
+    }
+);

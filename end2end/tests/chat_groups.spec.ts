@@ -2,7 +2,8 @@
 // exist only for this spec (registered here, so no other spec shares their rooms): one starts a
 // public group (its name full of markup, shown as text), the other finds and joins it; in the
 // group's room typing shows and clears, who is here rises and falls, a message written offline is
-// sent once when the network is back, and search finds a message and opens the room at it.
+// sent once when the network is back, search finds a message and opens the room at it, and the
+// navigation's unread count rises and clears in two tabs of one person.
 import { test, expect, hydrated, hydratedForm, uniqueEmail } from "./fixtures";
 import type { Browser, Page } from "@playwright/test";
 
@@ -46,6 +47,7 @@ test("a public group is started, found and joined; typing, presence, offline sen
   await expect(card).toContainText("1 of 3 members");
   await card.getByRole("button", { name: `Join ${name}` }).click();
   await expect(joiner).toHaveURL(/\/chat\/\d+$/);
+  const roomUrl = joiner.url();
   await hydrated(joiner);
   await expect(joiner.getByTestId("room-name")).toHaveText(name);
 
@@ -90,6 +92,24 @@ test("a public group is started, found and joined; typing, presence, offline sen
   await expect(hit.locator("mark")).toHaveText(`zebra${tag}`);
   await hit.click();
   await expect(joiner.locator("[data-testid=message][aria-current=true]")).toContainText(`zebra${tag}`);
+
+  // The navigation's unread count rises in both of Olga's tabs and clears in both when one reads.
+  await owner.goto("/chat/groups");
+  await hydrated(owner);
+  const second = await owner.context().newPage();
+  second.on("pageerror", (e) => errors.push(e.message));
+  await second.goto("/learning");
+  await hydrated(second);
+  await joiner.goto(roomUrl);
+  await hydrated(joiner);
+  await joiner.getByTestId("composer").fill(`badge ${tag}`);
+  await joiner.getByTestId("composer").press("Enter");
+  await expect(owner.getByTestId("chat-unread")).toHaveText("1 unread");
+  await expect(second.getByTestId("chat-unread")).toHaveText("1 unread");
+  await owner.goto(roomUrl);
+  await expect(owner.getByTestId("message-body").filter({ hasText: `badge ${tag}` })).toBeVisible();
+  await expect(owner.getByTestId("chat-unread")).toHaveCount(0);
+  await expect(second.getByTestId("chat-unread")).toHaveCount(0);
   expect(errors).toEqual([]);
   await owner.context().close();
   await joiner.context().close();

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 pub struct RoomHead {
     pub room_id: RoomId,
     pub position: Position,
+    /// The room's newest message then (moved by the messages that follow): a read up to it leaves
+    /// nothing unread.
+    pub newest_id: Option<MessageId>,
 }
 
 /// The viewer's rooms, newest activity first, and each room's position.
@@ -58,11 +61,9 @@ impl MyRooms {
     /// a deleted unread message no longer counts. Events at or before the room's head were in the
     /// list already and change nothing.
     pub fn apply_room(&mut self, room: RoomId, offset: i64, event: &DurableEvent) -> Applied {
-        match self.heads.iter_mut().find(|h| h.room_id == room) {
-            Some(h) if offset <= h.position.offset => return Applied::Nothing,
-            Some(h) => h.position.offset = offset,
-            None => {}
-        }
+        let Some(newest) = self.advance(room, offset, event) else {
+            return Applied::Nothing;
+        };
         let viewer = self.viewer;
         let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room) else {
             return Applied::Nothing;
@@ -91,7 +92,7 @@ impl MyRooms {
                 Applied::Changed
             }
             DurableEvent::ChatRead(mark) if mark.user_id == viewer => {
-                read_up_to(entry, mark.last_read_id)
+                read_up_to(entry, mark.last_read_id, newest)
             }
             DurableEvent::ChatRoomChanged(c) if c.room_id == room => {
                 c.apply_to(&mut entry.room);
@@ -102,13 +103,41 @@ impl MyRooms {
     }
 }
 
-/// The viewer read `room` up to `up_to` (in another tab, say).
-fn read_up_to(entry: &mut RoomSummary, up_to: MessageId) -> Applied {
+impl MyRooms {
+    /// Moves `room`'s head past the event at `offset` without applying it (its open conversation
+    /// keeps the entry). Answers the room's newest message as now known, or `None` when the event
+    /// was at or before the head already.
+    pub fn advance(
+        &mut self,
+        room: RoomId,
+        offset: i64,
+        event: &DurableEvent,
+    ) -> Option<Option<MessageId>> {
+        let Some(h) = self.heads.iter_mut().find(|h| h.room_id == room) else {
+            return Some(None);
+        };
+        if offset <= h.position.offset {
+            return None;
+        }
+        h.position.offset = offset;
+        if let DurableEvent::ChatMessagePosted(m) = event {
+            h.newest_id = h.newest_id.max(Some(m.id));
+        }
+        Some(h.newest_id)
+    }
+}
+
+/// The viewer read the room up to `up_to` (in another tab, say); `newest` is its newest message as
+/// far as the list knows.
+fn read_up_to(entry: &mut RoomSummary, up_to: MessageId, newest: Option<MessageId>) -> Applied {
     if up_to <= entry.last_read_id {
         return Applied::Nothing;
     }
     entry.last_read_id = up_to;
     if entry.unread == 0 {
+        Applied::Changed
+    } else if newest.is_some_and(|n| up_to >= n) {
+        entry.unread = 0;
         Applied::Changed
     } else {
         // How many of the unread messages the mark covers is not in the list.
@@ -182,6 +211,7 @@ mod tests {
                 epoch: "e".into(),
                 offset,
             },
+            newest_id: Some(9),
         };
         MyRooms {
             viewer: 1,

@@ -63,7 +63,15 @@ pub async fn my_rooms(db: &Db, caller: &Caller) -> Result<MyRooms, AppError> {
     let topics: Vec<Topic> = ids.iter().map(|r| Topic::Room(*r)).collect();
     let heads = log::heads(db, &topics).await?;
     let mut pooled = db.acquire().await?;
-    let rooms = summaries(&mut pooled.conn(), me.id, None).await?;
+    let mut conn = pooled.conn();
+    let newest: HashMap<RoomId, MessageId> =
+        with_conn!(&mut conn, c => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT m.room_id, MAX(m.id) FROM chat_messages m \
+         JOIN chat_members cm ON cm.room_id = m.room_id AND cm.user_id = $1 GROUP BY m.room_id")
+        .bind(me.id).fetch_all(&mut *c).await.map_err(internal)?)
+        .into_iter()
+        .collect();
+    let rooms = summaries(&mut conn, me.id, None).await?;
     Ok(MyRooms {
         viewer: me.id,
         heads: ids
@@ -76,6 +84,7 @@ pub async fn my_rooms(db: &Db, caller: &Caller) -> Result<MyRooms, AppError> {
                     epoch: h.epoch,
                     offset: h.head,
                 },
+                newest_id: newest.get(&room_id).copied(),
             })
             .collect(),
         rooms,
