@@ -1,7 +1,7 @@
 // Study groups, typing, presence, offline sending and search in the browser, with two people who
 // exist only for this spec (registered here, so no other spec shares their rooms): one starts a
 // public group (its name full of markup, shown as text), the other finds and joins it; in the
-// group's room typing shows and clears, who is here rises and falls, a message written offline is
+// group's room typing shows and clears, who is online rises and falls, a message written offline is
 // sent once when the network is back, search finds a message and opens the room at it, and the
 // navigation's unread count rises and clears in two tabs of one person.
 import { test, expect, hydrated, hydratedForm, uniqueEmail } from "./fixtures";
@@ -58,7 +58,7 @@ test("a public group is started, found and joined; typing, presence, offline sen
   await owner.getByRole("link", { name: "Open the group's chat" }).click();
   await expect(owner.getByTestId("room-name")).toHaveText(name);
   await hydrated(owner);
-  await expect(joiner.getByTestId("room-presence")).toContainText("2 here");
+  await expect(joiner.getByTestId("room-presence")).toContainText("2 online");
 
   // Typing shows on the other side and clears when the message arrives.
   await owner.getByTestId("composer").pressSequentially("Hello ");
@@ -77,10 +77,6 @@ test("a public group is started, found and joined; typing, presence, offline sen
   await expect(owner.getByTestId("message-body").filter({ hasText: `offline ${tag}` })).toHaveCount(1, { timeout: 20_000 });
   await expect(joiner.getByTestId("pending")).toHaveCount(0, { timeout: 20_000 });
   await expect(joiner.getByTestId("message-body").filter({ hasText: `offline ${tag}` })).toHaveCount(1);
-
-  // Jon leaves the page: one fewer here.
-  await joiner.goto("/chat/groups");
-  await expect(owner.getByTestId("room-presence")).toContainText("1 here");
 
   // Search finds Olga's word for Jon, marked, and opens the room at that message.
   await joiner.goto("/chat");
@@ -110,6 +106,9 @@ test("a public group is started, found and joined; typing, presence, offline sen
   await expect(owner.getByTestId("message-body").filter({ hasText: `badge ${tag}` })).toBeVisible();
   await expect(owner.getByTestId("chat-unread")).toHaveCount(0);
   await expect(second.getByTestId("chat-unread")).toHaveCount(0);
+  // Jon closes Studyhall: Olga sees one fewer online.
+  await joiner.close();
+  await expect(owner.getByTestId("room-presence")).toContainText("1 online");
   expect(errors).toEqual([]);
   await owner.context().close();
   await joiner.context().close();

@@ -114,7 +114,8 @@ pub fn add_listener(
     let ws = me.ws.clone();
     drop(me);
     if let Some(present) = present {
-        listener(Delivery::Presence { present });
+        // After the current task (a component being built or hydrated must not change under it).
+        leptos::task::spawn_local(async move { listener(Delivery::Presence { present }) });
     }
     match ws {
         Some(ws) if is_new => send(&ws, &subscribe_message(topic, since)),

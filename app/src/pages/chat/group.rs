@@ -1,4 +1,4 @@
-//! A study group's page (`/chat/groups/{room}`): what it is, its members with who is here now (the
+//! A study group's page (`/chat/groups/{room}`): what it is, its members with who is online (the
 //! group room's presence, for members), and what the viewer may do: join or answer an invitation,
 //! open the chat, leave; for moderators invite and remove; for the owner hand over and archive.
 
@@ -61,7 +61,7 @@ fn Group(d: GroupDetail, reload: impl Fn() + Copy + Send + Sync + 'static) -> im
     let live = !g.room.archived;
     let error = RwSignal::new(None::<AppError>);
     let notice = RwSignal::new(None::<String>);
-    // Who is here: the group room's presence, which only members may follow.
+    // Who is online: the group room's presence, which only members may follow.
     let presence = role.map(|_| RoomPresence::follow(room, me, None));
     let run = move |what: &'static str, call: Call| {
         spawn_local(async move {
@@ -145,7 +145,7 @@ fn Group(d: GroupDetail, reload: impl Fn() + Copy + Send + Sync + 'static) -> im
                             <span class="min-w-0 flex-1 break-words">
                                 {name.clone()}
                                 {(!role_word.is_empty()).then(|| view! { <span class="ml-1 text-xs text-slate-600 dark:text-slate-400">{format!("({role_word})")}</span> })}
-                                {presence.is_some().then(|| view! { <span class="sr-only">{move || if here() { ", here now" } else { "" }}</span> })}
+                                {presence.is_some().then(|| view! { <span class="sr-only">{move || if here() { ", online" } else { ", offline" }}</span> })}
                             </span>
                             <span class="text-xs text-slate-500 dark:text-slate-400">"joined " <LocalTime at=m.joined_at /></span>
                             {removable.then(|| view! {

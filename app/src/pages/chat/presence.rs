@@ -1,5 +1,6 @@
-//! Who is in the open room now and who is typing there: the room topic's presence list (several tabs
-//! of one person count once; the server keeps it) and its ephemeral `typing` events. The viewer's
+//! Who is online and who is typing in a room: the room topic's presence list (several tabs of one
+//! person count once; the server keeps it; every page follows every room of its user, so presence
+//! reads as online) and its ephemeral `typing` events. The viewer's
 //! typing is published at most every [`TYPING_EVERY_MS`]; someone else's shows for
 //! [`TYPING_SHOWN_MS`] after their last one, or until their message arrives.
 
@@ -22,7 +23,7 @@ pub struct RoomPresence {
     me: UserId,
     /// Kept from when the room opened: event handlers run outside the component, without context.
     realtime: Realtime,
-    /// Who has the room open now (the viewer included, once connected).
+    /// Who follows the room now, which is who is online (the viewer included, once connected).
     pub here: RwSignal<Vec<UserId>>,
     /// Who is typing, with when their indicator lapses (browser clock, ms).
     typing: RwSignal<Vec<(UserId, i64)>>,
@@ -40,15 +41,19 @@ impl RoomPresence {
         let typing = RwSignal::new(Vec::<(UserId, i64)>::new());
         let realtime = use_realtime();
         let subscription = realtime.subscribe(Topic::Room(room), since, move |d| match d {
-            Delivery::Presence { present } => here.set(present),
-            Delivery::PresenceDiff { joined, left } => here.update(|h| {
-                h.retain(|u| !left.contains(u));
-                for u in joined {
-                    if !h.contains(&u) {
-                        h.push(u);
+            Delivery::Presence { present } => {
+                here.try_set(present);
+            }
+            Delivery::PresenceDiff { joined, left } => {
+                here.try_update(|h| {
+                    h.retain(|u| !left.contains(u));
+                    for u in joined {
+                        if !h.contains(&u) {
+                            h.push(u);
+                        }
                     }
-                }
-            }),
+                });
+            }
             Delivery::Ephemeral {
                 event,
                 user_id,
@@ -56,7 +61,7 @@ impl RoomPresence {
             } if event == "typing" && user_id != me => {
                 let stopped = data.get("typing") == Some(&serde_json::Value::Bool(false));
                 let until = crate::browser::now_ms() + TYPING_SHOWN_MS;
-                typing.update(|t| {
+                typing.try_update(|t| {
                     t.retain(|(u, _)| *u != user_id);
                     if !stopped {
                         t.push((user_id, until));
@@ -119,7 +124,7 @@ impl RoomPresence {
         }
     }
 
-    /// Whether `user` has the room open (the viewer always does).
+    /// Whether `user` is online (the viewer always is).
     pub fn is_here(&self, user: UserId) -> bool {
         user == self.me || self.here.with(|h| h.contains(&user))
     }
@@ -141,8 +146,8 @@ impl RoomPresence {
     }
 }
 
-/// Presence in the header: in a direct room whether the other person has it open; elsewhere how
-/// many members do, with their names on opening the list.
+/// Presence in the header: in a direct room whether the other person is online; elsewhere how many
+/// members are, with their names on opening the list.
 #[component]
 pub(super) fn WhoIsHere(snap: LiveSnapshot<RoomSnapshot>, presence: RoomPresence) -> impl IntoView {
     let peer = snap.map_or_default(|s| s.summary.room.peer.clone());
@@ -150,15 +155,15 @@ pub(super) fn WhoIsHere(snap: LiveSnapshot<RoomSnapshot>, presence: RoomPresence
         Some(peer) => {
             let here = presence.is_here(peer.id);
             let (dot, words) = if here {
-                ("bg-emerald-500", "Here now")
+                ("bg-emerald-500", "Online")
             } else {
-                ("bg-slate-400", "Not here")
+                ("bg-slate-400", "Offline")
             };
             view! {
                 <span class="flex shrink-0 items-center gap-1 text-xs text-slate-600 dark:text-slate-400" data-testid="peer-presence" data-here=here.to_string()>
                     <span class=format!("h-2 w-2 rounded-full {dot}") aria-hidden="true"></span>
                     <span>{words}</span>
-                    <span class="sr-only">{format!(": {} {}", peer.display_name, if here { "has this conversation open" } else { "does not have this conversation open" })}</span>
+                    <span class="sr-only">{format!(": {} {}", peer.display_name, if here { "is online" } else { "is offline" })}</span>
                 </span>
             }
             .into_any()
@@ -173,9 +178,9 @@ pub(super) fn WhoIsHere(snap: LiveSnapshot<RoomSnapshot>, presence: RoomPresence
             let count = here.len();
             view! {
                 <details class="relative shrink-0 text-xs text-slate-600 dark:text-slate-400" data-testid="room-presence">
-                    <summary class="cursor-pointer" aria-label=format!("{count} of {} members here now; show who", members.len())>
+                    <summary class="cursor-pointer" aria-label=format!("{count} of {} members online; show who", members.len())>
                         <span class="mr-1 inline-block h-2 w-2 rounded-full bg-emerald-500" aria-hidden="true"></span>
-                        {format!("{count} here")}
+                        {format!("{count} online")}
                     </summary>
                     <ul class="absolute right-0 z-10 mt-1 w-48 rounded-md border border-slate-200 bg-white p-2 shadow dark:border-slate-700 dark:bg-slate-900">
                         {here.into_iter().map(|n| view! { <li class="truncate">{n}</li> }).collect_view()}
