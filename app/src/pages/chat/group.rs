@@ -169,7 +169,16 @@ fn Invite(
     invited: Vec<String>,
     run: impl Fn(&'static str, Call) + Copy + 'static,
 ) -> impl IntoView {
-    let people = LocalResource::new(move || api::invitable_to_group(room));
+    // Loaded in the browser once the page is up (an effect does not run on the server, so the page
+    // renders the same on both sides and fills the list after hydrating).
+    let people = RwSignal::new(Vec::<studyhall::chat::Author>::new());
+    Effect::new(move |_| {
+        spawn_local(async move {
+            if let Ok(list) = api::invitable_to_group(room).await {
+                people.try_set(list);
+            }
+        });
+    });
     let chosen = RwSignal::new(String::new());
     let invite = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -191,9 +200,9 @@ fn Invite(
                     <label for="invite-person" class="block text-sm font-medium">"Person"</label>
                     <select id="invite-person" class="input" on:change=move |ev| chosen.set(event_target_value(&ev)) data-testid="invite-person">
                         <option value="">"Choose someone…"</option>
-                        {move || people.get().map(|r| r.map(|list| list.into_iter().map(|p| view! {
+                        <For each=move || people.get() key=|p| p.id let:p>
                             <option value=p.id.to_string()>{p.display_name}</option>
-                        }).collect_view()).ok())}
+                        </For>
                     </select>
                 </div>
                 <button type="submit" class="button-primary">"Invite"</button>
