@@ -45,12 +45,13 @@ test("a message arrives live in the other person's open room, rendered safely", 
   expect(await maya.evaluate(() => (window as any).__xss)).toBeUndefined();
 
   // Shift+Enter is a new line, not a send.
-  await composer.fill("first line");
+  const lines = `l${Date.now()}`;
+  await composer.fill(`first line ${lines}`);
   await composer.press("Shift+Enter");
-  await composer.type("second line");
-  await expect(composer).toHaveValue("first line\nsecond line");
+  await composer.type(`second line ${lines}`);
+  await expect(composer).toHaveValue(`first line ${lines}\nsecond line ${lines}`);
   await composer.press("Enter");
-  await expect(maya.getByTestId("message-body").filter({ hasText: "second line" })).toHaveCount(1);
+  await expect(maya.getByTestId("message-body").filter({ hasText: `second line ${lines}` })).toHaveCount(1);
   // Maya's open room read it: Ana sees "Seen" under her last message, live.
   await expect(ana.getByTestId("seen")).toBeVisible();
 

@@ -77,6 +77,8 @@ test("a public group is started, found and joined; typing, presence, offline sen
   await expect(owner.getByTestId("message-body").filter({ hasText: `offline ${tag}` })).toHaveCount(1, { timeout: 20_000 });
   await expect(joiner.getByTestId("pending")).toHaveCount(0, { timeout: 20_000 });
   await expect(joiner.getByTestId("message-body").filter({ hasText: `offline ${tag}` })).toHaveCount(1);
+  // Olga's open room read it: her navigation shows nothing unread.
+  await expect(owner.getByTestId("chat-unread")).toHaveCount(0);
 
   // Search finds Olga's word for Jon, marked, and opens the room at that message.
   await joiner.goto("/chat");

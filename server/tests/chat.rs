@@ -23,27 +23,6 @@ const WHO: [&str; 5] = [
     "admin, not a member",
 ];
 
-/// Asks every identity the same request; compares the statuses with `want` (in [`WHO`] order).
-async fn matrix(
-    t: &TestServer,
-    clients: &[Client],
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    want: [u16; 5],
-) {
-    let mut got = [0u16; 5];
-    for (i, c) in clients.iter().enumerate() {
-        got[i] = t.call(c, method.clone(), path, body.clone()).await.0;
-    }
-    let report: Vec<String> = WHO
-        .iter()
-        .zip(got)
-        .map(|(w, g)| format!("{w}: {g}"))
-        .collect();
-    assert_eq!(got, want, "{method} {path}: {}", report.join(", "));
-}
-
 /// The next message that is not a presence change.
 async fn next(c: &mut ws::Client) -> ServerMessage {
     loop {
@@ -86,8 +65,8 @@ both_backends!(
         }
         let (member, admin) = (&clients[1], &clients[4]);
 
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::GET,
             "/api/v1/rooms",
@@ -97,8 +76,8 @@ both_backends!(
         .await;
         // Ana may open a room with Ben (same cohort); Cy and the unrelated mentor may not; an admin may.
         let ben_body = Some(json!({"user_id": ben.id}));
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             "/api/v1/rooms/direct",
@@ -110,8 +89,8 @@ both_backends!(
         let room = rooms["rooms"][0]["room"]["id"].as_i64().unwrap();
         assert_eq!(rooms["rooms"][0]["room"]["name"], "ben@example.com");
         let channel = Some(json!({"name": "Help", "members": [ana.id]}));
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             "/api/v1/rooms",
@@ -133,9 +112,10 @@ both_backends!(
         let id = sent["id"].as_i64().unwrap();
         let msg = format!("{base}/messages/{id}");
         let no = |member: u16| [401, member, 404, 404, 404];
-        matrix(&t, &clients, Method::GET, &base, None, no(200)).await;
-        matrix(
-            &t,
+        t.matrix(&WHO, &clients, Method::GET, &base, None, no(200))
+            .await;
+        t.matrix(
+            &WHO,
             &clients,
             Method::GET,
             &format!("{base}/messages"),
@@ -143,8 +123,8 @@ both_backends!(
             no(200),
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             &format!("{base}/messages"),
@@ -152,8 +132,8 @@ both_backends!(
             no(201),
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::PATCH,
             &msg,
@@ -161,8 +141,8 @@ both_backends!(
             no(200),
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             &format!("{msg}/reactions"),
@@ -170,8 +150,8 @@ both_backends!(
             no(200),
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             &format!("{base}/read"),
@@ -179,8 +159,8 @@ both_backends!(
             no(200),
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::PUT,
             &format!("{base}/muted"),
@@ -189,8 +169,8 @@ both_backends!(
         )
         .await;
         // A direct room takes no one by hand and cannot be left.
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             &format!("{base}/members"),
@@ -198,8 +178,8 @@ both_backends!(
             no(403),
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::DELETE,
             &format!("{base}/members/{}", ben.id),
@@ -207,8 +187,8 @@ both_backends!(
             no(403),
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::DELETE,
             &format!("{base}/members/me"),
@@ -216,7 +196,8 @@ both_backends!(
             no(409),
         )
         .await;
-        matrix(&t, &clients, Method::DELETE, &msg, None, no(200)).await;
+        t.matrix(&WHO, &clients, Method::DELETE, &msg, None, no(200))
+            .await;
         // What the refusals left: Ana's two messages (one a tombstone), nothing by anyone else.
         let (_, page) = t
             .call(member, Method::GET, &format!("{base}/messages"), None)
@@ -257,8 +238,8 @@ both_backends!(
             ("/api/chat/delete", json!({"room": room, "id": id}), 200),
         ];
         for (path, body, member) in fns {
-            matrix(
-                &t,
+            t.matrix(
+                &WHO,
                 &clients,
                 Method::POST,
                 path,
@@ -267,8 +248,8 @@ both_backends!(
             )
             .await;
         }
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             "/api/chat/rooms",
@@ -277,8 +258,8 @@ both_backends!(
         )
         .await;
         // Search answers everyone signed in, with only their own rooms' messages.
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::GET,
             "/api/v1/rooms/search?q=page",
@@ -286,8 +267,8 @@ both_backends!(
             [401, 200, 200, 200, 200],
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             "/api/chat/search",
@@ -307,8 +288,8 @@ both_backends!(
             let hits = r["hits"].as_array().unwrap();
             assert_eq!(!hits.is_empty(), finds, "{}: {r}", WHO[i]);
         }
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             "/api/chat/direct",

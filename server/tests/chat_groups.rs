@@ -21,26 +21,6 @@ const WHO: [&str; 5] = [
     "admin, not a member",
 ];
 
-async fn matrix(
-    t: &TestServer,
-    clients: &[Client],
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    want: [u16; 5],
-) {
-    let mut got = [0u16; 5];
-    for (i, c) in clients.iter().enumerate() {
-        got[i] = t.call(c, method.clone(), path, body.clone()).await.0;
-    }
-    let report: Vec<String> = WHO
-        .iter()
-        .zip(got)
-        .map(|(w, g)| format!("{w}: {g}"))
-        .collect();
-    assert_eq!(got, want, "{method} {path}: {}", report.join(", "));
-}
-
 both_backends!(
     every_group_route_function_and_topic_answers_each_role,
     |db: TestDb| async move {
@@ -75,8 +55,8 @@ both_backends!(
         t.login(&ben_client, "ben@example.com", PASSWORD).await;
 
         let make = |public: bool| json!({"name": "Circle", "public": public, "member_limit": 5});
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::GET,
             "/api/v1/groups",
@@ -84,8 +64,8 @@ both_backends!(
             [401, 200, 200, 200, 200],
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             "/api/v1/groups",
@@ -105,9 +85,10 @@ both_backends!(
         let base = format!("/api/v1/groups/{room}");
         let hidden = |owner: u16| [401, owner, 404, 404, 404];
 
-        matrix(&t, &clients, Method::GET, &base, None, hidden(200)).await;
-        matrix(
-            &t,
+        t.matrix(&WHO, &clients, Method::GET, &base, None, hidden(200))
+            .await;
+        t.matrix(
+            &WHO,
             &clients,
             Method::GET,
             &format!("/api/v1/groups/{open_room}"),
@@ -115,8 +96,8 @@ both_backends!(
             [401, 200, 200, 200, 200],
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             &format!("{base}/join"),
@@ -124,8 +105,8 @@ both_backends!(
             hidden(200),
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::GET,
             &format!("{base}/invitable"),
@@ -134,8 +115,8 @@ both_backends!(
         )
         .await;
         let ben_body = Some(json!({"user_id": ben.id}));
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::PUT,
             &format!("{base}/owner"),
@@ -143,8 +124,8 @@ both_backends!(
             hidden(422),
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             &format!("{base}/invitations"),
@@ -153,8 +134,8 @@ both_backends!(
         )
         .await;
         // In a public group outsiders see it but do not invite.
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             &format!("/api/v1/groups/{open_room}/invitations"),
@@ -162,8 +143,8 @@ both_backends!(
             [401, 204, 403, 403, 403],
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             &format!("{base}/decline"),
@@ -190,10 +171,18 @@ both_backends!(
             ("/api/chat/leave", json!({"room": room}), 409),
         ];
         for (path, body, owner) in fns {
-            matrix(&t, &clients, Method::POST, path, Some(body), hidden(owner)).await;
+            t.matrix(
+                &WHO,
+                &clients,
+                Method::POST,
+                path,
+                Some(body),
+                hidden(owner),
+            )
+            .await;
         }
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             "/api/chat/groups",
@@ -201,8 +190,8 @@ both_backends!(
             [401, 200, 200, 200, 200],
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             "/api/chat/group/create",
@@ -210,8 +199,8 @@ both_backends!(
             [401, 200, 200, 200, 200],
         )
         .await;
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             "/api/chat/group/decline",
@@ -240,8 +229,8 @@ both_backends!(
         }
 
         // Handing over and removing, then archiving: the owner's, and only theirs.
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             "/api/chat/group/owner",
@@ -258,8 +247,8 @@ both_backends!(
             )
             .await;
         assert_eq!(s, 200, "the new owner removes the former one");
-        matrix(
-            &t,
+        t.matrix(
+            &WHO,
             &clients,
             Method::POST,
             &format!("{base}/archive"),

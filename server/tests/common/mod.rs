@@ -195,6 +195,29 @@ impl TestServer {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// Asks each of `clients` (labelled by `who`, in order) the same request and compares their
+    /// statuses with `want`, reporting every identity's answer when they differ.
+    pub async fn matrix<const N: usize>(
+        &self,
+        who: &[&str; N],
+        clients: &[reqwest::Client],
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        want: [u16; N],
+    ) {
+        let mut got = [0u16; N];
+        for (i, c) in clients.iter().enumerate().take(N) {
+            got[i] = self.call(c, method.clone(), path, body.clone()).await.0;
+        }
+        let report: Vec<String> = who
+            .iter()
+            .zip(got)
+            .map(|(w, g)| format!("{w}: {g}"))
+            .collect();
+        assert_eq!(got, want, "{method} {path}: {}", report.join(", "));
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await.unwrap();

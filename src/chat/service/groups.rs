@@ -338,18 +338,11 @@ pub async fn invite(
             message: "This group is archived: it takes no new members.".into(),
         });
     }
-    let (a, b) = (
-        party(&mut change.conn(), me.id).await?,
-        party(&mut change.conn(), user).await?,
-    );
-    match (a, b) {
-        (Some(a), Some(b)) if may_talk(&a, &b) => {}
-        _ => {
-            return Err(AppError::validation(
-                "user_id",
-                "You can invite people from your cohort, your mentors and your groups.",
-            ))
-        }
+    if !may_talk_between(&mut change.conn(), me.id, user).await? {
+        return Err(AppError::validation(
+            "user_id",
+            "You can invite people from your cohort, your mentors and your groups.",
+        ));
     }
     if membership(&mut change.conn(), room, user).await.is_ok() {
         return Err(AppError::Conflict {

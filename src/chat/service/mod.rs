@@ -109,6 +109,14 @@ async fn party(conn: &mut Conn<'_>, user: UserId) -> Result<Option<Party>, AppEr
     }))
 }
 
+/// Whether `a` and `b` exist and may talk ([`crate::chat::rules::may_talk`]).
+async fn may_talk_between(conn: &mut Conn<'_>, a: UserId, b: UserId) -> Result<bool, AppError> {
+    Ok(match (party(conn, a).await?, party(conn, b).await?) {
+        (Some(a), Some(b)) => crate::chat::rules::may_talk(&a, &b),
+        _ => false,
+    })
+}
+
 const MESSAGE_SELECT: &str =
     "SELECT m.id, m.room_id, m.author_id, a.display_name AS author_name, m.client_id, m.body, m.html, \
      m.reply_to, qa.display_name AS quote_author, q.body AS quote_body, q.deleted_at AS quote_deleted_at, \

@@ -3,7 +3,6 @@
 //! removing and leaving, muting. Joining and leaving are events on the member's own `user:{id}`.
 
 use super::*;
-use crate::chat::rules::may_talk;
 use crate::chat::{
     LeftBecause, ReadMark, RoomLeft, RoomSnapshot, HISTORY_PAGE, ROOM_DESCRIPTION_MAX,
     ROOM_NAME_MAX,
@@ -63,7 +62,7 @@ pub async fn snapshot(db: &Db, caller: &Caller, room: RoomId) -> Result<RoomSnap
 }
 
 /// The direct room of the caller and `other`, made the first time either opens it. Only people who
-/// may talk ([`may_talk`]) have one; anyone else, or no such person, is 403 alike.
+/// may talk ([`crate::chat::rules::may_talk`]) have one; anyone else, or no such person, is 403 alike.
 pub async fn open_direct(
     db: &Db,
     hub: &Hub,
@@ -78,13 +77,8 @@ pub async fn open_direct(
         ));
     }
     let mut change = Change::begin(db, hub).await?;
-    let (a, b) = (
-        party(&mut change.conn(), me.id).await?,
-        party(&mut change.conn(), other).await?,
-    );
-    match (a, b) {
-        (Some(a), Some(b)) if may_talk(&a, &b) => {}
-        _ => return Err(AppError::Forbidden),
+    if !may_talk_between(&mut change.conn(), me.id, other).await? {
+        return Err(AppError::Forbidden);
     }
     let room = ensure_direct(&mut change, me.id, other).await?;
     let mine = summary(&mut change.conn(), me.id, room).await?;
