@@ -11,6 +11,7 @@ use studyhall::chat::{LeftBecause, NewMessage, RoomKind, RoomSnapshot};
 use studyhall::events::{DurableEvent, Follow};
 use studyhall::model::Role;
 use studyhall::protocol::Topic;
+use studyhall::server::db::Db;
 use studyhall::server::now_ms;
 use studyhall::server::realtime::Change;
 use studyhall::testing::TestDb;
@@ -751,5 +752,100 @@ both_backends!(
         assert!(matches!(read, DurableEvent::ChatRead(_)));
         assert_eq!(bens.apply_room(room, log.head + 1, read), Applied::Changed);
         assert_eq!(bens.unread_total(), 0);
+    }
+);
+
+/// The chat notifications in `who`'s inbox, newest first.
+async fn chat_alerts(db: &Db, who: &Caller) -> Vec<studyhall::notifications::Notification> {
+    studyhall::notifications::service::snapshot(db, who)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|n| n.link.as_deref().is_some_and(|l| l.starts_with("/chat/")))
+        .collect()
+}
+
+both_backends!(
+    direct_messages_and_mentions_notify_whoever_is_not_online_once_per_window,
+    |t: TestDb| async move {
+        use studyhall::chat::groups::NewGroup;
+        let db = &t.db;
+        let hub = hub();
+        let s = school(db).await;
+        let dm = chat::open_direct(db, &hub, &s.ana, s.ben.user.id)
+            .await
+            .unwrap()
+            .room
+            .id;
+        let first = chat::send(db, &hub, &s.ana, dm, &text("d1", "Are you coming?"))
+            .await
+            .unwrap();
+        chat::send(db, &hub, &s.ana, dm, &text("d2", "Hello?"))
+            .await
+            .unwrap();
+        let bens = chat_alerts(db, &s.ben).await;
+        assert_eq!(bens.len(), 1, "one per room within the window: {bens:?}");
+        assert_eq!(bens[0].title, "Ana wrote to you");
+        assert_eq!(bens[0].message, "Are you coming?");
+        assert_eq!(
+            bens[0].link.as_deref(),
+            Some(&format!("/chat/{dm}?message={}", first.id)[..])
+        );
+        assert!(
+            chat_alerts(db, &s.ana).await.is_empty(),
+            "not to the author"
+        );
+
+        // Online (following the room on this node): no notification; the page shows it live.
+        let with_maya = chat::open_direct(db, &hub, &s.ana, s.maya.user.id)
+            .await
+            .unwrap()
+            .room
+            .id;
+        let online = hub.connect(s.maya.user.id).unwrap();
+        hub.subscribe(online.id, Topic::Room(with_maya));
+        chat::send(db, &hub, &s.ana, with_maya, &text("m1", "See you at 5"))
+            .await
+            .unwrap();
+        assert!(chat_alerts(db, &s.maya).await.is_empty());
+
+        // In a group, only those mentioned, and not when they muted the room.
+        let group = |name: &str| NewGroup {
+            name: name.into(),
+            description: String::new(),
+            public: true,
+            member_limit: 10,
+        };
+        let circle = chat::create_group(db, &hub, &s.cy, &group("Circle"))
+            .await
+            .unwrap()
+            .room
+            .id;
+        for c in [&s.ana, &s.ben] {
+            chat::join_group(db, &hub, c, circle).await.unwrap();
+        }
+        chat::set_muted(db, &s.ben, circle, true).await.unwrap();
+        chat::send(
+            db,
+            &hub,
+            &s.cy,
+            circle,
+            &text("c1", "@ana and @Ben, page 4 @nobody"),
+        )
+        .await
+        .unwrap();
+        let anas = chat_alerts(db, &s.ana).await;
+        assert_eq!(anas.len(), 1, "{anas:?}");
+        assert_eq!(anas[0].title, "Cy mentioned you in Circle");
+        assert_eq!(
+            chat_alerts(db, &s.ben).await.len(),
+            1,
+            "Ben muted the circle"
+        );
+        chat::send(db, &hub, &s.cy, circle, &text("c2", "no names here"))
+            .await
+            .unwrap();
+        assert_eq!(chat_alerts(db, &s.ana).await.len(), 1);
     }
 );

@@ -6,6 +6,7 @@
 //! joining and leaving a room are events on the member's own `user:{id}` stream.
 
 pub mod groups;
+pub mod mentions;
 pub mod rules;
 pub mod search;
 #[cfg(feature = "server")]

@@ -1,4 +1,5 @@
-//! Messages: sending (once per client-chosen id, within the per-minute limit), editing within the
+//! Messages: sending (once per client-chosen id, within the per-minute limit, notifying as `alerts`
+//! says), editing within the
 //! window, deleting to a tombstone, toggling reactions, and reading history a page at a time.
 
 use super::*;
@@ -117,6 +118,7 @@ pub async fn send_limited(
         .offset;
     with_tx!(change.tx(), c => sqlx::query("UPDATE chat_messages SET log_offset = $2 WHERE id = $1")
         .bind(id).bind(offset).execute(&mut *c).await.map(|_| ()).map_err(internal)?);
+    super::alerts::notify(&mut change, hub, &posted).await?;
     change.commit().await?;
     Ok(posted)
 }

@@ -1,4 +1,4 @@
-//! Chat's service: rooms and their members (`rooms`), study groups (`groups`), search (`search`), messages and reactions (`messages`), read
+//! Chat's service: rooms and their members (`rooms`), study groups (`groups`), search (`search`), notifications for direct messages and mentions (`alerts`), messages and reactions (`messages`), read
 //! positions (`reads`), and rendering (`render`). Every write is one [`Change`]: rows, then events on
 //! `room:{id}` (and on a member's `user:{id}` when they join or leave), committed, then published.
 //!
@@ -7,6 +7,7 @@
 //! member of answers 404, as if it did not exist. This file holds what the parts share: the caller
 //! check, membership, and loading messages and rooms.
 
+mod alerts;
 mod groups;
 mod messages;
 mod reads;
@@ -14,6 +15,7 @@ mod render;
 mod rooms;
 mod search;
 
+pub use alerts::ALERT_WINDOW_MS;
 pub use groups::*;
 pub use messages::*;
 pub use reads::*;

@@ -423,6 +423,14 @@ impl Hub {
     }
 
     /// Users with at least one connection to this node.
+    /// Whether `user` has a connection on this node subscribed to `topic` (a topic with presence).
+    pub fn is_present(&self, topic: Topic, user: UserId) -> bool {
+        self.state()
+            .topics
+            .get(&topic)
+            .is_some_and(|t| t.present.contains_key(&user))
+    }
+
     pub fn online_users(&self) -> usize {
         self.state().per_user.len()
     }
