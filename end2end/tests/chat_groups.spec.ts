@@ -1,7 +1,7 @@
 // Study groups, typing, presence, offline sending and search in the browser, with two people who
 // exist only for this spec (registered here, so no other spec shares their rooms): one starts a
 // public group (its name full of markup, shown as text), the other finds and joins it; in the
-// group's room typing shows and clears, who is online rises and falls, a message written offline is
+// group's room typing shows and clears, a reply quotes and an edit shows, who is online rises and falls, a message written offline is
 // sent once when the network is back, search finds a message and opens the room at it, and the
 // navigation's unread count rises and clears in two tabs of one person.
 import { test, expect, hydrated, hydratedForm, uniqueEmail } from "./fixtures";
@@ -67,6 +67,21 @@ test("a public group is started, found and joined; typing, presence, offline sen
   await owner.getByTestId("composer").press("Enter");
   await expect(joiner.getByTestId("message-body").filter({ hasText: `zebra${tag}` })).toHaveCount(1);
   await expect(joiner.getByTestId("typing")).toHaveText("");
+
+  // Jon answers Olga's message, quoting it; Olga edits hers, and Jon sees it edited.
+  const olgas = joiner.getByTestId("message").filter({ hasText: `zebra${tag}` });
+  await olgas.getByRole("button", { name: `Reply to Olga ${tag}` }).click();
+  await expect(joiner.getByTestId("replying")).toContainText(`zebra${tag}`);
+  await joiner.getByTestId("composer").fill(`answer ${tag}`);
+  await joiner.getByTestId("composer").press("Enter");
+  const answer = owner.getByTestId("message").filter({ hasText: `answer ${tag}` });
+  await expect(answer.getByTestId("quote")).toContainText(`Olga ${tag}: Hello zebra${tag}`);
+  const mine = owner.getByTestId("message").filter({ hasText: `zebra${tag}` }).first();
+  await mine.getByRole("button", { name: "Edit your message" }).click();
+  await owner.getByTestId("edit-box").fill(`Hello again zebra${tag}`);
+  await owner.getByTestId("edit-box").press("Enter");
+  await expect(joiner.getByTestId("message-body").filter({ hasText: `Hello again zebra${tag}` })).toHaveCount(1);
+  await expect(joiner.getByTestId("message").filter({ hasText: `Hello again zebra${tag}` })).toContainText("(edited");
 
   // Offline: the message waits, then goes once when the network is back.
   await joiner.context().setOffline(true);

@@ -230,6 +230,7 @@ both_backends!(
                 409,
             ),
             ("/api/chat/read", json!({"room": room, "up_to": id}), 200),
+            ("/api/chat/mute", json!({"room": room, "muted": false}), 200),
             (
                 "/api/chat/edit",
                 json!({"room": room, "id": id, "body": "x"}),

@@ -1,5 +1,5 @@
 //! Server functions for the chat page: the room list, an opened room, history, sending, editing,
-//! deleting, reacting, read positions, searching and opening a direct room. Each passes the caller to the chat
+//! deleting, reacting, read positions, muting, searching and opening a direct room. Each passes the caller to the chat
 //! service, which decides (the same rules as `/api/v1/rooms`).
 
 #[cfg(feature = "ssr")]
@@ -80,6 +80,11 @@ pub async fn chat_react(
 pub async fn chat_read(room: RoomId, up_to: MessageId) -> Result<ReadMark, AppError> {
     let s = services()?;
     studyhall::chat::service::mark_read(s.accounts.db(), &s.hub, &caller()?, room, up_to).await
+}
+
+#[server(endpoint = "chat/mute", input = Json)]
+pub async fn chat_mute(room: RoomId, muted: bool) -> Result<RoomSummary, AppError> {
+    studyhall::chat::service::set_muted(services()?.accounts.db(), &caller()?, room, muted).await
 }
 
 #[server(endpoint = "chat/search", input = Json)]

@@ -87,6 +87,7 @@ pub fn content_types() -> Vec<(&'static str, &'static str)> {
         ChatRead,
         ChatDirect,
         ChatSearch,
+        ChatMute,
         ChatGroups,
         ChatGroup,
         CreateGroup,

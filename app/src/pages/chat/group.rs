@@ -83,11 +83,21 @@ fn Group(d: GroupDetail, reload: impl Fn() + Copy + Send + Sync + 'static) -> im
     };
     let decline = move |_| run("Invitation declined.", Box::pin(api::decline_group(room)));
     let leave = move |_| run("You left the group.", Box::pin(api::leave_room(room)));
+    let confirm = crate::components::confirm::use_confirm();
+    let group_name = g.room.name.clone();
     let archive = move |_| {
-        run(
-            "The group is archived.",
-            Box::pin(async move { api::archive_group(room).await.map(|_| ()) }),
-        )
+        let really = Callback::new(move |_| {
+            run(
+                "The group is archived.",
+                Box::pin(async move { api::archive_group(room).await.map(|_| ()) }),
+            )
+        });
+        confirm.ask(crate::components::confirm::Ask::new(
+            format!("Archive {group_name}?"),
+            "Its history stays readable to its members, but nobody can write in it or join it again. This cannot be undone.",
+            "Archive the group",
+            really,
+        ));
     };
     let members = d.members.clone();
     let others: Vec<(i64, String)> = d

@@ -6,6 +6,7 @@ mod composer;
 mod group;
 mod groups;
 pub mod list;
+mod message;
 mod presence;
 mod room;
 mod search;

@@ -6,34 +6,18 @@
 //! follows `room:{id}` from the snapshot's position.
 
 use super::composer::Composer;
+use super::message::{client_id, MessageRow, Pending, PendingRow};
 use super::presence::{RoomPresence, WhoIsHere};
 use crate::api;
 use crate::components::form::FormAlert;
-use crate::components::time::LocalTime;
 use crate::realtime::live::{use_live_snapshot, LiveSnapshot};
 use crate::realtime::{use_realtime, ConnectionState};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use studyhall::chat::{Message, MessageId, NewMessage, RoomId, RoomKind, RoomSnapshot, REACTIONS};
+use studyhall::chat::{MessageId, NewMessage, Quote, RoomId, RoomKind, RoomSnapshot};
 use studyhall::events::{DurableEvent, Follow};
-use studyhall::model::UserId;
 use studyhall::protocol::Topic;
 use studyhall::AppError;
-
-/// A message the viewer sent that the server has not confirmed.
-#[derive(Debug, Clone, PartialEq)]
-struct Pending {
-    client_id: String,
-    body: String,
-    failed: Option<String>,
-    /// Not sent for want of a connection: sent again when it is back.
-    waiting: bool,
-}
-
-fn client_id() -> String {
-    let random = (js_sys::Math::random() * 1e12) as u64;
-    format!("{}-{random:x}", crate::browser::now_ms())
-}
 
 #[component]
 pub fn Conversation(room: RoomId) -> impl IntoView {
@@ -92,6 +76,7 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
         }
     });
     let pending = RwSignal::new(Vec::<Pending>::new());
+    let replying = RwSignal::new(None::<Quote>);
     let error = RwSignal::new(None::<AppError>);
     let older_loading = RwSignal::new(false);
     // The room list (navigation count, the page's list) takes this room's entry from here while it
@@ -188,7 +173,7 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
             let message = NewMessage {
                 client_id: p.client_id.clone(),
                 body: p.body.clone(),
-                reply_to: None,
+                reply_to: p.reply_to,
             };
             match api::chat::chat_send(room, message).await {
                 Ok(sent) => {
@@ -237,6 +222,22 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                 <a href="/chat" class="link md:hidden" aria-label="Back to your rooms">"←"</a>
                 <h2 class="min-w-0 flex-1 truncate text-lg font-semibold" data-testid="room-name">{name}</h2>
                 <WhoIsHere snap presence />
+                <button type="button" class="button-secondary shrink-0 px-2 py-1 text-xs" data-testid="mute"
+                    aria-pressed=move || snap.map_or_default(|s| s.summary.muted).to_string()
+                    title="A muted room sends no notifications and leaves the navigation's count; its own count stays."
+                    on:click=move |_| {
+                        let muted = !untrack(|| snap.map_or_default(|s| s.summary.muted));
+                        spawn_local(async move {
+                            match api::chat::chat_mute(room, muted).await {
+                                Ok(summary) => {
+                                    snap.update(|s| s.summary = summary);
+                                }
+                                Err(e) => error.set(Some(e)),
+                            }
+                        });
+                    }>
+                    {move || if snap.map_or_default(|s| s.summary.muted) { "Unmute" } else { "Mute" }}
+                </button>
             </header>
             <div class="flex-1 space-y-1 overflow-y-auto px-4 py-3" role="log" aria-live="polite" aria-label="Messages" data-testid="messages">
                 <Show when=move || snap.map_or_default(|s| s.page.older.is_some())>
@@ -261,7 +262,7 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                                     <span class="h-px flex-1 bg-indigo-300 dark:bg-indigo-700"></span>"New messages"<span class="h-px flex-1 bg-indigo-300 dark:bg-indigo-700"></span>
                                 </div>
                             })}
-                            <MessageRow room current=current.into() viewer error target=target.into() />
+                            <MessageRow room current=current.into() viewer error target=target.into() replying />
                         }
                     }
                 />
@@ -279,8 +280,16 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                 {move || snap.with(|s| s.and_then(Result::ok).and_then(|s| presence.typing_line(&s.members)))}
             </p>
             <FormAlert error=error />
+            {move || replying.get().map(|q| view! {
+                <div class="mx-3 flex items-center gap-2 rounded-md bg-slate-100 px-3 py-1 text-xs dark:bg-slate-800" data-testid="replying">
+                    <span class="min-w-0 flex-1 truncate">"Replying to " {q.author_name.clone().unwrap_or_else(|| "Someone".into())} ": " {q.excerpt.clone()}</span>
+                    <button type="button" class="link" aria-label="Cancel the reply" on:click=move |_| replying.set(None)>"Cancel"</button>
+                </div>
+            })}
             <Composer room presence on_send=move |body: String| {
-                let p = Pending { client_id: client_id(), body, failed: None, waiting: false };
+                let reply_to = replying.get_untracked().map(|q| q.id);
+                replying.set(None);
+                let p = Pending { client_id: client_id(), body, reply_to, failed: None, waiting: false };
                 pending.update(|l| l.push(p.clone()));
                 send(p);
             } />
@@ -301,107 +310,4 @@ fn seen_by_the_other(s: &RoomSnapshot) -> bool {
         && s.reads
             .iter()
             .any(|r| r.user_id != s.viewer && r.last_read_id >= newest.id)
-}
-
-#[component]
-fn MessageRow(
-    room: RoomId,
-    current: Signal<Option<Message>>,
-    viewer: UserId,
-    error: RwSignal<Option<AppError>>,
-    /// The message the room was opened at, marked.
-    target: Signal<Option<MessageId>>,
-) -> impl IntoView {
-    let react = move |id: MessageId, emoji: &'static str| {
-        spawn_local(async move {
-            if let Err(e) = api::chat::chat_react(room, id, emoji.to_string()).await {
-                error.set(Some(e));
-            }
-        });
-    };
-    let remove = move |id: MessageId| {
-        spawn_local(async move {
-            if let Err(e) = api::chat::chat_delete(room, id).await {
-                error.set(Some(e));
-            }
-        });
-    };
-    move || {
-        current.get().map(|m| {
-        let id = m.id;
-        let author = m.author.as_ref().map(|a| a.display_name.clone()).unwrap_or_else(|| "Someone".into());
-        let deleted = m.deleted_at.is_some();
-        let mine = m.author.as_ref().map(|a| a.id) == Some(viewer);
-        let label = format!("{author}'s message");
-        view! {
-            <article id=format!("message-{id}") class=move || if target.get() == Some(id) {
-                    "group rounded-md px-2 py-1 ring-2 ring-amber-400 hover:bg-slate-50 dark:hover:bg-slate-900"
-                } else {
-                    "group rounded-md px-2 py-1 hover:bg-slate-50 dark:hover:bg-slate-900"
-                }
-                data-testid="message" data-id=id aria-label=label aria-current=move || (target.get() == Some(id)).then_some("true")>
-                <p class="text-sm">
-                    <span class="font-semibold">{author}</span>
-                    " "
-                    <span class="text-xs text-slate-500 dark:text-slate-400"><LocalTime at=m.created_at /></span>
-                    {m.edited_at.map(|at| view! { <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">"(edited " <LocalTime at /> ")"</span> })}
-                </p>
-                {if deleted {
-                    view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="tombstone">"Message deleted"</p> }.into_any()
-                } else {
-                    // Rendered and sanitised on the server (pulldown-cmark, then ammonia).
-                    view! { <div class="chat-body break-words text-sm" data-testid="message-body" inner_html=m.html.clone()></div> }.into_any()
-                }}
-                {(!deleted).then(|| view! {
-                    <div class="mt-1 flex flex-wrap items-center gap-1">
-                        {m.reactions.iter().map(|r| {
-                            let emoji: &'static str = REACTIONS.iter().copied().find(|e| *e == r.emoji).unwrap_or("👍");
-                            let names = r.users.iter().map(|u| u.display_name.clone()).collect::<Vec<_>>().join(", ");
-                            view! {
-                                <button type="button" class="rounded-full border border-slate-300 px-2 text-xs dark:border-slate-700" title=names.clone()
-                                    aria-label=format!("{emoji} {} ({names}); toggle yours", r.users.len()) on:click=move |_| react(id, emoji)>
-                                    {emoji} " " {r.users.len()}
-                                </button>
-                            }
-                        }).collect_view()}
-                        <details class="relative">
-                            <summary class="cursor-pointer list-none rounded px-1 text-xs text-slate-500 dark:text-slate-400" aria-label="Add a reaction">"☺+"</summary>
-                            <div class="absolute z-10 flex gap-1 rounded-md border border-slate-200 bg-white p-1 shadow dark:border-slate-700 dark:bg-slate-900">
-                                {REACTIONS.iter().map(|e| view! {
-                                    <button type="button" class="px-1" aria-label=format!("React with {e}") on:click=move |_| react(id, e)>{*e}</button>
-                                }).collect_view()}
-                            </div>
-                        </details>
-                        {mine.then(|| view! {
-                            <button type="button" class="link text-xs" aria-label="Delete your message" on:click=move |_| remove(id)>"Delete"</button>
-                        })}
-                    </div>
-                })}
-            </article>
-        }
-    })
-    }
-}
-
-#[component]
-fn PendingRow(p: Pending, retry: impl Fn(Pending) + Copy + 'static) -> impl IntoView {
-    let failed = p.failed.clone();
-    let again = p.clone();
-    view! {
-        <article class="rounded-md px-2 py-1 opacity-70" data-testid="pending">
-            <p class="whitespace-pre-wrap break-words text-sm">{p.body.clone()}</p>
-            {match failed {
-                None if p.waiting => view! {
-                    <p class="text-xs text-amber-700 dark:text-amber-400" data-testid="pending-waiting">"Not sent yet: waiting for the connection. It goes by itself when you are back online."</p>
-                }.into_any(),
-                None => view! { <p class="text-xs text-slate-500 dark:text-slate-400">"Sending…"</p> }.into_any(),
-                Some(why) => view! {
-                    <p class="text-xs text-red-700 dark:text-red-400" role="alert">
-                        "Not sent: " {why} " "
-                        <button type="button" class="link" on:click=move |_| retry(again.clone())>"Retry"</button>
-                    </p>
-                }.into_any(),
-            }}
-        </article>
-    }
 }
