@@ -40,8 +40,11 @@ const MONTHS: [&str; 12] = [
 
 /// The wall clock of a calendar reading (month and day from 1). The browser reads Intl's parts with it;
 /// the server has chrono-tz.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-#[cfg_attr(not(any(feature = "hydrate", test)), allow(dead_code))]
+// Used by the browser's platform code only (not when the server's is compiled in beside it).
+#[cfg_attr(
+    not(any(all(feature = "hydrate", not(feature = "ssr")), test)),
+    allow(dead_code)
+)]
 pub fn wall_from_parts(y: i64, m: u32, d: u32, hour: u32, minute: u32, second: u32) -> Wall {
     days_from_civil(y, m, d) * DAY
         + i64::from(hour) * HOUR

@@ -67,6 +67,8 @@ test("a public group is started, found and joined; typing, presence, offline sen
   await owner.getByTestId("composer").press("Enter");
   await expect(joiner.getByTestId("message-body").filter({ hasText: `zebra${tag}` })).toHaveCount(1);
   await expect(joiner.getByTestId("typing")).toHaveText("");
+  // Messages sit under their day's heading, in the viewer's zone.
+  await expect(joiner.getByTestId("day-heading").last()).toHaveText("today");
 
   // Jon answers Olga's message, quoting it; Olga edits hers, and Jon sees it edited.
   const olgas = joiner.getByTestId("message").filter({ hasText: `zebra${tag}` });

@@ -7,8 +7,8 @@ mod common;
 
 use common::ws;
 use common::{TestServer, PASSWORD};
-use reqwest::{Client, Method};
-use serde_json::{json, Value};
+use reqwest::Method;
+use serde_json::json;
 use std::time::Duration;
 use studyhall::both_backends;
 use studyhall::model::Role;

@@ -102,6 +102,26 @@ pub fn LocalTime(at: Millis) -> impl IntoView {
     view! { <time class="whitespace-nowrap" datetime=format::iso_utc(at) title=title>{text}</time> }
 }
 
+/// The viewer's calendar day of an instant (days since 1970-01-01 on their clock); tracked.
+pub fn local_day(at: Millis) -> i64 {
+    let zone = viewer_zone(use_clock());
+    wall(&zone.get(), at).div_euclid(format::DAY)
+}
+
+/// The viewer's day of an instant as a heading: "today", "yesterday", "Mon 17 Nov", the full date
+/// on hover.
+#[component]
+pub fn DayOf(at: Millis) -> impl IntoView {
+    let clock = use_clock();
+    let zone = viewer_zone(clock);
+    let day = Memo::new(move |_| wall(&zone.get(), at).div_euclid(format::DAY));
+    let text = move || {
+        let today = wall(&zone.read(), clock.now.get()).div_euclid(format::DAY);
+        format::day_relative(day.get(), today)
+    };
+    view! { <time class="whitespace-nowrap" datetime=format::iso_utc(at) title=move || format::day_exact(day.get())>{text}</time> }
+}
+
 /// A calendar day (`YYYY-MM-DD`, already local: a session's day, a goal's target) relative to the
 /// viewer's today. Anything that is not a day is shown as it is.
 #[component]

@@ -38,6 +38,8 @@ pub(super) fn MessageRow(
     target: Signal<Option<MessageId>>,
     /// The message the composer answers; Reply sets it.
     replying: RwSignal<Option<Quote>>,
+    /// It follows the same person's message closely: its name and time are for screen readers only.
+    continued: Signal<bool>,
 ) -> impl IntoView {
     // The text being edited, kept across the row's updates (a reaction arriving mid-edit).
     let editing = RwSignal::new(None::<String>);
@@ -89,7 +91,7 @@ pub(super) fn MessageRow(
                     "group rounded-md px-2 py-1 hover:bg-slate-50 dark:hover:bg-slate-900"
                 }
                 data-testid="message" data-id=id aria-label=label aria-current=move || (target.get() == Some(id)).then_some("true")>
-                <p class="text-sm">
+                <p class=move || if continued.get() { "sr-only" } else { "text-sm" }>
                     <span class="font-semibold">{author}</span>
                     " "
                     <span class="text-xs text-slate-500 dark:text-slate-400"><LocalTime at=m.created_at /></span>

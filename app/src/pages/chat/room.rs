@@ -10,6 +10,7 @@ use super::message::{client_id, MessageRow, Pending, PendingRow};
 use super::presence::{RoomPresence, WhoIsHere};
 use crate::api;
 use crate::components::form::FormAlert;
+use crate::components::time::{local_day, DayOf};
 use crate::realtime::live::{use_live_snapshot, LiveSnapshot};
 use crate::realtime::{use_realtime, ConnectionState};
 use leptos::prelude::*;
@@ -221,6 +222,9 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
             <header class="flex items-center gap-3 border-b border-slate-200 px-4 py-3 dark:border-slate-800">
                 <a href="/chat" class="link md:hidden" aria-label="Back to your rooms">"←"</a>
                 <h2 class="min-w-0 flex-1 truncate text-lg font-semibold" data-testid="room-name">{name}</h2>
+                {first_unread.map(|_| view! {
+                    <button type="button" class="link shrink-0 text-xs" on:click=move |_| crate::browser::scroll_into_view("new-divider")>"Jump to first unread"</button>
+                })}
                 <WhoIsHere snap presence />
                 <button type="button" class="button-secondary shrink-0 px-2 py-1 text-xs" data-testid="mute"
                     aria-pressed=move || snap.map_or_default(|s| s.summary.muted).to_string()
@@ -256,13 +260,33 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                     children=move |id| {
                         let current = Memo::new(move |_| snap.map_or_default(|s| s.page.messages.iter().find(|m| m.id == id).cloned()));
                         let viewer = snap.map_or_default(|s| s.viewer);
+                        // The message before this one (older): a new day gets a heading, and a message
+                        // by the same person within five minutes joins theirs without its own header.
+                        let before = Memo::new(move |_| snap.map_or_default(|s| {
+                            let i = s.page.messages.iter().position(|m| m.id == id)?;
+                            s.page.messages.get(i + 1).map(|m| (m.created_at, m.author.as_ref().map(|a| a.id)))
+                        }));
+                        let at = Memo::new(move |_| current.with(|c| c.as_ref().map(|m| m.created_at)).unwrap_or_default());
+                        let new_day = move || before.get().is_none_or(|(b, _)| local_day(b) != local_day(at.get()));
+                        let continued = Signal::derive(move || {
+                            let author = current.with(|c| c.as_ref().and_then(|m| m.author.as_ref().map(|a| a.id)));
+                            first_unread != Some(id)
+                                && before.get().is_some_and(|(b, by)| {
+                                    by.is_some() && by == author && at.get() - b < 5 * crate::format::MINUTE && !new_day()
+                                })
+                        });
                         view! {
+                            {move || new_day().then(|| view! {
+                                <div role="separator" class="my-3 flex items-center gap-2 text-xs font-semibold text-slate-600 dark:text-slate-400" data-testid="day-heading">
+                                    <span class="h-px flex-1 bg-slate-200 dark:bg-slate-700"></span><DayOf at=at.get() /><span class="h-px flex-1 bg-slate-200 dark:bg-slate-700"></span>
+                                </div>
+                            })}
                             {(first_unread == Some(id)).then(|| view! {
-                                <div class="my-2 flex items-center gap-2 text-xs font-semibold text-indigo-700 dark:text-indigo-300" data-testid="new-divider">
+                                <div id="new-divider" class="my-2 flex items-center gap-2 text-xs font-semibold text-indigo-700 dark:text-indigo-300" data-testid="new-divider">
                                     <span class="h-px flex-1 bg-indigo-300 dark:bg-indigo-700"></span>"New messages"<span class="h-px flex-1 bg-indigo-300 dark:bg-indigo-700"></span>
                                 </div>
                             })}
-                            <MessageRow room current=current.into() viewer error target=target.into() replying />
+                            <MessageRow room current=current.into() viewer error target=target.into() replying continued />
                         }
                     }
                 />
