@@ -293,6 +293,17 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                 <Show when=move || snap.map_or_default(seen_by_the_other)>
                     <p class="text-right text-xs text-slate-500 dark:text-slate-400" data-testid="seen">"Seen"</p>
                 </Show>
+                {move || {
+                    let readers = snap.map_or_default(read_newest);
+                    (!readers.is_empty()).then(|| {
+                        let names = readers.join(", ");
+                        view! {
+                            <p class="text-right text-xs text-slate-500 dark:text-slate-400" title=names.clone() data-testid="read-by">
+                                {format!("Read by {}", readers.len())}<span class="sr-only">{format!(": {names}")}</span>
+                            </p>
+                        }
+                    })
+                }}
                 <For each=move || pending.get() key=|p| (p.client_id.clone(), p.failed.clone(), p.waiting) let:p>
                     <PendingRow p=p.clone() retry=move |p: Pending| {
                         pending.update(|l| if let Some(x) = l.iter_mut().find(|x| x.client_id == p.client_id) { x.failed = None; x.waiting = false; });
@@ -319,6 +330,26 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
             } />
         </div>
     }
+}
+
+/// Outside direct rooms: who (besides the viewer and the author) has read up to the newest message,
+/// by name ("Read by 3", the names on hover).
+fn read_newest(s: &RoomSnapshot) -> Vec<String> {
+    if s.summary.room.kind == RoomKind::Direct {
+        return Vec::new();
+    }
+    let Some(newest) = s.page.messages.iter().find(|m| m.deleted_at.is_none()) else {
+        return Vec::new();
+    };
+    let author = newest.author.as_ref().map(|a| a.id);
+    s.reads
+        .iter()
+        .filter(|r| {
+            r.user_id != s.viewer && Some(r.user_id) != author && r.last_read_id >= newest.id
+        })
+        .filter_map(|r| s.members.iter().find(|m| m.id == r.user_id))
+        .map(|m| m.display_name.clone())
+        .collect()
 }
 
 /// In a direct room: whether the other person has read the viewer's newest message, when the newest
