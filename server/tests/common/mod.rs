@@ -218,6 +218,26 @@ impl TestServer {
         assert_eq!(got, want, "{method} {path}: {}", report.join(", "));
     }
 
+    /// Subscribes to `topic` as each `(email, allowed)` (password [`PASSWORD`]) and checks who is
+    /// let in and who is refused with `forbidden`.
+    pub async fn assert_topic_readers(&self, topic: &str, who: &[(&str, bool)]) {
+        use studyhall::protocol::{ErrorCode, ServerMessage};
+        for &(email, allowed) in who {
+            let token = self.token(email, PASSWORD).await;
+            let mut c = ws::connect(&self.ws_url(), &token).await;
+            match c.subscribe(topic, None).await {
+                ServerMessage::Subscribed { .. } => {
+                    assert!(allowed, "{email} subscribed to {topic}")
+                }
+                ServerMessage::Error {
+                    code: ErrorCode::Forbidden,
+                    ..
+                } => assert!(!allowed, "{email} refused {topic}"),
+                other => panic!("{email} on {topic}: {other:?}"),
+            }
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await.unwrap();
