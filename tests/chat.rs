@@ -849,3 +849,25 @@ both_backends!(
         assert_eq!(chat_alerts(db, &s.ana).await.len(), 1);
     }
 );
+
+both_backends!(
+    a_direct_room_says_when_the_other_person_was_last_online,
+    |t: TestDb| async move {
+        let db = &t.db;
+        let hub = hub();
+        let s = school(db).await;
+        let room = chat::open_direct(db, &hub, &s.ana, s.ben.user.id)
+            .await
+            .unwrap()
+            .room
+            .id;
+        let seen = |c| async move { chat::snapshot(db, c, room).await.unwrap().peer_last_seen };
+        assert_eq!(seen(&s.ana).await, None, "Ben never connected");
+        // What the socket stores when Ben's last connection closes.
+        users::touch_last_seen(db, s.ben.user.id, 1_764_000_000_000)
+            .await
+            .unwrap();
+        assert_eq!(seen(&s.ana).await, Some(1_764_000_000_000));
+        assert_eq!(seen(&s.ben).await, None, "Ana never connected");
+    }
+);

@@ -198,6 +198,7 @@ mod tests {
                 epoch: "e".into(),
                 offset: 0,
             },
+            peer_last_seen: None,
         }
     }
 

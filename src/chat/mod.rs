@@ -215,6 +215,10 @@ pub struct RoomSnapshot {
     pub page: MessagePage,
     pub reads: Vec<ReadMark>,
     pub position: Position,
+    /// In a direct room, when the other person last closed their last connection (`None`: never
+    /// connected, or not a direct room). Whether they are online now is the room's presence.
+    #[serde(default)]
+    pub peer_last_seen: Option<Millis>,
 }
 
 /// The payload of `chat.reactions.changed`: a message's reactions now.

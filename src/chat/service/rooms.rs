@@ -39,6 +39,13 @@ pub async fn snapshot(db: &Db, caller: &Caller, room: RoomId) -> Result<RoomSnap
         "SELECT user_id, last_read_id FROM chat_members WHERE room_id = $1 ORDER BY user_id")
         .bind(room).fetch_all(&mut *c).await.map_err(internal)?);
     let page = super::messages::page(&mut conn, room, None, HISTORY_PAGE).await?;
+    let peer_last_seen: Option<i64> = match &summary.room.peer {
+        Some(peer) => with_conn!(&mut conn, c => sqlx::query_scalar(
+            "SELECT last_seen_at FROM users WHERE id = $1")
+            .bind(peer.id).fetch_optional(&mut *c).await.map_err(internal)?)
+        .flatten(),
+        None => None,
+    };
     Ok(RoomSnapshot {
         viewer: me.id,
         summary,
@@ -58,6 +65,7 @@ pub async fn snapshot(db: &Db, caller: &Caller, room: RoomId) -> Result<RoomSnap
             epoch: head.epoch,
             offset: head.head,
         },
+        peer_last_seen,
     })
 }
 

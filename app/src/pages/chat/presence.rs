@@ -4,11 +4,12 @@
 //! typing is published at most every [`TYPING_EVERY_MS`]; someone else's shows for
 //! [`TYPING_SHOWN_MS`] after their last one, or until their message arrives.
 
+use crate::components::time::LocalTime;
 use crate::realtime::live::LiveSnapshot;
 use crate::realtime::{use_realtime, Delivery, Realtime, Subscription};
 use leptos::prelude::*;
 use studyhall::chat::{Author, RoomId, RoomSnapshot};
-use studyhall::model::{Position, UserId};
+use studyhall::model::{Millis, Position, UserId};
 use studyhall::protocol::Topic;
 
 /// How often a writer says again that they are typing.
@@ -25,6 +26,8 @@ pub struct RoomPresence {
     realtime: Realtime,
     /// Who follows the room now, which is who is online (the viewer included, once connected).
     pub here: RwSignal<Vec<UserId>>,
+    /// When people went offline while the room was open (browser clock, ms): their "last seen".
+    left_at: RwSignal<Vec<(UserId, i64)>>,
     /// Who is typing, with when their indicator lapses (browser clock, ms).
     typing: RwSignal<Vec<(UserId, i64)>>,
     /// When the viewer last said they are typing.
@@ -39,12 +42,18 @@ impl RoomPresence {
     pub fn follow(room: RoomId, me: UserId, since: Option<Position>) -> Self {
         let here = RwSignal::new(Vec::<UserId>::new());
         let typing = RwSignal::new(Vec::<(UserId, i64)>::new());
+        let left_at = RwSignal::new(Vec::<(UserId, i64)>::new());
         let realtime = use_realtime();
         let subscription = realtime.subscribe(Topic::Room(room), since, move |d| match d {
             Delivery::Presence { present } => {
                 here.try_set(present);
             }
             Delivery::PresenceDiff { joined, left } => {
+                let now = crate::browser::now_ms();
+                left_at.try_update(|l| {
+                    l.retain(|(u, _)| !left.contains(u));
+                    l.extend(left.iter().map(|u| (*u, now)));
+                });
                 here.try_update(|h| {
                     h.retain(|u| !left.contains(u));
                     for u in joined {
@@ -82,6 +91,7 @@ impl RoomPresence {
             me,
             realtime,
             here,
+            left_at,
             typing,
             last_sent: StoredValue::new(None),
             _subscription: StoredValue::new_local(Some(subscription)),
@@ -124,6 +134,15 @@ impl RoomPresence {
         }
     }
 
+    /// When `user` was last online, as far as this page knows: `stored` (from the server) or when
+    /// they left while the page watched, whichever is later. Tracked.
+    pub fn last_seen(&self, user: UserId, stored: Option<Millis>) -> Option<Millis> {
+        let watched = self
+            .left_at
+            .with(|l| l.iter().find(|(u, _)| *u == user).map(|(_, at)| *at));
+        stored.max(watched)
+    }
+
     /// Whether `user` is online (the viewer always is).
     pub fn is_here(&self, user: UserId) -> bool {
         user == self.me || self.here.with(|h| h.contains(&user))
@@ -151,9 +170,13 @@ impl RoomPresence {
 #[component]
 pub(super) fn WhoIsHere(snap: LiveSnapshot<RoomSnapshot>, presence: RoomPresence) -> impl IntoView {
     let peer = snap.map_or_default(|s| s.summary.room.peer.clone());
+    let stored = snap.map_or_default(|s| s.peer_last_seen);
     move || match &peer {
         Some(peer) => {
             let here = presence.is_here(peer.id);
+            let seen = (!here)
+                .then(|| presence.last_seen(peer.id, stored))
+                .flatten();
             let (dot, words) = if here {
                 ("bg-emerald-500", "Online")
             } else {
@@ -163,6 +186,7 @@ pub(super) fn WhoIsHere(snap: LiveSnapshot<RoomSnapshot>, presence: RoomPresence
                 <span class="flex shrink-0 items-center gap-1 text-xs text-slate-600 dark:text-slate-400" data-testid="peer-presence" data-here=here.to_string()>
                     <span class=format!("h-2 w-2 rounded-full {dot}") aria-hidden="true"></span>
                     <span>{words}</span>
+                    {seen.map(|at| view! { <span data-testid="last-seen">" · last seen " <LocalTime at /></span> })}
                     <span class="sr-only">{format!(": {} {}", peer.display_name, if here { "is online" } else { "is offline" })}</span>
                 </span>
             }
