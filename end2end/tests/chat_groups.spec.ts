@@ -1,7 +1,7 @@
 // Study groups, typing, presence, offline sending and search in the browser, with two people who
 // exist only for this spec (registered here, so no other spec shares their rooms): one starts a
 // public group (its name full of markup, shown as text), the other finds and joins it; in the
-// group's room typing shows and clears, a reply quotes and an edit shows, who is online rises and falls, a message written offline is
+// group's room typing shows and clears, a reply quotes and an edit shows, @ offers a name, who is online rises and falls, a message written offline is
 // sent once when the network is back, search finds a message and opens the room at it, and the
 // navigation's unread count rises and clears in two tabs of one person.
 import { test, expect, hydrated, hydratedForm, uniqueEmail } from "./fixtures";
@@ -84,6 +84,16 @@ test("a public group is started, found and joined; typing, presence, offline sen
   await owner.getByTestId("edit-box").press("Enter");
   await expect(joiner.getByTestId("message-body").filter({ hasText: `Hello again zebra${tag}` })).toHaveCount(1);
   await expect(joiner.getByTestId("message").filter({ hasText: `Hello again zebra${tag}` })).toContainText("(edited");
+
+  // Mentioning: "@ol" offers Olga; Enter takes her name, the next Enter sends.
+  await joiner.getByTestId("composer").pressSequentially("@ol");
+  await expect(joiner.getByTestId("mention-list").getByRole("option")).toHaveText([`Olga ${tag}`]);
+  await joiner.getByTestId("composer").press("Enter");
+  await expect(joiner.getByTestId("composer")).toHaveValue(`@Olga ${tag} `);
+  await expect(joiner.getByTestId("mention-list")).toBeHidden();
+  await joiner.getByTestId("composer").pressSequentially("see page 4");
+  await joiner.getByTestId("composer").press("Enter");
+  await expect(owner.getByTestId("message-body").filter({ hasText: `@Olga ${tag} see page 4` })).toHaveCount(1);
 
   // Offline: the message waits, then goes once when the network is back.
   await joiner.context().setOffline(true);

@@ -321,7 +321,9 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                     <button type="button" class="link" aria-label="Cancel the reply" on:click=move |_| replying.set(None)>"Cancel"</button>
                 </div>
             })}
-            <Composer room presence on_send=move |body: String| {
+            <Composer room presence members=Signal::derive(move || snap.map_or_default(|s| {
+                s.members.iter().filter(|m| m.id != s.viewer).cloned().collect::<Vec<_>>()
+            })) on_send=move |body: String| {
                 let reply_to = replying.get_untracked().map(|q| q.id);
                 replying.set(None);
                 let p = Pending { client_id: client_id(), body, reply_to, failed: None, waiting: false };
