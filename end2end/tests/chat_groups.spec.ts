@@ -17,7 +17,7 @@ async function newPerson(browser: Browser, name: string): Promise<Page> {
   await page.getByLabel("Password").fill("correct horse battery staple");
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/$/);
-  await hydrated(page);
+  await hydrated(page, 20_000);
   return page;
 }
 
@@ -30,7 +30,7 @@ test("a public group is started, found and joined; typing, presence, offline sen
 
   // Olga starts a group; a name of markup stays text.
   await owner.goto("/chat/groups");
-  await hydrated(owner);
+  await hydrated(owner, 20_000);
   await expect(owner.getByTestId("my-groups")).toContainText("You are in no study group yet");
   const name = `<img src=x onerror="window.__xss=1"> Circle ${tag}`;
   await owner.getByLabel("Name").fill(name);
@@ -42,22 +42,22 @@ test("a public group is started, found and joined; typing, presence, offline sen
 
   // Jon finds it among the open groups and joins in one click, landing in its room.
   await joiner.goto("/chat/groups");
-  await hydrated(joiner);
+  await hydrated(joiner, 20_000);
   const card = joiner.getByTestId("open-groups").getByTestId("group-card").filter({ hasText: tag });
   await expect(card).toContainText("1 of 3 members");
   await card.getByRole("button", { name: `Join ${name}` }).click();
   await expect(joiner).toHaveURL(/\/chat\/\d+$/);
   const roomUrl = joiner.url();
-  await hydrated(joiner);
+  await hydrated(joiner, 20_000);
   await expect(joiner.getByTestId("room-name")).toHaveText(name);
 
   // Olga opens the room from her group's page; both are here now.
   await owner.reload();
-  await hydrated(owner);
+  await hydrated(owner, 20_000);
   await expect(owner.getByTestId("group-count")).toHaveText("2 of 3 members");
   await owner.getByRole("link", { name: "Open the group's chat" }).click();
   await expect(owner.getByTestId("room-name")).toHaveText(name);
-  await hydrated(owner);
+  await hydrated(owner, 20_000);
   await expect(joiner.getByTestId("room-presence")).toContainText("2 online");
 
   // Typing shows on the other side and clears when the message arrives.
@@ -109,7 +109,7 @@ test("a public group is started, found and joined; typing, presence, offline sen
 
   // Search finds Olga's word for Jon, marked, and opens the room at that message.
   await joiner.goto("/chat");
-  await hydrated(joiner);
+  await hydrated(joiner, 20_000);
   await joiner.getByTestId("chat-search").fill(`ZEBRA${tag}`);
   await joiner.getByTestId("chat-search").press("Enter");
   const hit = joiner.getByTestId("search-hit");
@@ -120,13 +120,13 @@ test("a public group is started, found and joined; typing, presence, offline sen
 
   // The navigation's unread count rises in both of Olga's tabs and clears in both when one reads.
   await owner.goto("/chat/groups");
-  await hydrated(owner);
+  await hydrated(owner, 20_000);
   const second = await owner.context().newPage();
   second.on("pageerror", (e) => errors.push(e.message));
   await second.goto("/learning");
-  await hydrated(second);
+  await hydrated(second, 20_000);
   await joiner.goto(roomUrl);
-  await hydrated(joiner);
+  await hydrated(joiner, 20_000);
   await joiner.getByTestId("composer").fill(`badge ${tag}`);
   await joiner.getByTestId("composer").press("Enter");
   await expect(owner.getByTestId("chat-unread")).toHaveText("1 unread");

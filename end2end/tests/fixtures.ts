@@ -26,9 +26,11 @@ export const test = base.extend<Fixtures>({
 
 export { expect };
 
-/** Waits until the WASM app has hydrated (the theme toggle learns its state only in the browser). */
-export async function hydrated(page: Page) {
-  await expect(page.getByTestId("theme-toggle")).toHaveAttribute("aria-pressed", /true|false/);
+/** Waits until the WASM app has hydrated (the theme toggle learns its state only in the browser).
+ * A page that never hydrates fails here whatever the wait; `timeout` is for specs that load many
+ * pages at once on a busy 2-core machine (each compiles the WASM). */
+export async function hydrated(page: Page, timeout?: number) {
+  await expect(page.getByTestId("theme-toggle")).toHaveAttribute("aria-pressed", /true|false/, { timeout });
 }
 
 export function uniqueEmail(prefix: string) {

@@ -21,6 +21,12 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// Now by the page clock: the server's time while rendering there and hydrating, the browser's
+    /// (kept to the server's) after. Tracked; moves every tick.
+    pub fn now(&self) -> Millis {
+        self.now.get()
+    }
+
     /// The viewer switched zones (saved on the profile): every time on the page follows at once.
     pub fn set_zone(&self, zone: String) {
         self.zone.set(Some(zone));

@@ -41,6 +41,7 @@ pub(super) fn MessageRow(
     /// It follows the same person's message closely: its name and time are for screen readers only.
     continued: Signal<bool>,
 ) -> impl IntoView {
+    let clock = crate::components::time::use_clock();
     // The text being edited, kept across the row's updates (a reaction arriving mid-edit).
     let editing = RwSignal::new(None::<String>);
     let save = move |id: MessageId| {
@@ -74,7 +75,10 @@ pub(super) fn MessageRow(
         let author = m.author.as_ref().map(|a| a.display_name.clone()).unwrap_or_else(|| "Someone".into());
         let deleted = m.deleted_at.is_some();
         let mine = m.author.as_ref().map(|a| a.id) == Some(viewer);
-        let editable = mine && !deleted && crate::browser::now_ms() - m.created_at < EDIT_WINDOW_MS;
+        // By the page clock, so the server and the hydrating browser agree; the button goes once the
+        // window has passed (the clock ticks every 30 s).
+        let created = m.created_at;
+        let editable = move || mine && !deleted && clock.now() - created < EDIT_WINDOW_MS;
         let label = format!("{author}'s message");
         let quote_of_this = Quote {
             id,
@@ -159,9 +163,11 @@ pub(super) fn MessageRow(
                             </div>
                         </details>
                         <button type="button" class="link text-xs" aria-label=reply_label.clone() on:click=move |_| replying.set(Some(quote_of_this.clone()))>"Reply"</button>
-                        {editable.then(|| view! {
+                        {move || editable().then(|| {
+                            let original = original.clone();
+                            view! {
                             <button type="button" class="link text-xs" aria-label="Edit your message" on:click=move |_| editing.set(Some(original.clone()))>"Edit"</button>
-                        })}
+                        }})}
                         {mine.then(|| view! {
                             <button type="button" class="link text-xs" aria-label="Delete your message" on:click=move |_| remove(id)>"Delete"</button>
                         })}
