@@ -23,16 +23,15 @@ const MENTIONS_MAX: usize = 20;
 pub(super) async fn notify(
     change: &mut Change<'_>,
     hub: &Hub,
+    kind: RoomKind,
+    room_name: &str,
     posted: &Message,
 ) -> Result<(), AppError> {
     let room = posted.room_id;
     let Some(author) = posted.author.as_ref() else {
         return Ok(());
     };
-    let (kind, room_name): (String, String) = with_tx!(change.tx(), c => sqlx::query_as(
-        "SELECT kind, name FROM chat_rooms WHERE id = $1")
-        .bind(room).fetch_one(&mut *c).await.map_err(internal)?);
-    let direct = kind == RoomKind::Direct.as_str();
+    let direct = kind == RoomKind::Direct;
     if !direct && !posted.body.contains('@') {
         // Nobody named: a big room's message costs no member list.
         return Ok(());

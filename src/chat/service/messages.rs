@@ -46,7 +46,7 @@ pub async fn send_limited(
     if let Some(first) = sent_before(&mut change.conn(), room, me.id, &input.client_id).await? {
         return message(&mut change.conn(), room, first).await;
     }
-    refuse_archived(&mut change.conn(), room).await?;
+    let (kind, room_name) = refuse_archived(&mut change.conn(), room).await?;
     limit(change.tx(), me.id, now, per_minute).await?;
     // The quoted message, which must be in this room (also what the reply shows of it).
     let quote = match input.reply_to {
@@ -118,7 +118,7 @@ pub async fn send_limited(
         .offset;
     with_tx!(change.tx(), c => sqlx::query("UPDATE chat_messages SET log_offset = $2 WHERE id = $1")
         .bind(id).bind(offset).execute(&mut *c).await.map(|_| ()).map_err(internal)?);
-    super::alerts::notify(&mut change, hub, &posted).await?;
+    super::alerts::notify(&mut change, hub, kind, &room_name, &posted).await?;
     change.commit().await?;
     Ok(posted)
 }
@@ -135,18 +135,24 @@ async fn sent_before(
         .bind(room).bind(author).bind(client_id).fetch_optional(&mut *c).await.map_err(internal))
 }
 
-/// An archived room keeps its history but takes no new messages, edits or reactions.
-async fn refuse_archived(conn: &mut Conn<'_>, room: RoomId) -> Result<(), AppError> {
-    let archived: Option<i64> = with_conn!(conn, c => sqlx::query_scalar(
-        "SELECT archived_at FROM chat_rooms WHERE id = $1")
+/// An archived room keeps its history but takes no new messages, edits or reactions. Answers the
+/// room's kind and name, which a send's notifications need (one read for both).
+async fn refuse_archived(
+    conn: &mut Conn<'_>,
+    room: RoomId,
+) -> Result<(RoomKind, String), AppError> {
+    let (archived, kind, name): (Option<i64>, String, String) = with_conn!(conn, c => sqlx::query_as(
+        "SELECT archived_at, kind, name FROM chat_rooms WHERE id = $1")
         .bind(room).fetch_one(&mut *c).await.map_err(internal)?);
-    match archived {
-        Some(_) => Err(AppError::Conflict {
+    if archived.is_some() {
+        return Err(AppError::Conflict {
             message: "This room is archived: its history stays, but nothing new can be added."
                 .into(),
-        }),
-        None => Ok(()),
+        });
     }
+    let kind = RoomKind::parse(&kind)
+        .ok_or_else(|| AppError::internal(format_args!("room kind {kind:?}")))?;
+    Ok((kind, name))
 }
 
 /// Refuses a send past `per_minute` messages in the last minute. The sender's row is locked first on

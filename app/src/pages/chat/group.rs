@@ -27,7 +27,12 @@ pub fn GroupPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let reloads = RwSignal::new(0u32);
-    let detail = Resource::new(move || (room(), reloads.get()), |(r, _)| api::chat_group(r));
+    // Once per request on the server, which walks the page more than once (see `api::once_per_request`).
+    let detail = crate::api::request_resource(
+        "group page",
+        move || (room(), reloads.get()),
+        |(r, _)| api::chat_group(r),
+    );
     view! {
         <Title text="Study group" />
         <a href="/chat/groups" class="link">"All study groups"</a>

@@ -15,7 +15,9 @@ use studyhall::AppError;
 #[component]
 pub fn GroupsPage() -> impl IntoView {
     let reloads = RwSignal::new(0u32);
-    let directory = Resource::new(move || reloads.get(), |_| api::chat_groups());
+    // Once per request on the server, which walks the page more than once (see `api::once_per_request`).
+    let directory =
+        crate::api::request_resource("groups page", move || reloads.get(), |_| api::chat_groups());
     let error = RwSignal::new(None::<AppError>);
     let notice = RwSignal::new(None::<String>);
     let reload = move || reloads.update(|n| *n += 1);
