@@ -211,6 +211,7 @@ both_backends!(
                 client_id: "re".into(),
                 body: "answer".into(),
                 reply_to: Some(first.id),
+                attachments: vec![],
             },
         )
         .await

@@ -1,11 +1,12 @@
 //! Background jobs: periodic clean-up of ended sessions, old sign-in failures, idempotency keys past
-//! a day, and events past retention (by count per topic and by age); and a fast loop that purges
+//! a day, chat files never sent or whose message was deleted, and events past retention (by count per topic and by age); and a fast loop that purges
 //! expired notifications (telling their owners' tabs) and publishes the admin's live figures when
 //! they change.
 
 use crate::config::Config;
 use std::time::Duration;
 use studyhall::accounts::{sessions, throttle};
+use studyhall::chat::service as chat;
 use studyhall::events::DurableEvent;
 use studyhall::learning::analytics;
 use studyhall::learning::SystemFigures;
@@ -121,6 +122,11 @@ pub async fn run_once(
         Ok(n) if n > 0 => tracing::debug!(purged = n, "old idempotency keys purged"),
         Ok(_) => {}
         Err(e) => tracing::warn!(cause = ?e, "idempotency key clean-up failed; will retry"),
+    }
+    match chat::purge_attachments(db, services.files.as_ref(), now).await {
+        Ok(n) if n > 0 => tracing::info!(purged = n, "unsent and deleted chat files purged"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(cause = ?e, "chat file clean-up failed; will retry"),
     }
     match log::apply_retention_while(
         db,

@@ -124,6 +124,9 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         ),
         secure_cookies: origins.iter().all(|o| o.starts_with("https://")),
         chat: config.chat,
+        files: std::sync::Arc::new(studyhall::server::storage::FsBlobStore::new(
+            config.data_dir.join("attachments"),
+        )),
     };
     let (shutdown, mut shutdown_rx) = watch::channel(false);
     let tasks = TaskTracker::new();

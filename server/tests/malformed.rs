@@ -394,6 +394,8 @@ const REST: &[(&str, &str)] = &[
     ("DELETE", "/rooms/{room}/members/me"),
     ("DELETE", "/rooms/{room}/members/{user}"),
     ("PUT", "/rooms/{room}/muted"),
+    ("POST", "/rooms/{room}/attachments"),
+    ("GET", "/rooms/{room}/attachments/{id}"),
     ("GET", "/rooms/search"),
     ("GET", "/groups"),
     ("POST", "/groups"),
@@ -465,8 +467,9 @@ both_backends!(
                         if a.status >= 400 {
                             found.check(a.body["code"].is_string() && has_message(&a.body), at);
                         }
-                        // Actions that read no body (mark seen, join, decline, archive).
-                        let bodiless = ["/seen", "/join", "/decline", "/archive"]
+                        // Actions that read no body (mark seen, join, decline, archive), and an
+                        // upload, whose body is the file's bytes of any type (checked by content).
+                        let bodiless = ["/seen", "/join", "/decline", "/archive", "/attachments"]
                             .iter()
                             .any(|end| route.ends_with(end));
                         let body_route =

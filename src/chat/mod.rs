@@ -5,6 +5,7 @@
 //! Every change to a room is an event on its `room:{id}` topic (see [`crate::events::DurableEvent`]);
 //! joining and leaving a room are events on the member's own `user:{id}` stream.
 
+pub mod attachments;
 pub mod groups;
 pub mod mentions;
 pub mod rules;
@@ -176,6 +177,9 @@ pub struct Message {
     pub edited_at: Option<Millis>,
     pub deleted_at: Option<Millis>,
     pub reactions: Vec<Reaction>,
+    /// Files sent with it, in the order they were attached (none once it is deleted).
+    #[serde(default)]
+    pub attachments: Vec<attachments::Attachment>,
     /// The offset of its `chat.message.posted` event on the room's topic.
     pub offset: i64,
 }
@@ -188,6 +192,10 @@ pub struct NewMessage {
     pub body: String,
     #[serde(default)]
     pub reply_to: Option<MessageId>,
+    /// Files uploaded to the room (`POST /api/v1/rooms/{id}/attachments`) and not yet sent; a
+    /// message with files may have no text.
+    #[serde(default)]
+    pub attachments: Vec<attachments::AttachmentId>,
 }
 
 /// A page of a room's history, newest first.

@@ -200,6 +200,7 @@ mod tests {
             edited_at: None,
             deleted_at: None,
             reactions: vec![],
+            attachments: vec![],
             offset: id,
         }
     }

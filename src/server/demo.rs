@@ -209,6 +209,7 @@ async fn seed_chat(
         client_id: client_id.into(),
         body: body.into(),
         reply_to: None,
+        attachments: vec![],
     };
     for (i, student) in students.iter().enumerate() {
         let mentor = mentors[i % 2];
@@ -284,6 +285,7 @@ async fn seed_groups(db: &Db, hub: &Hub, students: &[User]) -> Result<(), AppErr
         client_id: "demo-circle".into(),
         body: "Chapter 4 this week: *ownership*. Post your questions here before Friday.".into(),
         reply_to: None,
+        attachments: vec![],
     };
     chat::send(db, hub, &caller(second.clone()), circle.room.id, &note).await?;
     if let Some(mate) = students

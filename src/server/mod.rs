@@ -1,5 +1,5 @@
 //! Server-only infrastructure that every domain service uses: the database handle and its SQL dialect,
-//! the realtime layer (log, hub, bus, the `Change` unit of work), idempotent creates, what the HTTP
+//! the realtime layer (log, hub, bus, the `Change` unit of work), idempotent creates, file storage, what the HTTP
 //! adapters share, and the demo data. The domain services live in their domain's folder.
 
 pub mod db;
@@ -7,6 +7,7 @@ pub mod demo;
 pub mod dialect;
 pub mod idempotency;
 pub mod realtime;
+pub mod storage;
 pub mod web;
 
 use crate::model::Millis;

@@ -39,7 +39,7 @@ pub struct RequestAuth {
 }
 
 /// The services server functions and handlers reach through context or state.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Services {
     pub accounts: Accounts,
     /// The realtime hub: publish committed events here.
@@ -48,6 +48,19 @@ pub struct Services {
     pub secure_cookies: bool,
     /// Chat's limits.
     pub chat: crate::chat::service::ChatSettings,
+    /// Where uploaded files are kept.
+    pub files: std::sync::Arc<dyn crate::server::storage::BlobStore>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("accounts", &self.accounts)
+            .field("hub", &self.hub)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("chat", &self.chat)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Services {

@@ -41,6 +41,7 @@ pub fn text(client_id: &str, body: &str) -> NewMessage {
         client_id: client_id.into(),
         body: body.into(),
         reply_to: None,
+        attachments: vec![],
     }
 }
 

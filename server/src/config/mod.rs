@@ -148,7 +148,17 @@ impl Config {
                 "STUDYHALL_CHAT_MESSAGES_PER_MINUTE",
                 ChatSettings::default().messages_per_minute,
             )?,
+            attachment_max_bytes: src.parse(
+                "STUDYHALL_ATTACHMENT_MAX_BYTES",
+                ChatSettings::default().attachment_max_bytes,
+            )?,
         };
+        if chat.attachment_max_bytes < 1024 {
+            return Err(invalid(
+                "STUDYHALL_ATTACHMENT_MAX_BYTES",
+                "must be at least 1024",
+            ));
+        }
         if chat.messages_per_minute < 1 {
             return Err(invalid(
                 "STUDYHALL_CHAT_MESSAGES_PER_MINUTE",

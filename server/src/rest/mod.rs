@@ -3,6 +3,7 @@
 
 mod admin;
 mod announcements;
+mod attachments;
 mod auth;
 mod groups;
 mod learning;

@@ -1,6 +1,6 @@
 //! `/api/v1/rooms`: the caller's chat rooms, opening a direct room, channels (admins), a room's
-//! snapshot and history, searching messages, sending, editing, deleting and reacting to messages, read positions,
-//! members and muting. Every rule is the chat service's; this only maps HTTP to it.
+//! snapshot and history, searching messages, sending, editing, deleting and reacting to messages,
+//! read positions, members and muting (files: `attachments`). Every rule is the chat service's; this only maps HTTP to it.
 
 use super::{ApiResult, AuthCaller, Json, Path, Query};
 use crate::state::AppState;
@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/rooms/{room}/members/me", delete(leave))
         .route("/rooms/{room}/members/{user}", delete(remove_member))
         .route("/rooms/{room}/muted", put(mute))
+        .merge(super::attachments::router())
 }
 
 #[derive(serde::Serialize)]

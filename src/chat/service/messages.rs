@@ -1,6 +1,6 @@
-//! Messages: sending (once per client-chosen id, within the per-minute limit, notifying as `alerts`
-//! says), editing within the
-//! window, deleting to a tombstone, toggling reactions, and reading history a page at a time.
+//! Messages: sending (once per client-chosen id, within the per-minute limit, with the files it
+//! takes, notifying as `alerts` says), editing within the window, deleting to a tombstone (its files
+//! go with its text), toggling reactions, and reading history a page at a time.
 
 use super::*;
 use crate::chat::{
@@ -39,7 +39,13 @@ pub async fn send_limited(
 ) -> Result<Message, AppError> {
     let me = person(caller)?;
     validate_client_id(&input.client_id)?;
-    let body = validate_body(&input.body)?;
+    super::attachments::validate_ids(&input.attachments)?;
+    // A message of files alone may have no text.
+    let body = if input.attachments.is_empty() || !input.body.trim().is_empty() {
+        validate_body(&input.body)?
+    } else {
+        String::new()
+    };
     let mut change = Change::begin(db, hub).await?;
     let now = change.now();
     membership(&mut change.conn(), room, me.id).await?;
@@ -84,6 +90,8 @@ pub async fn send_limited(
             .ok_or_else(|| AppError::internal("a conflicting chat message vanished"))?;
         return message(&mut change.conn(), room, first).await;
     };
+    let attachments =
+        super::attachments::claim(change.tx(), room, me.id, id, &input.attachments).await?;
     with_tx!(change.tx(), c => {
         sqlx::query("UPDATE chat_rooms SET last_message_at = $2 WHERE id = $1")
             .bind(room).bind(now).execute(&mut *c).await.map_err(internal)?;
@@ -107,6 +115,7 @@ pub async fn send_limited(
         edited_at: None,
         deleted_at: None,
         reactions: Vec::new(),
+        attachments,
         offset: 0,
     };
     let offset = change
@@ -137,7 +146,7 @@ async fn sent_before(
 
 /// An archived room keeps its history but takes no new messages, edits or reactions. Answers the
 /// room's kind and name, which a send's notifications need (one read for both).
-async fn refuse_archived(
+pub(super) async fn refuse_archived(
     conn: &mut Conn<'_>,
     room: RoomId,
 ) -> Result<(RoomKind, String), AppError> {

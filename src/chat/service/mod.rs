@@ -1,5 +1,6 @@
-//! Chat's service: rooms and their members (`rooms`), study groups (`groups`), search (`search`), notifications for direct messages and mentions (`alerts`), messages and reactions (`messages`), read
-//! positions (`reads`), and rendering (`render`). Every write is one [`Change`]: rows, then events on
+//! Chat's service: rooms and their members (`rooms`), study groups (`groups`), search (`search`),
+//! notifications for direct messages and mentions (`alerts`), messages and reactions (`messages`),
+//! files (`attachments`), read positions (`reads`), and rendering (`render`). Every write is one [`Change`]: rows, then events on
 //! `room:{id}` (and on a member's `user:{id}` when they join or leave), committed, then published.
 //!
 //! Only members read or write a room, admins included (a direct room is private to its two people);
@@ -8,6 +9,7 @@
 //! check, membership, and loading messages and rooms.
 
 mod alerts;
+mod attachments;
 mod groups;
 mod messages;
 mod reads;
@@ -16,6 +18,7 @@ mod rooms;
 mod search;
 
 pub use alerts::ALERT_WINDOW_MS;
+pub use attachments::{open_attachment, purge_attachments, upload_attachment};
 pub use groups::*;
 pub use messages::*;
 pub use reads::*;
@@ -38,12 +41,15 @@ use std::collections::HashMap;
 pub struct ChatSettings {
     /// Messages one user may send in a minute.
     pub messages_per_minute: u32,
+    /// The largest file one may attach, in bytes.
+    pub attachment_max_bytes: u64,
 }
 
 impl Default for ChatSettings {
     fn default() -> Self {
         ChatSettings {
             messages_per_minute: crate::chat::MESSAGES_PER_MINUTE,
+            attachment_max_bytes: crate::chat::attachments::ATTACHMENT_MAX_BYTES,
         }
     }
 }
@@ -146,7 +152,11 @@ struct MessageRow {
 }
 
 impl MessageRow {
-    fn into_message(self, reactions: Vec<Reaction>) -> Message {
+    fn into_message(
+        self,
+        reactions: Vec<Reaction>,
+        attachments: Vec<crate::chat::attachments::Attachment>,
+    ) -> Message {
         Message {
             id: self.id,
             room_id: self.room_id,
@@ -167,6 +177,7 @@ impl MessageRow {
             edited_at: self.edited_at,
             deleted_at: self.deleted_at,
             reactions,
+            attachments,
             offset: self.log_offset,
         }
     }
@@ -230,11 +241,13 @@ async fn messages_where(
         return Ok(Vec::new());
     };
     let mut reactions = reactions_between(conn, room, first, last).await?;
+    let mut files = attachments::attachments_between(conn, room, first, last).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
             let mine = reactions.remove(&r.id).unwrap_or_default();
-            r.into_message(mine)
+            let attached = files.remove(&r.id).unwrap_or_default();
+            r.into_message(mine, attached)
         })
         .collect())
 }

@@ -1,9 +1,12 @@
 //! The composer of the open room: Enter sends, Shift+Enter adds a line, typing is announced to the
 //! room (throttled, see `presence`), `@` offers the room's members to mention (arrows choose,
-//! Enter or Tab takes, Escape closes), and the unsent text is kept per room while the page is open.
+//! Enter or Tab takes, Escape closes), files are attached (`attach`), and the unsent text is kept
+//! per room while the page is open.
 
+use super::attach::{AttachButton, PickedFiles, PickedList};
 use super::presence::RoomPresence;
 use leptos::prelude::*;
+use studyhall::chat::attachments::Attachment;
 use studyhall::chat::mentions::{suggestions, typing_mention};
 use studyhall::chat::{Author, RoomId};
 
@@ -16,8 +19,10 @@ pub(super) fn Composer(
     /// Whom `@` offers (the room's members but the viewer).
     #[prop(into)]
     members: Signal<Vec<Author>>,
-    on_send: impl Fn(String) + Copy + 'static,
+    /// The text and the uploaded files.
+    on_send: impl Fn(String, Vec<Attachment>) + Copy + 'static,
 ) -> impl IntoView {
+    let files = PickedFiles::new();
     let drafts = expect_context::<Drafts>();
     let text = RwSignal::new(
         drafts
@@ -68,15 +73,23 @@ pub(super) fn Composer(
     let option_id = move |i: usize| format!("composer-{room}-mention-{i}");
     let submit = move || {
         let body = text.get_untracked();
-        if body.trim().is_empty() {
+        // A file still uploading holds the message back (Send says so).
+        if untrack(|| files.busy()) {
             return;
         }
-        on_send(body);
+        let attached = files.ready();
+        if body.trim().is_empty() && attached.is_empty() {
+            return;
+        }
+        on_send(body, attached);
         presence.sent();
         text.set(String::new());
+        files.clear();
     };
     view! {
-        <form class="relative flex items-end gap-2 border-t border-slate-200 p-3 dark:border-slate-800" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+        <div class="border-t border-slate-200 dark:border-slate-800">
+        <PickedList files />
+        <form class="relative flex items-end gap-2 p-3" on:submit=move |ev| { ev.prevent_default(); submit(); }>
             <ul id=list_id.clone() role="listbox" aria-label="People to mention" data-testid="mention-list"
                 class="absolute bottom-full left-3 z-10 mb-1 w-64 max-w-[calc(100%-1.5rem)] rounded-md border border-slate-200 bg-white py-1 shadow dark:border-slate-700 dark:bg-slate-900"
                 class:hidden=move || !open()>
@@ -94,6 +107,7 @@ pub(super) fn Composer(
                     }
                 </For>
             </ul>
+            <AttachButton room files />
             <label for=format!("composer-{room}") class="sr-only">"Message"</label>
             <textarea id=format!("composer-{room}") class="input min-h-[2.75rem] flex-1 resize-y" rows="1" maxlength="4000"
                 placeholder="Write a message…" aria-describedby=format!("composer-{room}-hint") data-testid="composer"
@@ -142,9 +156,12 @@ pub(super) fn Composer(
                         submit();
                     }
                 }></textarea>
-            <button type="submit" class="button-primary">"Send"</button>
+            <button type="submit" class="button-primary" data-testid="send" disabled=move || files.busy()>
+                {move || if files.busy() { "Uploading…" } else { "Send" }}
+            </button>
             <p id=format!("composer-{room}-hint") class="sr-only">"Enter sends; Shift+Enter starts a new line."</p>
         </form>
+        </div>
     }
 }
 

@@ -1,8 +1,9 @@
 //! One message in the open room: its author and times ("edited", exact time on hover), its text
 //! (server-rendered HTML), the message it answers (a jump to it), reactions, and for its author
 //! editing within the window and deleting; anyone may reply. And a message the viewer sent that
-//! the server has not confirmed yet (`Pending`).
+//! the server has not confirmed yet (`Pending`). Its files are `attach`'s.
 
+use super::attach::AttachmentList;
 use crate::api;
 use crate::components::time::LocalTime;
 use leptos::prelude::*;
@@ -18,6 +19,8 @@ pub(super) struct Pending {
     pub body: String,
     /// The message it answers.
     pub reply_to: Option<MessageId>,
+    /// Files uploaded for it.
+    pub attachments: Vec<studyhall::chat::attachments::Attachment>,
     pub failed: Option<String>,
     /// Not sent for want of a connection: sent again when it is back.
     pub waiting: bool,
@@ -140,7 +143,10 @@ pub(super) fn MessageRow(
                     }.into_any()
                 } else {
                     // Rendered and sanitised on the server (pulldown-cmark, then ammonia).
-                    view! { <div class="chat-body break-words text-sm" data-testid="message-body" inner_html=m.html.clone()></div> }.into_any()
+                    view! {
+                        <div class="chat-body break-words text-sm" data-testid="message-body" inner_html=m.html.clone()></div>
+                        <AttachmentList files=m.attachments.clone() />
+                    }.into_any()
                 }}
                 {(!deleted).then(|| view! {
                     <div class="mt-1 flex flex-wrap items-center gap-1">
@@ -186,6 +192,11 @@ pub(super) fn PendingRow(p: Pending, retry: impl Fn(Pending) + Copy + 'static) -
     view! {
         <article class="rounded-md px-2 py-1 opacity-70" data-testid="pending">
             <p class="whitespace-pre-wrap break-words text-sm">{p.body.clone()}</p>
+            {(!p.attachments.is_empty()).then(|| view! {
+                <p class="truncate text-xs text-slate-500 dark:text-slate-400">
+                    "📎 " {p.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>().join(", ")}
+                </p>
+            })}
             {match failed {
                 None if p.waiting => view! {
                     <p class="text-xs text-amber-700 dark:text-amber-400" data-testid="pending-waiting">"Not sent yet: waiting for the connection. It goes by itself when you are back online."</p>

@@ -2,6 +2,7 @@
 //! narrow screen they are two screens: the list, and the room with a way back. The list follows the
 //! caller's own stream (rooms joined and left); the open room follows its topic (see `room`).
 
+mod attach;
 mod composer;
 mod group;
 mod groups;

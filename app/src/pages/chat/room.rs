@@ -175,6 +175,7 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                 client_id: p.client_id.clone(),
                 body: p.body.clone(),
                 reply_to: p.reply_to,
+                attachments: p.attachments.iter().map(|a| a.id).collect(),
             };
             match api::chat::chat_send(room, message).await {
                 Ok(sent) => {
@@ -323,10 +324,10 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
             })}
             <Composer room presence members=Signal::derive(move || snap.map_or_default(|s| {
                 s.members.iter().filter(|m| m.id != s.viewer).cloned().collect::<Vec<_>>()
-            })) on_send=move |body: String| {
+            })) on_send=move |body: String, attachments| {
                 let reply_to = replying.get_untracked().map(|q| q.id);
                 replying.set(None);
-                let p = Pending { client_id: client_id(), body, reply_to, failed: None, waiting: false };
+                let p = Pending { client_id: client_id(), body, reply_to, attachments, failed: None, waiting: false };
                 pending.update(|l| l.push(p.clone()));
                 send(p);
             } />
