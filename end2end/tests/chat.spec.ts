@@ -1,6 +1,7 @@
 // Chat in the browser: the room list and a conversation, a message arriving live in another person's
 // open room, Markdown rendered and typed HTML shown as text (no script runs), the new-messages
-// divider and unread count for a room opened later, and the page at 390 px.
+// divider and unread count for a room opened later, a file attached (and one refused), presence away
+// and back, and the page at 390 px.
 import { test, expect, hydrated, signIn, DEMO_PASSWORD } from "./fixtures";
 
 const ANA = "ana@studyhall.test";
@@ -60,6 +61,66 @@ test("a message arrives live in the other person's open room, rendered safely", 
   await row.getByRole("button", { name: "Delete your message" }).click();
   await expect(maya.getByTestId("message-body").filter({ hasText: tag })).toHaveCount(0);
   await expect(maya.getByTestId("tombstone").first()).toBeVisible();
+  await anaContext.close();
+  await mayaContext.close();
+});
+
+// A 1×1 PNG.
+const PNG = Buffer.from(
+  "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000a49444154789c63000100000500010d0a2db40000000049454e44ae426082",
+  "hex",
+);
+
+async function setVisibility(page, state: "hidden" | "visible") {
+  await page.evaluate((s) => {
+    Object.defineProperty(document, "visibilityState", { value: s, configurable: true });
+    Object.defineProperty(document, "hidden", { value: s === "hidden", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  }, state);
+}
+
+test("a file attached is shown to the other person; a file of the wrong type is refused; presence goes away and back", async ({ browser, consoleErrors }) => {
+  const anaContext = await browser.newContext();
+  const mayaContext = await browser.newContext();
+  const ana = await anaContext.newPage();
+  const maya = await mayaContext.newPage();
+  await signIn(ana, ANA, DEMO_PASSWORD);
+  await hydrated(ana);
+  await signIn(maya, MAYA, DEMO_PASSWORD);
+  await hydrated(maya);
+  await openRoom(ana, "Maya Mentor");
+  await openRoom(maya, "Ana Souza");
+
+  // Away: Maya's tab is hidden, Ana's header says so; visible again, she is online.
+  const peer = ana.getByTestId("peer-presence");
+  await expect(peer).toHaveAttribute("data-here", "true");
+  await expect(peer).toContainText("Online");
+  await setVisibility(maya, "hidden");
+  await expect(peer).toHaveAttribute("data-away", "true");
+  await expect(peer).toContainText("Away");
+  await setVisibility(maya, "visible");
+  await expect(peer).toHaveAttribute("data-away", "false");
+  await expect(peer).toContainText("Online");
+
+  // A text file dressed as a PNG is refused by its content, and says so.
+  const input = ana.getByTestId("attach-input");
+  await input.setInputFiles({ name: "fake.png", mimeType: "image/png", buffer: Buffer.from("not a picture at all") });
+  await expect(ana.getByTestId("picked-file").filter({ hasText: "fake.png" })).toContainText("Attach an image");
+  await ana.getByRole("button", { name: "Remove fake.png" }).click();
+  await expect(ana.getByTestId("picked-file")).toHaveCount(0);
+
+  // A real one goes with the message and shows inline for Maya, loaded from the server.
+  const tag = `f${Date.now()}`;
+  await input.setInputFiles({ name: `${tag}.png`, mimeType: "image/png", buffer: PNG });
+  await expect(ana.getByTestId("picked-file").filter({ hasText: `${tag}.png` })).toContainText("B");
+  await ana.getByTestId("composer").fill(`picture ${tag}`);
+  await ana.getByTestId("composer").press("Enter");
+  const row = maya.getByTestId("message").filter({ hasText: `picture ${tag}` });
+  const image = row.getByTestId("attachment-image");
+  await expect(image).toHaveAttribute("alt", `${tag}.png`);
+  await expect(row).toContainText("1 × 1");
+  await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+  await expect(ana.getByTestId("picked-file")).toHaveCount(0);
   await anaContext.close();
   await mayaContext.close();
 });

@@ -618,7 +618,8 @@ both_backends!(t10_presence_counts_tabs, |db: TestDb| async move {
         watcher.recv().await,
         ServerMessage::Presence {
             topic: topic.parse().unwrap(),
-            present: vec![root.caller.user.id]
+            present: vec![root.caller.user.id],
+            away: vec![],
         }
     );
 
@@ -632,6 +633,8 @@ both_backends!(t10_presence_counts_tabs, |db: TestDb| async move {
         topic: topic.parse().unwrap(),
         joined: vec![ana],
         left: vec![],
+        away: vec![],
+        back: vec![],
     };
     assert_eq!(watcher.recv().await, joined);
     let mut tab2 = connect(&t.ws_url(), &ana_token).await;
@@ -642,6 +645,46 @@ both_backends!(t10_presence_counts_tabs, |db: TestDb| async move {
         None,
         "a second tab is not a second arrival"
     );
+    // Away only when every tab is: one hidden tab changes nothing, both do; a newcomer's list says
+    // so; one tab in use again brings the user back.
+    let status = |away: bool| json!({"type": "status", "away": away});
+    tab1.send(status(true)).await;
+    assert_eq!(
+        watcher.try_recv(QUIET).await,
+        None,
+        "one tab of two is away"
+    );
+    tab2.send(status(true)).await;
+    let diff = |away: Vec<i64>, back: Vec<i64>| ServerMessage::PresenceDiff {
+        topic: topic.parse().unwrap(),
+        joined: vec![],
+        left: vec![],
+        away,
+        back,
+    };
+    assert_eq!(watcher.recv().await, diff(vec![ana], vec![]));
+    let mut late = connect(&t.ws_url(), &root.token).await;
+    subscribed(late.subscribe(&topic, None).await);
+    match late.recv().await {
+        ServerMessage::Presence { present, away, .. } => {
+            assert_eq!((present.len(), away), (2, vec![ana]))
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(late);
+    tab2.send(status(true)).await;
+    assert_eq!(
+        watcher.try_recv(QUIET).await,
+        None,
+        "saying it again changes nothing"
+    );
+    tab1.send(status(false)).await;
+    assert_eq!(watcher.recv().await, diff(vec![], vec![ana]));
+    tab2.send(status(false)).await;
+    // A pong after it: the status has been applied (one connection's frames are handled in order).
+    tab2.send(json!({"type": "ping", "id": "after-status"}))
+        .await;
+    while !matches!(tab2.recv().await, ServerMessage::Pong { .. }) {}
     drop(tab1);
     assert_eq!(
         watcher.try_recv(QUIET).await,
@@ -653,6 +696,8 @@ both_backends!(t10_presence_counts_tabs, |db: TestDb| async move {
         topic: topic.parse().unwrap(),
         joined: vec![],
         left: vec![ana],
+        away: vec![],
+        back: vec![],
     };
     assert_eq!(watcher.recv().await, left);
     // Last seen is kept when the last connection goes.

@@ -49,6 +49,9 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
     },
+    /// This connection's page is hidden or idle (`away: true`), or in use again. A user is away on
+    /// presence topics while every one of their connections is; a new connection starts in use.
+    Status { away: bool },
 }
 
 /// Why a subscription could not continue from the client's position.
@@ -148,13 +151,23 @@ pub enum ServerMessage {
         user_id: UserId,
         data: serde_json::Value,
     },
-    /// Who is present, sent once after subscribing to a topic with presence.
-    Presence { topic: Topic, present: Vec<UserId> },
-    /// Changes to who is present.
+    /// Who is present, sent once after subscribing to a topic with presence; `away` are those of
+    /// them whose every tab is hidden or idle.
+    Presence {
+        topic: Topic,
+        present: Vec<UserId>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<UserId>,
+    },
+    /// Changes to who is present: arrived, gone, went away (every tab hidden or idle), back.
     PresenceDiff {
         topic: Topic,
         joined: Vec<UserId>,
         left: Vec<UserId>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<UserId>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        back: Vec<UserId>,
     },
     Unsubscribed {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,7 +229,14 @@ impl DecodeError {
     }
 }
 
-const KNOWN_TYPES: [&str; 5] = ["hello", "subscribe", "unsubscribe", "publish", "ping"];
+const KNOWN_TYPES: [&str; 6] = [
+    "hello",
+    "subscribe",
+    "unsubscribe",
+    "publish",
+    "ping",
+    "status",
+];
 
 /// Decodes a client frame, telling malformed JSON, unknown types and invalid topics apart.
 pub fn decode_client(text: &str) -> Result<ClientMessage, DecodeError> {

@@ -27,6 +27,8 @@ struct TopicSub {
     /// Who the server last said is present (topics with presence), for listeners that come later:
     /// the server sends the list once per subscription.
     present: Option<Vec<i64>>,
+    /// Of `present`, who is away.
+    away: Vec<i64>,
 }
 
 pub struct Inner {
@@ -43,6 +45,8 @@ pub struct Inner {
     signed_out: bool,
     /// Whether the current socket ever opened (a refused upgrade closes without opening).
     opened: bool,
+    /// What the server was last told (or will be on opening): the tab is hidden or idle.
+    away: bool,
     // Event handlers of the current socket, kept alive while it is.
     handlers: Vec<Box<dyn std::any::Any>>,
 }
@@ -60,6 +64,7 @@ impl Inner {
             last_renewal: 0.0,
             signed_out: false,
             opened: false,
+            away: false,
             handlers: Vec::new(),
         }))
     }
@@ -102,6 +107,7 @@ pub fn add_listener(
         position: since.clone(),
         listeners: Vec::new(),
         present: None,
+        away: Vec::new(),
     });
     // The earliest position asked for wins, so no listener misses anything.
     if let (Some(have), Some(want)) = (&sub.position, &since) {
@@ -111,11 +117,12 @@ pub fn add_listener(
     }
     sub.listeners.push((id, listener.clone()));
     let present = sub.present.clone();
+    let away = sub.away.clone();
     let ws = me.ws.clone();
     drop(me);
     if let Some(present) = present {
         // After the current task (a component being built or hydrated must not change under it).
-        leptos::task::spawn_local(async move { listener(Delivery::Presence { present }) });
+        leptos::task::spawn_local(async move { listener(Delivery::Presence { present, away }) });
     }
     match ws {
         Some(ws) if is_new => send(&ws, &subscribe_message(topic, since)),
@@ -232,6 +239,10 @@ fn on_open(rt: &Realtime) {
             version: PROTOCOL_VERSION,
         },
     );
+    // Before the subscriptions, so the room sees this user arrive as away, not arrive then leave.
+    if me.away {
+        send(&ws, &ClientMessage::Status { away: true });
+    }
     for (topic, sub) in &me.topics {
         send(&ws, &subscribe_message(*topic, sub.position.clone()));
     }
@@ -310,8 +321,19 @@ fn on_message(rt: &Realtime, text: &str) {
                 });
             }
             (Delivery::Reset { position }, _) => sub.position = Some(position.clone()),
-            (Delivery::Presence { present }, _) => sub.present = Some(present.clone()),
-            (Delivery::PresenceDiff { joined, left }, _) => {
+            (Delivery::Presence { present, away }, _) => {
+                sub.present = Some(present.clone());
+                sub.away = away.clone();
+            }
+            (
+                Delivery::PresenceDiff {
+                    joined,
+                    left,
+                    away,
+                    back,
+                },
+                _,
+            ) => {
                 let present = sub.present.get_or_insert_with(Vec::new);
                 present.retain(|u| !left.contains(u));
                 present.extend(
@@ -320,6 +342,9 @@ fn on_message(rt: &Realtime, text: &str) {
                         .filter(|u| !present.contains(u))
                         .collect::<Vec<_>>(),
                 );
+                sub.away
+                    .retain(|u| !left.contains(u) && !back.contains(u) && !joined.contains(u));
+                sub.away.extend(away.iter().copied());
             }
             _ => {}
         }
@@ -457,6 +482,74 @@ async fn renew_session() -> Renewal {
     }
 }
 
+/// With no key, pointer or scroll for this long, a visible tab counts as away.
+pub const IDLE_AFTER_MS: f64 = 5.0 * 60_000.0;
+
+/// Tells the server whether this tab is away, when that changed.
+fn report_away(rt: &Realtime, away: bool) {
+    let cell = inner(rt);
+    let mut me = cell.borrow_mut();
+    if me.away == away {
+        return;
+    }
+    me.away = away;
+    if let Some(ws) = me.ws.clone() {
+        send(&ws, &ClientMessage::Status { away });
+    }
+}
+
+/// Away while the tab is hidden or idle: visibility changes count at once, activity is noted as it
+/// happens and idleness checked every 15 seconds.
+fn watch_away(rt: Realtime, window: &web_sys::Window) {
+    let last_active = Rc::new(std::cell::Cell::new(now()));
+    let check = {
+        let last_active = last_active.clone();
+        move || {
+            let away = !crate::browser::page_visible() || now() - last_active.get() > IDLE_AFTER_MS;
+            report_away(&rt, away);
+        }
+    };
+    let active = {
+        let check = check.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            // Cheap when nothing changes: a store, and a report only when coming back.
+            last_active.set(now());
+            if inner(&rt).borrow().away {
+                check();
+            }
+        })
+    };
+    for event in [
+        "keydown",
+        "pointerdown",
+        "pointermove",
+        "wheel",
+        "touchstart",
+        "focus",
+    ] {
+        let _ = window.add_event_listener_with_callback(event, active.as_ref().unchecked_ref());
+    }
+    let visibility = {
+        let check = check.clone();
+        Closure::<dyn FnMut()>::new(check)
+    };
+    if let Some(doc) = window.document() {
+        let _ = doc.add_event_listener_with_callback(
+            "visibilitychange",
+            visibility.as_ref().unchecked_ref(),
+        );
+    }
+    let tick = Closure::<dyn FnMut()>::new(check);
+    let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+        tick.as_ref().unchecked_ref(),
+        15_000,
+    );
+    // One set per page load; they live as long as the page.
+    active.forget();
+    visibility.forget();
+    tick.forget();
+}
+
 /// Reconnects at once when the network returns or the tab becomes visible; notes going offline.
 pub fn install_browser_listeners(rt: Realtime) {
     let Some(window) = web_sys::window() else {
@@ -489,6 +582,7 @@ pub fn install_browser_listeners(rt: Realtime) {
         let _ = doc
             .add_event_listener_with_callback("visibilitychange", visible.as_ref().unchecked_ref());
     }
+    watch_away(rt, &window);
     // Installed once per page load; they live as long as the page.
     online.forget();
     offline.forget();

@@ -1,8 +1,9 @@
 //! The browser's realtime client: one WebSocket per tab, shared through context, multiplexing every
 //! subscription. It reconnects with exponential back-off and full jitter (at once when the browser comes
 //! back online or the tab becomes visible), resubscribes every topic from its last position, drops
-//! duplicates by (topic, offset), renews the session when the server says it ended, and publishes its
-//! state as a signal. Pages do not touch it directly: they use [`live::use_live_snapshot`].
+//! duplicates by (topic, offset), renews the session when the server says it ended, tells the server
+//! when the tab is away (hidden, or idle for [`client::IDLE_AFTER_MS`]), and publishes its state as a
+//! signal. Pages do not touch it directly: they use [`live::use_live_snapshot`].
 //!
 //! On the server (SSR) it renders as "connecting" and does nothing.
 
@@ -41,16 +42,14 @@ pub enum Delivery {
         event: Option<std::sync::Arc<DurableEvent>>,
     },
     /// The log could not be continued from our position: refetch the snapshot.
-    Reset {
-        position: Position,
-    },
-    /// Presence snapshot or change.
-    Presence {
-        present: Vec<i64>,
-    },
+    Reset { position: Position },
+    /// Presence snapshot or change; `away` are present users whose every tab is hidden or idle.
+    Presence { present: Vec<i64>, away: Vec<i64> },
     PresenceDiff {
         joined: Vec<i64>,
         left: Vec<i64>,
+        away: Vec<i64>,
+        back: Vec<i64>,
     },
     Ephemeral {
         event: String,
@@ -169,12 +168,26 @@ pub fn delivery_of(message: &ServerMessage) -> Option<(Topic, Delivery)> {
                 position: Position { epoch, offset },
             },
         )),
-        ServerMessage::Presence { topic, present } => Some((topic, Delivery::Presence { present })),
+        ServerMessage::Presence {
+            topic,
+            present,
+            away,
+        } => Some((topic, Delivery::Presence { present, away })),
         ServerMessage::PresenceDiff {
             topic,
             joined,
             left,
-        } => Some((topic, Delivery::PresenceDiff { joined, left })),
+            away,
+            back,
+        } => Some((
+            topic,
+            Delivery::PresenceDiff {
+                joined,
+                left,
+                away,
+                back,
+            },
+        )),
         ServerMessage::Ephemeral {
             topic,
             event,

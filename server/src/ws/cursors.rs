@@ -110,6 +110,11 @@ impl Connection {
         // Join the hub before reading the log: events committed from here on queue up for us, and the
         // cursor drops the ones the replay already sent.
         let present = self.services.hub.subscribe(self.id, topic);
+        // Read with the list, so the two agree; later changes arrive as diffs.
+        let away = present
+            .as_ref()
+            .map(|p| self.services.hub.away_among(p))
+            .unwrap_or_default();
         let head = match log::head(&db, topic).await {
             Ok(h) => h,
             Err(e) => {
@@ -162,8 +167,12 @@ impl Connection {
             }
         }
         if let Some(present) = present {
-            self.send(&ServerMessage::Presence { topic, present })
-                .await?;
+            self.send(&ServerMessage::Presence {
+                topic,
+                present,
+                away,
+            })
+            .await?;
         }
         Ok(())
     }

@@ -353,6 +353,17 @@ impl Connection {
                 Ok(())
             }
             ClientMessage::Ping { id } => self.send(&ServerMessage::Pong { id }).await,
+            // Each change reaches every room the user is in: it spends from the publish budget.
+            ClientMessage::Status { away } => {
+                if !self.bucket.take(self.ws.publishes_per_minute) {
+                    let per_minute = self.ws.publishes_per_minute;
+                    let message =
+                        format!("At most {per_minute} publishes and status changes per minute.");
+                    return self.refuse(None, ErrorCode::RateLimited, &message).await;
+                }
+                self.services.hub.set_away(self.id, away);
+                Ok(())
+            }
             ClientMessage::Subscribe { id, topic, since } => self.subscribe(id, topic, since).await,
             ClientMessage::Unsubscribe { id, topic } => {
                 self.drop_subscription(topic);

@@ -1,4 +1,5 @@
-//! The hub: which local connections listen to which topics, fan-out and presence. An event is
+//! The hub: which local connections listen to which topics, fan-out and presence (who is there, and
+//! who of them is away: every one of their connections says its tab is hidden or idle). An event is
 //! encoded once and the same bytes go to every recipient's bounded mailbox. A connection whose
 //! mailbox is full is flagged as a slow consumer (its socket is then closed) and never holds up
 //! delivery to anyone else.
@@ -35,6 +36,8 @@ impl Default for HubSettings {
 
 struct Conn {
     user_id: UserId,
+    /// Its client said its page is hidden or idle (`ClientMessage::Status`).
+    away: bool,
     mailbox: Arc<Mailbox>,
     /// At its exact length: a connection holds a few topics (at most the subscription limit), and
     /// a hash set holding one allocates four slots.
@@ -67,11 +70,25 @@ impl TopicEntry {
     }
 }
 
+/// One user's connections to this node.
+#[derive(Default)]
+struct UserConns {
+    ids: Vec<u64>,
+    /// How many of them are not away: the user is away when none is.
+    active: usize,
+}
+
 #[derive(Default)]
 struct State {
     conns: HashMap<u64, Conn>,
     topics: HashMap<Topic, TopicEntry>,
-    per_user: HashMap<UserId, usize>,
+    per_user: HashMap<UserId, UserConns>,
+}
+
+impl State {
+    fn is_away(&self, user: UserId) -> bool {
+        self.per_user.get(&user).is_some_and(|u| u.active == 0)
+    }
 }
 
 /// What a socket task gets when it joins the hub.
@@ -156,17 +173,23 @@ impl Hub {
         if self.is_closing() {
             return Err(Refused::ShuttingDown);
         }
-        let count = state.per_user.entry(user_id).or_default();
-        if *count >= self.inner.settings.max_connections_per_user {
+        let mine = state.per_user.entry(user_id).or_default();
+        if mine.ids.len() >= self.inner.settings.max_connections_per_user {
             return Err(Refused::TooManyConnections);
         }
-        *count += 1;
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        mine.ids.push(id);
+        mine.active += 1;
+        // A new tab is active: if every other tab was away, the user is back.
+        if mine.active == 1 && mine.ids.len() > 1 {
+            self.tell_away(&state, user_id, false);
+        }
         let mailbox = Arc::new(Mailbox::new(self.inner.settings.queue_capacity));
         state.conns.insert(
             id,
             Conn {
                 user_id,
+                away: false,
                 mailbox: mailbox.clone(),
                 topics: Vec::new(),
             },
@@ -203,16 +226,89 @@ impl Hub {
         for topic in &conn.topics {
             self.leave(&mut state, id, conn.user_id, *topic);
         }
-        match state.per_user.get_mut(&conn.user_id) {
-            Some(n) if *n > 1 => {
-                *n -= 1;
-                false
-            }
-            _ => {
-                state.per_user.remove(&conn.user_id);
-                !self.is_closing()
-            }
+        let Some(mine) = state.per_user.get_mut(&conn.user_id) else {
+            return false;
+        };
+        mine.ids.retain(|c| *c != id);
+        if !conn.away {
+            mine.active -= 1;
         }
+        if mine.ids.is_empty() {
+            state.per_user.remove(&conn.user_id);
+            return !self.is_closing();
+        }
+        // The active tab closed and only away ones are left.
+        if !conn.away && mine.active == 0 {
+            self.tell_away(&state, conn.user_id, true);
+        }
+        false
+    }
+
+    /// Connection `id`'s page is hidden or idle (`away`), or in use again. When that changes
+    /// whether its user is away (all their tabs are), their presence topics hear of it.
+    pub fn set_away(&self, id: u64, away: bool) {
+        let mut state = self.state();
+        let Some(conn) = state.conns.get_mut(&id) else {
+            return;
+        };
+        if conn.away == away {
+            return;
+        }
+        conn.away = away;
+        let user = conn.user_id;
+        let Some(mine) = state.per_user.get_mut(&user) else {
+            return;
+        };
+        let was_away = mine.active == 0;
+        if away {
+            mine.active -= 1;
+        } else {
+            mine.active += 1;
+        }
+        if (mine.active == 0) != was_away {
+            self.tell_away(&state, user, away);
+        }
+    }
+
+    /// Tells every presence topic `user` is present in that they went away (or came back).
+    fn tell_away(&self, state: &State, user: UserId, away: bool) {
+        let Some(mine) = state.per_user.get(&user) else {
+            return;
+        };
+        let mut topics: Vec<Topic> = mine
+            .ids
+            .iter()
+            .filter_map(|id| state.conns.get(id))
+            .flat_map(|c| c.topics.iter().copied())
+            .filter(|t| t.has_presence())
+            .collect();
+        topics.sort_unstable_by_key(|t| t.to_string());
+        topics.dedup();
+        for topic in topics {
+            let (went, came) = if away {
+                (vec![user], vec![])
+            } else {
+                (vec![], vec![user])
+            };
+            let frame = frame(&ServerMessage::PresenceDiff {
+                topic,
+                joined: vec![],
+                left: vec![],
+                away: went,
+                back: came,
+            });
+            self.send_frame(state, topic, frame, None);
+        }
+    }
+
+    /// Of `users`, those who are away (every connection of theirs on this node is).
+    pub fn away_among(&self, users: &[UserId]) -> Vec<UserId> {
+        let state = self.state();
+        users
+            .iter()
+            .copied()
+            .filter(|u| state.is_away(*u))
+            .collect()
     }
 
     /// Adds a subscription. For topics with presence, returns who is present (this user included) and
@@ -238,10 +334,18 @@ impl Hub {
         let count = entry.present.entry(user_id).or_default();
         *count += 1;
         if *count == 1 {
+            // Arriving with only away tabs (a hidden tab opening a room) counts as away at once.
+            let away = if state.is_away(user_id) {
+                vec![user_id]
+            } else {
+                vec![]
+            };
             let frame = frame(&ServerMessage::PresenceDiff {
                 topic,
                 joined: vec![user_id],
                 left: vec![],
+                away,
+                back: vec![],
             });
             self.send_frame(&state, topic, frame, Some(id));
         }
@@ -293,6 +397,8 @@ impl Hub {
                 topic,
                 joined: vec![],
                 left: vec![user_id],
+                away: vec![],
+                back: vec![],
             });
             self.send_frame(state, topic, frame, None);
         }

@@ -2,11 +2,13 @@
 //! total and the chat page's list read it. It follows the viewer's own stream (rooms joined, left,
 //! changed) and, in the browser, each room's topic from the position the list was read at, so a
 //! message in any room moves its count at once in every tab, once. The open conversation keeps its
-//! own room's entry (from its fuller snapshot); the list leaves that entry to it.
+//! own room's entry (from its fuller snapshot); the list leaves that entry to it. Each followed
+//! room's presence is kept too, for the dots beside direct rooms.
 
 use crate::api;
 use crate::realtime::live::{use_live_snapshot, LiveSnapshot};
 use leptos::prelude::*;
+use std::collections::HashMap;
 use studyhall::chat::my_rooms::MyRooms;
 use studyhall::chat::RoomId;
 use studyhall::model::UserId;
@@ -23,12 +25,48 @@ pub struct ChatRooms {
     pub list: LiveSnapshot<MyRooms>,
     /// The room whose conversation is open (it keeps that entry current itself).
     pub open: RwSignal<Option<RoomId>>,
+    /// Who is present (and who of them away) in each followed room, for the direct rooms' dots.
+    pub presence: RwSignal<HashMap<RoomId, RoomPresent>>,
+}
+
+/// A room topic's presence as the list keeps it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoomPresent {
+    pub here: Vec<UserId>,
+    pub away: Vec<UserId>,
+}
+
+/// How a person reads in the list: online, away or offline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    Online,
+    Away,
+    Offline,
+}
+
+impl Seen {
+    pub fn words(self) -> &'static str {
+        match self {
+            Seen::Online => "online",
+            Seen::Away => "away",
+            Seen::Offline => "offline",
+        }
+    }
 }
 
 impl ChatRooms {
     /// Unread messages over the rooms not muted; 0 while loading. Tracked.
     pub fn unread_total(&self) -> i64 {
         self.list.map_or_default(MyRooms::unread_total)
+    }
+
+    /// Whether `user` is online, away or offline as `room`'s presence says. Tracked.
+    pub fn seen(&self, room: RoomId, user: UserId) -> Seen {
+        self.presence.with(|p| match p.get(&room) {
+            Some(r) if r.away.contains(&user) => Seen::Away,
+            Some(r) if r.here.contains(&user) => Seen::Online,
+            _ => Seen::Offline,
+        })
     }
 }
 
@@ -38,6 +76,7 @@ pub fn provide_chat_rooms(me: UserId) -> ChatRooms {
     let rooms = ChatRooms {
         list,
         open: RwSignal::new(None),
+        presence: RwSignal::new(HashMap::new()),
     };
     #[cfg(feature = "hydrate")]
     follow_rooms(rooms);
@@ -54,7 +93,6 @@ pub fn use_chat_rooms() -> Option<ChatRooms> {
 #[cfg(feature = "hydrate")]
 fn follow_rooms(rooms: ChatRooms) {
     use crate::realtime::{use_realtime, Delivery, Subscription};
-    use std::collections::HashMap;
     use studyhall::chat::my_rooms::Applied;
     let realtime = use_realtime();
     let followed = StoredValue::new_local(HashMap::<RoomId, Subscription>::new());
@@ -69,6 +107,9 @@ fn follow_rooms(rooms: ChatRooms) {
             });
         followed.update_value(|subs| {
             subs.retain(|room, _| wanted.iter().any(|(w, _)| w == room));
+            rooms
+                .presence
+                .update(|p| p.retain(|room, _| wanted.iter().any(|(w, _)| w == room)));
             for (room, since) in wanted {
                 if subs.contains_key(&room) {
                     continue;
@@ -98,6 +139,35 @@ fn follow_rooms(rooms: ChatRooms) {
                             }
                         }
                         Delivery::Reset { .. } => rooms.list.reload(),
+                        Delivery::Presence { present, away } => rooms.presence.update(|p| {
+                            p.insert(
+                                room,
+                                RoomPresent {
+                                    here: present,
+                                    away,
+                                },
+                            );
+                        }),
+                        Delivery::PresenceDiff {
+                            joined,
+                            left,
+                            away,
+                            back,
+                        } => rooms.presence.update(|p| {
+                            let r = p.entry(room).or_default();
+                            r.here.retain(|u| !left.contains(u));
+                            r.here.extend(
+                                joined
+                                    .iter()
+                                    .filter(|u| !r.here.contains(u))
+                                    .copied()
+                                    .collect::<Vec<_>>(),
+                            );
+                            r.away.retain(|u| {
+                                !left.contains(u) && !back.contains(u) && !joined.contains(u)
+                            });
+                            r.away.extend(away);
+                        }),
                         _ => {}
                     });
                 subs.insert(room, sub);

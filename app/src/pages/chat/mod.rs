@@ -116,6 +116,25 @@ fn RoomLink(summary: RoomSummary, selected: Memo<Option<RoomId>>) -> impl IntoVi
         format!("{}, {kind}", summary.room.name)
     };
     let current = move || (selected.get() == Some(id)).then_some("page");
+    // Beside a direct room, whether the other person is online, away or offline (grey until the
+    // room's presence arrives, on the server and the hydrating browser alike).
+    let peer = summary.room.peer.clone().map(|p| p.id);
+    let rooms = list::use_chat_rooms();
+    let dot = move || {
+        let (Some(peer), Some(rooms)) = (peer, rooms) else {
+            return None;
+        };
+        let seen = rooms.seen(id, peer);
+        let (color, words) = match seen {
+            list::Seen::Online => ("bg-emerald-500", seen.words()),
+            list::Seen::Away => ("bg-amber-400", seen.words()),
+            list::Seen::Offline => ("bg-slate-400", seen.words()),
+        };
+        Some(view! {
+            <span class=format!("h-2 w-2 shrink-0 rounded-full {color}") data-testid="room-presence-dot" data-seen=words
+                aria-hidden="true"></span>
+        })
+    };
     let name_class = if unread > 0 {
         "block truncate font-bold"
     } else {
@@ -123,8 +142,13 @@ fn RoomLink(summary: RoomSummary, selected: Memo<Option<RoomId>>) -> impl IntoVi
     };
     view! {
         <li>
-            <a href=format!("/chat/{id}") aria-current=current aria-label=label data-testid="room-link"
+            <a href=format!("/chat/{id}") aria-current=current data-testid="room-link"
+                aria-label=move || match (peer, rooms) {
+                    (Some(peer), Some(rooms)) => format!("{label}, {}", rooms.seen(id, peer).words()),
+                    _ => label.clone(),
+                }
                 class="flex items-center gap-2 rounded-md px-3 py-2 hover:bg-slate-100 dark:hover:bg-slate-800 aria-[current=page]:bg-indigo-50 dark:aria-[current=page]:bg-indigo-950">
+                {dot}
                 <span class="min-w-0 flex-1">
                     <span class=name_class>{summary.room.name.clone()}</span>
                     <span class="block text-xs text-slate-500 dark:text-slate-400">

@@ -1,6 +1,6 @@
-//! Who is online and who is typing in a room: the room topic's presence list (several tabs of one
-//! person count once; the server keeps it; every page follows every room of its user, so presence
-//! reads as online) and its ephemeral `typing` events. The viewer's
+//! Who is online, away (every tab hidden or idle) and typing in a room: the room topic's presence
+//! list (several tabs of one person count once; the server keeps it; every page follows every room
+//! of its user, so presence reads as online) and its ephemeral `typing` events. The viewer's
 //! typing is published at most every [`TYPING_EVERY_MS`]; someone else's shows for
 //! [`TYPING_SHOWN_MS`] after their last one, or until their message arrives.
 
@@ -26,6 +26,8 @@ pub struct RoomPresence {
     realtime: Realtime,
     /// Who follows the room now, which is who is online (the viewer included, once connected).
     pub here: RwSignal<Vec<UserId>>,
+    /// Of them, whose every tab is hidden or idle.
+    away: RwSignal<Vec<UserId>>,
     /// When people went offline while the room was open (browser clock, ms): their "last seen".
     left_at: RwSignal<Vec<(UserId, i64)>>,
     /// Who is typing, with when their indicator lapses (browser clock, ms).
@@ -43,12 +45,26 @@ impl RoomPresence {
         let here = RwSignal::new(Vec::<UserId>::new());
         let typing = RwSignal::new(Vec::<(UserId, i64)>::new());
         let left_at = RwSignal::new(Vec::<(UserId, i64)>::new());
+        let away = RwSignal::new(Vec::<UserId>::new());
         let realtime = use_realtime();
         let subscription = realtime.subscribe(Topic::Room(room), since, move |d| match d {
-            Delivery::Presence { present } => {
+            Delivery::Presence {
+                present,
+                away: now_away,
+            } => {
                 here.try_set(present);
+                away.try_set(now_away);
             }
-            Delivery::PresenceDiff { joined, left } => {
+            Delivery::PresenceDiff {
+                joined,
+                left,
+                away: went,
+                back,
+            } => {
+                away.try_update(|a| {
+                    a.retain(|u| !left.contains(u) && !back.contains(u) && !joined.contains(u));
+                    a.extend(went);
+                });
                 let now = crate::browser::now_ms();
                 left_at.try_update(|l| {
                     l.retain(|(u, _)| !left.contains(u));
@@ -91,6 +107,7 @@ impl RoomPresence {
             me,
             realtime,
             here,
+            away,
             left_at,
             typing,
             last_sent: StoredValue::new(None),
@@ -148,6 +165,11 @@ impl RoomPresence {
         user == self.me || self.here.with(|h| h.contains(&user))
     }
 
+    /// Whether `user` is online with every tab hidden or idle (never the viewer, who is looking).
+    pub fn is_away(&self, user: UserId) -> bool {
+        user != self.me && self.is_here(user) && self.away.with(|a| a.contains(&user))
+    }
+
     /// "Ana is typing…", "Ana and Ben are typing…", "Several people are typing…"; tracked.
     pub fn typing_line(&self, members: &[Author]) -> Option<String> {
         let names: Vec<String> = self.typing.with(|t| {
@@ -174,20 +196,21 @@ pub(super) fn WhoIsHere(snap: LiveSnapshot<RoomSnapshot>, presence: RoomPresence
     move || match &peer {
         Some(peer) => {
             let here = presence.is_here(peer.id);
+            let away = presence.is_away(peer.id);
             let seen = (!here)
                 .then(|| presence.last_seen(peer.id, stored))
                 .flatten();
-            let (dot, words) = if here {
-                ("bg-emerald-500", "Online")
-            } else {
-                ("bg-slate-400", "Offline")
+            let (dot, words) = match (here, away) {
+                (true, false) => ("bg-emerald-500", "Online"),
+                (true, true) => ("bg-amber-400", "Away"),
+                _ => ("bg-slate-400", "Offline"),
             };
             view! {
-                <span class="flex shrink-0 items-center gap-1 text-xs text-slate-600 dark:text-slate-400" data-testid="peer-presence" data-here=here.to_string()>
+                <span class="flex shrink-0 items-center gap-1 text-xs text-slate-600 dark:text-slate-400" data-testid="peer-presence" data-here=here.to_string() data-away=away.to_string()>
                     <span class=format!("h-2 w-2 rounded-full {dot}") aria-hidden="true"></span>
                     <span>{words}</span>
                     {seen.map(|at| view! { <span data-testid="last-seen">" · last seen " <LocalTime at /></span> })}
-                    <span class="sr-only">{format!(": {} {}", peer.display_name, if here { "is online" } else { "is offline" })}</span>
+                    <span class="sr-only">{format!(": {} is {}", peer.display_name, words.to_lowercase())}</span>
                 </span>
             }
             .into_any()
@@ -197,7 +220,13 @@ pub(super) fn WhoIsHere(snap: LiveSnapshot<RoomSnapshot>, presence: RoomPresence
             let here: Vec<String> = members
                 .iter()
                 .filter(|m| presence.is_here(m.id))
-                .map(|m| m.display_name.clone())
+                .map(|m| {
+                    if presence.is_away(m.id) {
+                        format!("{} (away)", m.display_name)
+                    } else {
+                        m.display_name.clone()
+                    }
+                })
                 .collect();
             let count = here.len();
             view! {
