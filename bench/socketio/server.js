@@ -16,12 +16,46 @@
 //   limit, ephemeral port range) is for the machine: the harness raises the open-file limit for the
 //   processes it starts.
 //
-// Environment: HOST (default 127.0.0.1), PORT (default 0: an ephemeral port), JWT_SECRET (required).
+// Chat (the seed "Sinaesta" app's shape): with DATABASE_URL, rooms and messages live in PostgreSQL
+// (npm `pg`); `POST /api/v1/rooms/:id/messages` checks the sender's membership, inserts the message
+// (once per client id) and then broadcasts it with `io.to("room:<id>").emit`; subscribing to a room
+// checks membership. CHAT_MEMBERS=n makes room 1 with users 1..n+1 at start-up.
+//
+// Environment: HOST (default 127.0.0.1), PORT (default 0: an ephemeral port), JWT_SECRET (required),
+// DATABASE_URL and CHAT_MEMBERS (optional, for chat).
 // When listening it prints exactly one line to stdout, `listening <port>`; logs go to stderr only.
 "use strict";
 const http = require("http");
 const jwt = require("jsonwebtoken");
 const { Server } = require("socket.io");
+const { Pool } = require("pg");
+
+const pool = process.env.DATABASE_URL ? new Pool({ connectionString: process.env.DATABASE_URL, max: 16 }) : null;
+
+async function prepareChat() {
+  if (!pool) return;
+  await pool.query(`CREATE TABLE IF NOT EXISTS chat_members (
+      room_id BIGINT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (room_id, user_id));
+    CREATE TABLE IF NOT EXISTS chat_messages (
+      id BIGSERIAL PRIMARY KEY, room_id BIGINT NOT NULL, author_id TEXT NOT NULL, client_id TEXT NOT NULL,
+      body TEXT NOT NULL, created_at BIGINT NOT NULL, UNIQUE (room_id, author_id, client_id))`);
+  const members = Number(process.env.CHAT_MEMBERS || 0);
+  if (members > 0) {
+    await pool.query(
+      "INSERT INTO chat_members SELECT 1, g::text FROM generate_series(1, $1::int) g ON CONFLICT DO NOTHING",
+      [members + 1],
+    );
+  }
+}
+
+async function isMember(roomId, userId) {
+  if (!pool) return false;
+  const { rowCount } = await pool.query("SELECT 1 FROM chat_members WHERE room_id = $1 AND user_id = $2", [
+    roomId,
+    userId,
+  ]);
+  return rowCount > 0;
+}
 
 const secret = process.env.JWT_SECRET;
 if (!secret) {
@@ -33,6 +67,8 @@ const ROLES = new Set(["student", "mentor", "admin"]);
 const BODY_LIMIT = 64 * 1024;
 const TITLE_MAX = 120;
 const BODY_MAX = 2000;
+const MESSAGE_MAX = 4000;
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 // An HS256 JWT with `sub` (the user id as a string), `role` and `exp` → `{ userId, role }`, else null.
 function verify(token) {
@@ -82,13 +118,28 @@ const httpServer = http.createServer((req, res) => {
     res.writeHead(200, { "content-type": "text/plain", "content-length": 2 });
     return res.end("ok");
   }
-  if (req.method !== "POST" || req.url !== "/api/v1/announcements") {
+  const chat = req.method === "POST" && /^\/api\/v1\/rooms\/(\d+)\/messages$/.exec(req.url);
+  if (!chat && (req.method !== "POST" || req.url !== "/api/v1/announcements")) {
     return reply(res, 404, { code: "not_found" });
   }
   const auth = req.headers.authorization || "";
   const caller = auth.startsWith("Bearer ") ? verify(auth.slice(7).trim()) : null;
   if (!caller) return reply(res, 401, { code: "unauthenticated" });
-  if (caller.role !== "admin") return reply(res, 403, { code: "forbidden" });
+  if (!chat && caller.role !== "admin") return reply(res, 403, { code: "forbidden" });
+  readJson(req, res, (input) => {
+    if (chat) return postMessage(res, caller, Number(chat[1]), input);
+    const title = text(input.title, TITLE_MAX);
+    const body = text(input.body, BODY_MAX);
+    if (title === null || body === null) return reply(res, 400, { code: "validation" });
+    const id = nextId++;
+    const announcement = { id, title, body, author_name: null, created_at: Date.now(), offset: id };
+    io.to("announcements").emit("announcement.created", announcement);
+    reply(res, 201, announcement);
+  });
+});
+
+// The request's JSON object, or an error answer (413 past the limit, 400 for anything else).
+function readJson(req, res, then) {
   if (Number(req.headers["content-length"]) > BODY_LIMIT) {
     res.setHeader("connection", "close");
     return reply(res, 413, { code: "too_large" });
@@ -111,15 +162,40 @@ const httpServer = http.createServer((req, res) => {
     if (input === null || typeof input !== "object" || Array.isArray(input)) {
       return reply(res, 400, { code: "malformed" });
     }
-    const title = text(input.title, TITLE_MAX);
-    const body = text(input.body, BODY_MAX);
-    if (title === null || body === null) return reply(res, 400, { code: "validation" });
-    const id = nextId++;
-    const announcement = { id, title, body, author_name: null, created_at: Date.now(), offset: id };
-    io.to("announcements").emit("announcement.created", announcement);
-    reply(res, 201, announcement);
+    then(input);
   });
-});
+}
+
+// A chat message: the sender must be a member; stored once per client id, then broadcast.
+async function postMessage(res, caller, roomId, input) {
+  const body = text(input.body, MESSAGE_MAX);
+  if (body === null || typeof input.client_id !== "string" || !CLIENT_ID.test(input.client_id)) {
+    return reply(res, 400, { code: "validation" });
+  }
+  try {
+    if (!(await isMember(roomId, caller.userId))) return reply(res, 404, { code: "not_found" });
+    const createdAt = Date.now();
+    const inserted = await pool.query(
+      "INSERT INTO chat_messages (room_id, author_id, client_id, body, created_at) VALUES ($1, $2, $3, $4, $5) " +
+        "ON CONFLICT (room_id, author_id, client_id) DO NOTHING RETURNING id",
+      [roomId, caller.userId, input.client_id, body, createdAt],
+    );
+    if (inserted.rowCount === 0) return reply(res, 200, { duplicate: true });
+    const message = {
+      id: Number(inserted.rows[0].id),
+      room_id: roomId,
+      author_id: caller.userId,
+      client_id: input.client_id,
+      body,
+      created_at: createdAt,
+    };
+    io.to(`room:${roomId}`).emit("chat.message.posted", message);
+    reply(res, 201, message);
+  } catch (err) {
+    console.error(`chat: ${err.message}`);
+    reply(res, 500, { code: "internal" });
+  }
+}
 // Keep-alive friendly: idle HTTP connections are kept a minute (Node's default is 5 s).
 httpServer.keepAliveTimeout = 60 * 1000;
 httpServer.headersTimeout = 65 * 1000;
@@ -145,20 +221,28 @@ io.use((socket, next) => {
   next();
 });
 
-function mayRead(data, topic) {
+async function mayRead(data, topic) {
   if (topic === "announcements") return true;
   if (typeof topic === "string" && topic.startsWith("user:")) {
     return data.role === "admin" || topic === `user:${data.userId}`;
   }
+  const room = typeof topic === "string" && /^room:(\d+)$/.exec(topic);
+  if (room) return isMember(Number(room[1]), data.userId);
   return false;
 }
 
 io.on("connection", (socket) => {
   // socket.recovered: the rooms and socket.data are restored and missed broadcasts replayed; a fresh
   // socket subscribes itself. Either way there is nothing to do here.
-  socket.on("subscribe", (topic, ack) => {
+  socket.on("subscribe", async (topic, ack) => {
     if (typeof ack !== "function") return;
-    if (!mayRead(socket.data, topic)) return ack({ error: "forbidden" });
+    let allowed = false;
+    try {
+      allowed = await mayRead(socket.data, topic);
+    } catch (err) {
+      console.error(`subscribe: ${err.message}`);
+    }
+    if (!allowed) return ack({ error: "forbidden" });
     socket.join(topic);
     ack({ ok: true });
   });
@@ -178,6 +262,14 @@ httpServer.on("error", (err) => {
   console.error(`cannot listen: ${err.message}`);
   process.exit(1);
 });
-httpServer.listen(Number(process.env.PORT || 0), process.env.HOST || "127.0.0.1", () => {
-  process.stdout.write(`listening ${httpServer.address().port}\n`);
-});
+prepareChat().then(
+  () => {
+    httpServer.listen(Number(process.env.PORT || 0), process.env.HOST || "127.0.0.1", () => {
+      process.stdout.write(`listening ${httpServer.address().port}\n`);
+    });
+  },
+  (err) => {
+    console.error(`cannot prepare the chat database: ${err.message}`);
+    process.exit(1);
+  },
+);

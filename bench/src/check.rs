@@ -6,7 +6,14 @@ use serde_json::Value;
 /// The problems in a report, empty when there are none. Only the scenarios the report holds count.
 pub fn problems(report: &Value) -> Vec<String> {
     let mut found = Vec::new();
-    for scenario in ["idle", "fanout", "fanout_large", "storm"] {
+    for scenario in [
+        "idle",
+        "fanout",
+        "fanout_large",
+        "chat",
+        "chat_queries",
+        "storm",
+    ] {
         let Some(systems) = report.get(scenario).and_then(Value::as_object) else {
             continue;
         };
@@ -32,7 +39,7 @@ pub fn problems(report: &Value) -> Vec<String> {
             ));
         }
     }
-    for scenario in ["fanout", "fanout_large"] {
+    for scenario in ["fanout", "fanout_large", "chat"] {
         let Some(fanout) = studyhall(scenario) else {
             continue;
         };

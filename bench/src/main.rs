@@ -1,6 +1,7 @@
 //! `studyhall-bench`: runs every benchmark scenario against Studyhall and the Socket.IO reference and
 //! writes the report. `studyhall-bench run --help` lists the options; see docs/BENCHMARKS.md.
 
+mod chat_queries;
 mod check;
 mod client;
 mod hist;
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use worker::Error;
 
-const USAGE: &str = "usage: studyhall-bench run [--quick] [--check] [--merge] [--only idle,fanout,fanout-large,storm,ssr] [--systems studyhall,socketio]
+const USAGE: &str = "usage: studyhall-bench run [--quick] [--check] [--merge] [--only idle,fanout,fanout-large,chat,chat-queries,storm,ssr] [--systems studyhall,socketio]
                             [--out FILE.md] [--json FILE.json]
                             [--server target/release/studyhall-server] [--site target/site] [--socketio bench/socketio]
 Runs each scenario against Studyhall and Socket.IO 4.8 and writes the report. The markdown goes between the
@@ -72,6 +73,8 @@ fn options(args: &[String]) -> Result<Options, Error> {
             "idle".into(),
             "fanout".into(),
             "fanout-large".into(),
+            "chat".into(),
+            "chat-queries".into(),
             "storm".into(),
         ],
         systems: vec![System::Studyhall, System::Socketio],
@@ -158,17 +161,37 @@ fn run(args: &[String]) -> Result<(), Error> {
                     report["ssr"] = ssr;
                     report["first_load"] = first;
                 }
-                "idle" | "fanout" | "fanout-large" | "storm" => {
+                "chat-queries" => {
+                    say("chat reads: history, room list, search (Studyhall)");
+                    let q = if o.quick {
+                        chat_queries::QuerySizes::quick()
+                    } else {
+                        chat_queries::QuerySizes::full()
+                    };
+                    let value = chat_queries::run(&o.paths, &q)
+                        .await
+                        .unwrap_or_else(|e| json!({"error": e.to_string()}));
+                    eprintln!("{value}");
+                    report["chat_queries"] = json!({ "studyhall": value });
+                }
+                "idle" | "fanout" | "fanout-large" | "chat" | "storm" => {
                     let mut both = json!({});
                     for system in o.systems.iter().copied() {
                         say(&format!("{scenario}: {}", system.label()));
                         let result = match scenario.as_str() {
                             "idle" => realtime::idle(system, &o.paths, &sizes).await,
                             "fanout" => {
-                                realtime::fanout(system, &o.paths, &sizes, sizes.room).await
+                                let w = realtime::Workload::Announcements;
+                                realtime::fanout(system, &o.paths, &sizes, sizes.room, w).await
                             }
                             "fanout-large" => {
-                                realtime::fanout(system, &o.paths, &sizes, sizes.large_room).await
+                                let (room, w) =
+                                    (sizes.large_room, realtime::Workload::Announcements);
+                                realtime::fanout(system, &o.paths, &sizes, room, w).await
+                            }
+                            "chat" => {
+                                let w = realtime::Workload::Chat;
+                                realtime::fanout(system, &o.paths, &sizes, sizes.room, w).await
                             }
                             _ => realtime::storm(system, &o.paths, &sizes).await,
                         };

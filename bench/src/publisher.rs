@@ -1,5 +1,6 @@
 //! The one publisher: an admin posting announcements over HTTP (`POST /api/v1/announcements` with a
-//! bearer token) to both systems. Each body carries the time the request started (µs, taken just before
+//! bearer token) to both systems, or, for the chat scenario, a room's senders taking turns posting
+//! messages (`POST /api/v1/rooms/{id}/messages`, each with its own token). Each body carries the time the request started (µs, taken just before
 //! it is handed to the HTTP client) and a sequence number, so a delivery's latency is what any client
 //! sees: from the publisher's request start to the receipt, the publish request's own time included.
 //! The request's own time (start to the answer's status) is recorded too.
@@ -26,33 +27,59 @@ pub struct Published {
 pub struct Publisher {
     client: reqwest::Client,
     url: String,
-    auth: String,
+    /// One `Bearer …` per sender; publish `seq` goes as sender `seq % len`.
+    auth: Arc<Vec<String>>,
+    chat: bool,
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("an HTTP client")
 }
 
 impl Publisher {
     pub fn new(addr: SocketAddr, token: &str) -> Publisher {
         Publisher {
-            client: reqwest::Client::builder()
-                .pool_max_idle_per_host(256)
-                .timeout(Duration::from_secs(10))
-                .build()
-                .expect("an HTTP client"),
+            client: http_client(),
             url: format!("http://{addr}/api/v1/announcements"),
-            auth: format!("Bearer {token}"),
+            auth: Arc::new(vec![format!("Bearer {token}")]),
+            chat: false,
         }
     }
 
-    /// Posts announcement `seq`; `Ok` holds how long the request took (µs).
+    /// Messages to chat room `room`, the `senders` taking turns.
+    pub fn chat(addr: SocketAddr, room: i64, senders: &[String]) -> Publisher {
+        Publisher {
+            client: http_client(),
+            url: format!("http://{addr}/api/v1/rooms/{room}/messages"),
+            auth: Arc::new(senders.iter().map(|t| format!("Bearer {t}")).collect()),
+            chat: true,
+        }
+    }
+
+    /// Posts announcement (or message) `seq`; `Ok` holds how long the request took (µs).
     pub async fn post(&self, seq: u64) -> Result<u64, Error> {
         let started = now_us();
-        let body = serde_json::json!({
-            "title": "Benchmark",
-            "body": format!("ts={started} seq={seq}"),
-        });
+        let body = if self.chat {
+            // The client id is unique across steps (each step counts from 1 again).
+            serde_json::json!({
+                "client_id": format!("b{started}-{seq}"),
+                "body": format!("ts={started} seq={seq}"),
+            })
+        } else {
+            serde_json::json!({
+                "title": "Benchmark",
+                "body": format!("ts={started} seq={seq}"),
+            })
+        };
+        let auth = &self.auth[(seq as usize) % self.auth.len()];
         let response = self
             .client
             .post(&self.url)
-            .header("authorization", &self.auth)
+            .header("authorization", auth)
             .json(&body)
             .send()
             .await?;

@@ -1,5 +1,6 @@
 //! The realtime scenarios, each run the same way against both systems: idle connections, fan-out to
-//! a 1,000-member room, and a reconnect storm across a server restart.
+//! a 1,000-member room (announcements from one admin, or chat messages from 20 of its members, each
+//! stored before it is delivered), and a reconnect storm across a server restart.
 
 use crate::client::{ConnSpec, System, WorkerConfig};
 use crate::hist::Histogram;
@@ -67,6 +68,22 @@ impl Deployment {
             System::Studyhall => Deployment::Studyhall(Studyhall::new(paths)?),
             System::Socketio => Deployment::SocketIo(SocketIo::new(paths)),
         })
+    }
+
+    /// A chat room (a channel) whose members are `members`, made before the server starts; its id.
+    /// The Socket.IO reference keeps its rooms in PostgreSQL, as the app it stands for does.
+    pub async fn chat_room(&self, members: &[Identity]) -> Result<i64, Error> {
+        match self {
+            Deployment::Studyhall(s) => s.chat_room(members).await,
+            Deployment::SocketIo(s) => s.chat_room(members).await,
+        }
+    }
+
+    /// Removes what the deployment made outside its temporary directory (a PostgreSQL database).
+    pub async fn clean_up(&self) {
+        if let Deployment::SocketIo(s) = self {
+            s.clean_up().await;
+        }
     }
 
     /// `students` users and an admin (the last one).
@@ -315,6 +332,18 @@ async fn sample_frame(fleet: &mut Fleet) -> Result<Value, Error> {
         .unwrap_or(Value::Null))
 }
 
+/// What a fan-out publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// An admin's announcements to everyone following `announcements`.
+    Announcements,
+    /// Messages to one chat room of every member, from [`CHAT_SENDERS`] of them in turn.
+    Chat,
+}
+
+/// Members of the chat room who send.
+pub const CHAT_SENDERS: usize = 20;
+
 /// Scenario 2: one room of `room` members and one publisher. Finds the highest publish rate that is
 /// sustained (doubling from 25 a second, then bisecting until the bounds are within 5 %), pushes one
 /// step past it (twice the first rate that failed) so that the highest delivery rate of any step is
@@ -324,15 +353,23 @@ pub async fn fanout(
     paths: &Paths,
     sizes: &Sizes,
     room: usize,
+    workload: Workload,
 ) -> Result<Value, Error> {
     let deployment = Deployment::new(system, paths)?;
     let ids = deployment.identities(room).await?;
+    let (topic, chat_room) = match workload {
+        Workload::Announcements => ("announcements".to_string(), None),
+        Workload::Chat => {
+            let id = deployment.chat_room(&ids[..room]).await?;
+            (format!("room:{id}"), Some(id))
+        }
+    };
     let server = deployment.start().await?;
     let conns = ids[..room]
         .iter()
         .map(|i| ConnSpec {
             token: i.token.clone(),
-            topics: vec!["announcements".into()],
+            topics: vec![topic.clone()],
         })
         .collect();
     let mut members_config = config(system, &server, conns, false);
@@ -344,7 +381,16 @@ pub async fn fanout(
     if ready < room as u64 {
         return Err(format!("only {ready} of {room} members subscribed").into());
     }
-    let publisher = Publisher::new(server.addr, &ids.last().ok_or("no admin")?.token);
+    let publisher = match chat_room {
+        None => Publisher::new(server.addr, &ids.last().ok_or("no admin")?.token),
+        Some(id) => {
+            let senders: Vec<String> = ids[..CHAT_SENDERS.min(room)]
+                .iter()
+                .map(|i| i.token.clone())
+                .collect();
+            Publisher::chat(server.addr, id, &senders)
+        }
+    };
     let members = room as u64;
     let secs = sizes.step_secs;
     let mut search = Search::default();
@@ -424,6 +470,7 @@ pub async fn fanout(
     let frame = sample_frame(&mut fleet).await?;
     fleet.quit().await;
     server.stop().await;
+    deployment.clean_up().await;
     let latency_summary = latency.summary(members, sizes.latency_secs);
     Ok(json!({
         "members": members,

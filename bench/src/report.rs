@@ -215,6 +215,42 @@ pub fn markdown(report: &Value) -> String {
             &f["socketio"],
         );
     }
+    if let Some(f) = report.get("chat") {
+        // The chat workload: each message is checked (membership, limits), stored and rendered
+        // before it goes out; the reference stores it in PostgreSQL before its room broadcast.
+        fanout_by(
+            &mut out,
+            "## 2c. Chat: one room, 20 senders, every message stored",
+            "20 of them sending messages over HTTP in turn (`POST /api/v1/rooms/{id}/messages`, up to 256 in flight); \
+             Studyhall stores each (SQLite, the one-process deployment; its Markdown rendered and sanitised) before it \
+             is delivered, the Socket.IO reference checks membership in and inserts into PostgreSQL before `io.to(room).emit`",
+            &f["studyhall"],
+            &f["socketio"],
+        );
+    }
+    if let Some(q) = report.get("chat_queries").map(|q| &q["studyhall"]) {
+        out.push_str(&format!(
+            "## 2d. Chat reads (Studyhall)\n\nOne reader in {} rooms over {} messages (SQLite, FTS5), each request alone on \
+             loopback, {} samples each: its time is the server's plus one loopback round trip. The reference has no \
+             such reads.\n\n| Read | p50 (ms) | p99 (ms) |\n|---|---|---|\n",
+            fmt(&q["rooms"]),
+            fmt(&q["messages"]),
+            fmt(&q["samples"])
+        ));
+        for (label, key) in [
+            ("History: a page of 50 messages, older and older", "history"),
+            ("Room list with unread counts (all rooms)", "room_list"),
+            ("Search, a rare word (one message in 1,000)", "search_rare"),
+            ("Search, a common word", "search_common"),
+        ] {
+            out.push_str(&format!(
+                "| {label} | {} | {} |\n",
+                fmt(&q[format!("{key}_p50_ms")]),
+                fmt(&q[format!("{key}_p99_ms")])
+            ));
+        }
+        out.push('\n');
+    }
     if let Some(st) = report.get("storm") {
         let (s, o) = (&st["studyhall"], &st["socketio"]);
         out.push_str(&format!(
@@ -339,9 +375,15 @@ pub fn markdown(report: &Value) -> String {
 }
 
 /// Section 2: every rate with the frame bytes and the publish request's own times beside it.
+const ANNOUNCER: &str = "one publisher (an admin posting over HTTP, up to 256 requests in flight)";
+
 fn fanout(out: &mut String, title: &str, s: &Value, o: &Value) {
+    fanout_by(out, title, ANNOUNCER, s, o)
+}
+
+fn fanout_by(out: &mut String, title: &str, publisher: &str, s: &Value, o: &Value) {
     out.push_str(&format!(
-        "{title}\n\nOne room of {} members, one publisher (an admin posting over HTTP, up to 256 requests in flight). \
+        "{title}\n\nOne room of {} members, {publisher}. \
          Latency is what a client sees: from the publisher's request start to each member's receipt. A rate is sustained \
          when, over a whole step, every publish succeeded and started on schedule, every copy arrived, nobody was dropped \
          and delivery p99 was under 100 ms; the search doubles from 25 publishes a second, bisects to within 5 %, then \

@@ -205,6 +205,34 @@ impl Studyhall {
         self.launch(demo_data, "127.0.0.1:0".into()).await
     }
 
+    /// A channel of `members` made by the admin through the chat service, as the REST call would.
+    pub async fn chat_room(&self, members: &[Identity]) -> Result<i64, Error> {
+        use studyhall::server::realtime::{Hub, HubSettings, InProcessBus};
+        let db = Db::connect(&self.db_url, 1).await?;
+        let (user, _) = users::find_with_hash(&db, "bench-admin@studyhall.test")
+            .await
+            .map_err(|e| format!("{e:?}"))?
+            .ok_or("no bench admin")?;
+        let caller = studyhall::accounts::service::Caller {
+            user,
+            session_id: String::new(),
+            session_handle: String::new(),
+            kind: SessionKind::Api,
+            token_expires_at: i64::MAX,
+            scopes: None,
+        };
+        let hub = Hub::new(
+            HubSettings::default(),
+            std::sync::Arc::new(InProcessBus::default()),
+        );
+        let ids: Vec<i64> = members.iter().map(|m| m.user_id).collect();
+        let room = studyhall::chat::service::create_channel(&db, &hub, &caller, "bench", "", &ids)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        db.close().await;
+        Ok(room.room.id)
+    }
+
     /// Starts again on the address the clients know (after a restart).
     pub async fn start_at(&self, addr: SocketAddr) -> Result<Server, Error> {
         self.launch(false, addr.to_string()).await
@@ -220,6 +248,8 @@ impl Studyhall {
                 if demo_data { "true" } else { "false" },
             )
             .env("STUDYHALL_SITE_ROOT", &self.paths.site_root)
+            // The chat scenario's senders post far more than a person would.
+            .env("STUDYHALL_CHAT_MESSAGES_PER_MINUTE", "10000000")
             .env("STUDYHALL_LOG", "warn,studyhall_server=info")
             .env("STUDYHALL_LOG_FORMAT", "text")
             .env("NO_COLOR", "1")
@@ -274,6 +304,15 @@ pub async fn precompress(paths: &Paths) -> Result<(), Error> {
 pub struct SocketIo {
     secret: String,
     paths: Paths,
+    /// For the chat scenario: the PostgreSQL database it stores messages in, and the room's members.
+    chat: std::sync::Mutex<Option<(String, String, usize)>>,
+}
+
+/// Where the harness makes the reference's chat database: the test suite's PostgreSQL when it set
+/// one, else the local server's.
+fn postgres_admin_url() -> String {
+    std::env::var("STUDYHALL_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 impl SocketIo {
@@ -281,6 +320,40 @@ impl SocketIo {
         SocketIo {
             secret: random_secret(),
             paths: paths.clone(),
+            chat: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// A fresh PostgreSQL database for the reference's messages; the server makes its tables and
+    /// room 1 of `members` when it starts.
+    pub async fn chat_room(&self, members: &[Identity]) -> Result<i64, Error> {
+        let admin = postgres_admin_url();
+        let name = format!(
+            "studyhall_bench_sio_{}_{}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let pool = sqlx::PgPool::connect(&admin).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        *self.chat.lock().unwrap() = Some((url, name, members.len()));
+        Ok(1)
+    }
+
+    /// Drops the chat database, if one was made.
+    pub async fn clean_up(&self) {
+        let Some((_, name, _)) = self.chat.lock().unwrap().take() else {
+            return;
+        };
+        if let Ok(pool) = sqlx::PgPool::connect(&postgres_admin_url()).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&pool)
+                .await;
+            pool.close().await;
         }
     }
 
@@ -320,7 +393,13 @@ impl SocketIo {
                 return Err("npm ci in bench/socketio failed".into());
             }
         }
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        if let Some((url, _, members)) = self.chat.lock().unwrap().clone() {
+            command
+                .env("DATABASE_URL", url)
+                .env("CHAT_MEMBERS", members.to_string());
+        }
+        let mut child = command
             .arg(dir.join("server.js"))
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
