@@ -74,7 +74,7 @@ pub(super) async fn notify(
             kind: Kind::Social,
             priority: Priority::Normal,
             title,
-            message: crate::chat::excerpt(&posted.body),
+            message: what_was_sent(posted),
             link: Some(format!("/chat/{room}?message={}", posted.id)),
             expires_at: None,
             sender_id: Some(author.id),
@@ -83,4 +83,14 @@ pub(super) async fn notify(
         deliver(change, user, &item).await?;
     }
     Ok(())
+}
+
+/// The notification's text: the message's start, or for files alone their names.
+fn what_was_sent(posted: &Message) -> String {
+    if posted.body.trim().is_empty() {
+        let names: Vec<&str> = posted.attachments.iter().map(|a| a.name.as_str()).collect();
+        crate::chat::excerpt(&format!("📎 {}", names.join(", ")))
+    } else {
+        crate::chat::excerpt(&posted.body)
+    }
 }

@@ -100,12 +100,15 @@ pub async fn upload_attachment(
     }
     let key = content_key(&bytes);
     let size = bytes.len() as i64;
-    // The bytes first, outside any transaction (a large write must not hold SQLite's write lock):
-    // once the row is visible, its file is there.
+    // The bytes first, outside any transaction (a large write must not hold SQLite's write lock)
+    // and without a pooled connection held for it: once the row is visible, its file is there.
+    drop(pooled);
     store
         .put(&key, bytes)
         .await
         .map_err(|e| AppError::internal(format_args!("storing attachment {key}: {e}")))?;
+    let mut pooled = db.acquire().await?;
+    let mut conn = pooled.conn();
     let row: AttachmentRow = with_conn!(&mut conn, c => sqlx::query_as(
         "INSERT INTO chat_attachments (room_id, uploader_id, sha256, name, mime, size_bytes, width, height, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \

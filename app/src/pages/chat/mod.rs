@@ -10,6 +10,7 @@ pub mod list;
 mod message;
 mod presence;
 mod room;
+mod scroll;
 mod search;
 
 pub use group::GroupPage;

@@ -1,5 +1,5 @@
 //! One open room: its history oldest to newest with a "new messages" divider where the viewer's
-//! unread began, older pages on demand, reactions, deleting one's own messages, marking what is
+//! unread began, older pages as the reader scrolls up (`scroll`), reactions, deleting one's own messages, marking what is
 //! shown as read, who is here and typing (`presence`), and the composer. A send that fails for want
 //! of a connection waits, shown as pending, and goes (with its client id, so once) when the
 //! connection is back; one the server refuses keeps its text, shown as not sent, with Retry. It
@@ -8,6 +8,7 @@
 use super::composer::Composer;
 use super::message::{client_id, MessageRow, Pending, PendingRow};
 use super::presence::{RoomPresence, WhoIsHere};
+use super::scroll::ScrollKeeper;
 use crate::api;
 use crate::components::form::FormAlert;
 use crate::components::time::{local_day, DayOf};
@@ -126,6 +127,7 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
     };
     Effect::new(move |_| mark());
     crate::browser::every(1500, mark);
+    let scroll = ScrollKeeper::new();
     let fetch_older = move || {
         let Some(before) = untrack(|| snap.map_or_default(|s| s.page.older)) else {
             return;
@@ -137,10 +139,12 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
         spawn_local(async move {
             match api::chat::chat_history(room, before).await {
                 Ok(page) => {
+                    let saved = scroll.before_prepend();
                     snap.update(|s| {
                         s.page.messages.extend(page.messages);
                         s.page.older = page.older;
                     });
+                    scroll.after_prepend(saved);
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -167,6 +171,15 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
         {
             pages_sought.update_value(|n| *n += 1);
             fetch_older();
+        }
+    });
+    // Opens at the newest message and follows new ones while the reader is at the bottom (a room
+    // opened at a message leaves the scrolling to that).
+    Effect::new(move |_| {
+        snap.map_or_default(|s| s.page.messages.first().map(|m| m.id));
+        pending.with(Vec::len);
+        if target.get_untracked().is_none() {
+            scroll.follow_newest();
         }
     });
     let send = move |p: Pending| {
@@ -219,7 +232,7 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
         }
     });
     view! {
-        <div class="card flex min-h-[60vh] flex-col p-0" data-testid="conversation">
+        <div class="card flex h-[calc(100dvh-9rem)] min-h-[24rem] flex-col p-0" data-testid="conversation">
             <header class="flex items-center gap-3 border-b border-slate-200 px-4 py-3 dark:border-slate-800">
                 <a href="/chat" class="link md:hidden" aria-label="Back to your rooms">"←"</a>
                 <h2 class="min-w-0 flex-1 truncate text-lg font-semibold" data-testid="room-name">{name}</h2>
@@ -244,7 +257,8 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                     {move || if snap.map_or_default(|s| s.summary.muted) { "Unmute" } else { "Mute" }}
                 </button>
             </header>
-            <div class="flex-1 space-y-1 overflow-y-auto px-4 py-3" role="log" aria-live="polite" aria-label="Messages" data-testid="messages">
+            <div class="min-h-0 flex-1 space-y-1 overflow-y-auto px-4 py-3" role="log" aria-live="polite" aria-label="Messages" data-testid="messages"
+                node_ref=scroll.el on:scroll=move |_| if scroll.scrolled() { fetch_older() }>
                 <Show when=move || snap.map_or_default(|s| s.page.older.is_some())>
                     <div class="flex justify-center">
                         <button type="button" class="button-secondary text-sm" on:click=load_older disabled=move || older_loading.get()>
