@@ -130,7 +130,7 @@ pub async fn run(paths: &Paths, sizes: &QuerySizes) -> Result<Value, Error> {
     for i in 0..sizes.samples {
         let (us, found) = timed("/api/v1/rooms/search?q=needle".into()).await?;
         rare.record(us);
-        rare_hits = found["results"].as_array().map_or(0, Vec::len);
+        rare_hits = found["hits"].as_array().map_or(0, Vec::len);
         let word = WORDS[i % WORDS.len()];
         let (us, _) = timed(format!("/api/v1/rooms/search?q={word}")).await?;
         common.record(us);

@@ -173,9 +173,14 @@ both_backends!(
         assert_eq!(sent["attachments"][0]["id"], dot_id);
         assert_eq!(sent["attachments"][1]["name"], "Übung 1.pdf");
         // Ben is not online: he is told, by the files' names (the message has no text).
-    let (_, inbox) = t.call(ben_c, Method::GET, "/api/v1/notifications", None).await;
-    assert!(inbox.to_string().contains("📎 dot.png, Übung 1.pdf"), "{inbox}");
-    // The same send again is the same message, not a second one.
+        let (_, inbox) = t
+            .call(ben_c, Method::GET, "/api/v1/notifications", None)
+            .await;
+        assert!(
+            inbox.to_string().contains("📎 dot.png, Übung 1.pdf"),
+            "{inbox}"
+        );
+        // The same send again is the same message, not a second one.
         let (s, again) = t
             .call(
                 ana_c,

@@ -1,6 +1,6 @@
 //! Searching messages by their words across the rooms the caller belongs to (archived ones too),
 //! newest first, deleted ones never. The match itself is the backend's full-text index
-//! (`Backend::message_matches`).
+//! (`Backend::message_search`).
 
 use super::*;
 use crate::chat::search::{excerpt, query_words, SearchHit, SearchResults, HITS_MAX};
@@ -27,12 +27,12 @@ pub async fn search(
     let me = person(caller)?;
     let words = query_words(query).map_err(|e| AppError::Validation { fields: vec![e] })?;
     let backend = db.backend();
+    let (from, matching, newest_first) = backend.message_search(2, 3);
     let sql = format!(
         "SELECT m.id, m.room_id, m.author_id, a.display_name AS author_name, m.body, m.created_at \
-         FROM chat_messages m JOIN chat_members cm ON cm.room_id = m.room_id AND cm.user_id = $1 \
+         FROM {from} JOIN chat_members cm ON cm.room_id = m.room_id AND cm.user_id = $1 \
          LEFT JOIN users a ON a.id = m.author_id \
-         WHERE m.deleted_at IS NULL AND m.id < $3 AND {} ORDER BY m.id DESC LIMIT {HITS_MAX}",
-        backend.message_matches(2)
+         WHERE m.deleted_at IS NULL AND {matching} ORDER BY {newest_first} LIMIT {HITS_MAX}"
     );
     let mut pooled = db.acquire().await?;
     let mut conn = pooled.conn();

@@ -118,12 +118,15 @@ pub(super) fn AttachButton(room: RoomId, files: PickedFiles) -> impl IntoView {
     };
     let full = move || files.0.with(Vec::len) >= ATTACHMENTS_PER_MESSAGE;
     view! {
-        <input id=input_id.clone() type="file" multiple class="sr-only" accept=AttachmentKind::accept_list()
+        <input id=input_id.clone() type="file" multiple class="peer sr-only" accept=AttachmentKind::accept_list()
             data-testid="attach-input" on:change=on_change disabled=full
             aria-describedby=format!("{input_id}-hint") />
-        <label for=input_id.clone() class="button-secondary shrink-0 cursor-pointer px-3" title="Attach images or PDFs"
+        <label for=input_id.clone() class="button-secondary flex shrink-0 cursor-pointer items-center px-3 peer-focus-visible:ring-2 peer-focus-visible:ring-indigo-500" title="Attach images or PDFs"
             class:opacity-50=full>
-            <span aria-hidden="true">"📎"</span><span class="sr-only">"Attach files"</span>
+            <svg aria-hidden="true" viewBox="0 0 24 24" class="h-5 w-5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">
+                <path d="M21 12.5l-8.5 8.5a5 5 0 01-7.07-7.07l9.19-9.2a3.5 3.5 0 014.95 4.95l-9.2 9.19a2 2 0 01-2.83-2.83l8.49-8.48"></path>
+            </svg>
+            <span class="sr-only">"Attach files"</span>
         </label>
         <span id=format!("{input_id}-hint") class="sr-only">
             {format!("Images (PNG, JPEG, WebP, GIF) or PDFs, up to {ATTACHMENTS_PER_MESSAGE} a message.")}

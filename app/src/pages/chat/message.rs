@@ -36,6 +36,8 @@ pub(super) fn MessageRow(
     room: RoomId,
     current: Signal<Option<Message>>,
     viewer: UserId,
+    /// The viewer moderates the room (its owner or a moderator): they may delete anyone's message.
+    moderator: bool,
     error: RwSignal<Option<AppError>>,
     /// The message the room was opened at, marked.
     target: Signal<Option<MessageId>>,
@@ -91,6 +93,7 @@ pub(super) fn MessageRow(
         };
         let original = m.body.clone();
         let reply_label = format!("Reply to {author}");
+        let moderate_label = format!("Delete {author}'s message (as the room's moderator)");
         view! {
             <article id=format!("message-{id}") class=move || if target.get() == Some(id) {
                     "group rounded-md px-2 py-1 ring-2 ring-amber-400 hover:bg-slate-50 dark:hover:bg-slate-900"
@@ -176,6 +179,9 @@ pub(super) fn MessageRow(
                         }})}
                         {mine.then(|| view! {
                             <button type="button" class="link text-xs" aria-label="Delete your message" on:click=move |_| remove(id)>"Delete"</button>
+                        })}
+                        {(moderator && !mine).then(|| view! {
+                            <button type="button" class="link text-xs" aria-label=moderate_label on:click=move |_| remove(id)>"Delete"</button>
                         })}
                     </div>
                 })}

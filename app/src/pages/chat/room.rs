@@ -275,6 +275,7 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                     children=move |id| {
                         let current = Memo::new(move |_| snap.map_or_default(|s| s.page.messages.iter().find(|m| m.id == id).cloned()));
                         let viewer = snap.map_or_default(|s| s.viewer);
+                        let moderator = snap.map_or_default(|s| s.summary.role.moderates());
                         // The message before this one (older): a new day gets a heading, and a message
                         // by the same person within five minutes joins theirs without its own header.
                         let before = Memo::new(move |_| snap.map_or_default(|s| {
@@ -301,7 +302,7 @@ fn Loaded(room: RoomId, snap: LiveSnapshot<RoomSnapshot>) -> impl IntoView {
                                     <span class="h-px flex-1 bg-indigo-300 dark:bg-indigo-700"></span>"New messages"<span class="h-px flex-1 bg-indigo-300 dark:bg-indigo-700"></span>
                                 </div>
                             })}
-                            <MessageRow room current=current.into() viewer error target=target.into() replying continued />
+                            <MessageRow room current=current.into() viewer moderator error target=target.into() replying continued />
                         }
                     }
                 />
