@@ -24,7 +24,7 @@ impl QuerySizes {
         QuerySizes {
             rooms: 200,
             messages: 1_000_000,
-            samples: 200,
+            samples: 100,
         }
     }
 
