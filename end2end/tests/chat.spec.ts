@@ -14,7 +14,8 @@ async function openRoom(page, name: string) {
   await expect(page.getByTestId("room-name")).toHaveText(name);
 }
 
-test("a message arrives live in the other person's open room, rendered safely", async ({ browser, consoleErrors }) => {
+/** Ana and her mentor Maya, each signed in in their own browser context with their room open. */
+async function anaAndMaya(browser) {
   const anaContext = await browser.newContext();
   const mayaContext = await browser.newContext();
   const ana = await anaContext.newPage();
@@ -25,6 +26,11 @@ test("a message arrives live in the other person's open room, rendered safely", 
   await hydrated(maya);
   await openRoom(ana, "Maya Mentor");
   await openRoom(maya, "Ana Souza");
+  return { ana, maya, anaContext, mayaContext };
+}
+
+test("a message arrives live in the other person's open room, rendered safely", async ({ browser, consoleErrors }) => {
+  const { ana, maya, anaContext, mayaContext } = await anaAndMaya(browser);
   // The mentor's demo greeting is there for both.
   await expect(ana.getByTestId("message-body").filter({ hasText: "How is the week going?" })).toBeVisible();
 
@@ -80,16 +86,7 @@ async function setVisibility(page, state: "hidden" | "visible") {
 }
 
 test("a file attached is shown to the other person; a file of the wrong type is refused; presence goes away and back", async ({ browser, consoleErrors }) => {
-  const anaContext = await browser.newContext();
-  const mayaContext = await browser.newContext();
-  const ana = await anaContext.newPage();
-  const maya = await mayaContext.newPage();
-  await signIn(ana, ANA, DEMO_PASSWORD);
-  await hydrated(ana);
-  await signIn(maya, MAYA, DEMO_PASSWORD);
-  await hydrated(maya);
-  await openRoom(ana, "Maya Mentor");
-  await openRoom(maya, "Ana Souza");
+  const { ana, maya, anaContext, mayaContext } = await anaAndMaya(browser);
 
   // Away: Maya's tab is hidden, Ana's header says so; visible again, she is online.
   const peer = ana.getByTestId("peer-presence");

@@ -37,32 +37,14 @@ both_backends!(
     every_room_route_and_topic_answers_each_role,
     |db: TestDb| async move {
         let t = TestServer::start(db).await;
-        let cohort = studyhall::accounts::cohorts::insert(&t.db.db, "A", 0)
-            .await
-            .unwrap()
-            .id;
-        let ana = t.create_user("ana@example.com", Role::Student).await;
-        let ben = t.create_user("ben@example.com", Role::Student).await;
-        t.create_user("cy@example.com", Role::Student).await;
-        t.create_user("max@example.com", Role::Mentor).await;
-        t.create_user("root@example.com", Role::Admin).await;
-        for id in [ana.id, ben.id] {
-            studyhall::accounts::users::set_cohort(&t.db.db, id, Some(cohort))
-                .await
-                .unwrap();
-        }
+        let common::ChatCast { ana, ben, .. } = t.chat_cast().await;
         let emails = [
             "ana@example.com",
             "cy@example.com",
             "max@example.com",
             "root@example.com",
         ];
-        let mut clients = vec![t.browser()];
-        for email in emails {
-            let c = t.browser();
-            assert_eq!(t.login(&c, email, PASSWORD).await.status(), 200, "{email}");
-            clients.push(c);
-        }
+        let clients = t.browsers_for(&emails).await;
         let (member, admin) = (&clients[1], &clients[4]);
 
         t.matrix(

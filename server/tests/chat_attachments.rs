@@ -7,11 +7,10 @@
 
 mod common;
 
-use common::{TestServer, PASSWORD};
+use common::TestServer;
 use reqwest::Method;
 use serde_json::{json, Value};
 use studyhall::both_backends;
-use studyhall::model::Role;
 use studyhall::server::storage::content_key;
 use studyhall::testing::TestDb;
 
@@ -52,32 +51,16 @@ both_backends!(
     |db: TestDb| async move {
         let max = MAX.to_string();
         let t = TestServer::start_with(db, &[("STUDYHALL_ATTACHMENT_MAX_BYTES", &max)]).await;
-        let cohort = studyhall::accounts::cohorts::insert(&t.db.db, "A", 0)
-            .await
-            .unwrap()
-            .id;
-        let ana = t.create_user("ana@example.com", Role::Student).await;
-        let ben = t.create_user("ben@example.com", Role::Student).await;
-        t.create_user("cy@example.com", Role::Student).await;
-        t.create_user("max@example.com", Role::Mentor).await;
-        t.create_user("root@example.com", Role::Admin).await;
-        for id in [ana.id, ben.id] {
-            studyhall::accounts::users::set_cohort(&t.db.db, id, Some(cohort))
-                .await
-                .unwrap();
-        }
-        let mut clients = vec![t.browser()];
-        for email in [
-            "ana@example.com",
-            "ben@example.com",
-            "cy@example.com",
-            "max@example.com",
-            "root@example.com",
-        ] {
-            let c = t.browser();
-            assert_eq!(t.login(&c, email, PASSWORD).await.status(), 200, "{email}");
-            clients.push(c);
-        }
+        let common::ChatCast { ana, ben, .. } = t.chat_cast().await;
+        let clients = t
+            .browsers_for(&[
+                "ana@example.com",
+                "ben@example.com",
+                "cy@example.com",
+                "max@example.com",
+                "root@example.com",
+            ])
+            .await;
         let (ana_c, ben_c) = (&clients[1], &clients[2]);
         let (s, direct) = t
             .call(
@@ -160,14 +143,9 @@ both_backends!(
         assert_eq!(pdf["width"], Value::Null);
         let pdf_id = pdf["id"].as_i64().unwrap();
         let messages = format!("/api/v1/rooms/{room}/messages");
-        let (s, sent) = t
-            .call(
-                ana_c,
-                Method::POST,
-                &messages,
-                Some(json!({"client_id": "f1", "body": "", "attachments": [dot_id, pdf_id]})),
-            )
-            .await;
+        let send = |message: Value| t.call(ana_c, Method::POST, &messages, Some(message));
+        let (s, sent) =
+            send(json!({"client_id": "f1", "body": "", "attachments": [dot_id, pdf_id]})).await;
         assert_eq!(s, 201, "a message of files alone needs no text: {sent}");
         let message_id = sent["id"].as_i64().unwrap();
         assert_eq!(sent["attachments"][0]["id"], dot_id);
@@ -181,14 +159,8 @@ both_backends!(
             "{inbox}"
         );
         // The same send again is the same message, not a second one.
-        let (s, again) = t
-            .call(
-                ana_c,
-                Method::POST,
-                &messages,
-                Some(json!({"client_id": "f1", "body": "", "attachments": [dot_id, pdf_id]})),
-            )
-            .await;
+        let (s, again) =
+            send(json!({"client_id": "f1", "body": "", "attachments": [dot_id, pdf_id]})).await;
         assert_eq!((s, again["id"].as_i64()), (201, Some(message_id)));
 
         // Sent: every member fetches it byte-identical; nobody else learns it exists.
@@ -249,14 +221,8 @@ both_backends!(
             .unwrap();
         assert_eq!(res.status(), 404, "the file is not the channel's");
         let (_, elsewhere) = upload(&t, ana_c, channel, "help.png", PNG).await;
-        let (s, _) = t
-            .call(
-                ana_c,
-                Method::POST,
-                &messages,
-                Some(json!({"client_id": "f0", "body": "x", "attachments": [elsewhere["id"]]})),
-            )
-            .await;
+        let (s, _) =
+            send(json!({"client_id": "f0", "body": "x", "attachments": [elsewhere["id"]]})).await;
         assert_eq!(s, 422, "a file uploaded to another room");
 
         // History carries the files.
@@ -267,42 +233,17 @@ both_backends!(
         );
 
         // A file goes with one message only, of its own uploader, in its own room.
-        let (_, reuse) = t
-            .call(
-                ana_c,
-                Method::POST,
-                &messages,
-                Some(json!({"client_id": "f2", "body": "again", "attachments": [dot_id]})),
-            )
-            .await;
+        let (_, reuse) =
+            send(json!({"client_id": "f2", "body": "again", "attachments": [dot_id]})).await;
         assert!(reuse["fields"][0]["field"] == "attachments", "{reuse}");
         let (_, bens) = upload(&t, ben_c, room, "ben.png", PNG).await;
-        let (s, _) = t
-            .call(
-                ana_c,
-                Method::POST,
-                &messages,
-                Some(json!({"client_id": "f3", "body": "x", "attachments": [bens["id"]]})),
-            )
-            .await;
+        let (s, _) =
+            send(json!({"client_id": "f3", "body": "x", "attachments": [bens["id"]]})).await;
         assert_eq!(s, 422, "another person's upload");
-        let (s, _) = t
-            .call(
-                ana_c,
-                Method::POST,
-                &messages,
-                Some(json!({"client_id": "f4", "body": "x", "attachments": [1, 2, 3, 4, 5]})),
-            )
-            .await;
+        let (s, _) =
+            send(json!({"client_id": "f4", "body": "x", "attachments": [1, 2, 3, 4, 5]})).await;
         assert_eq!(s, 422, "five files");
-        let (s, _) = t
-            .call(
-                ana_c,
-                Method::POST,
-                &messages,
-                Some(json!({"client_id": "f5", "body": "", "attachments": []})),
-            )
-            .await;
+        let (s, _) = send(json!({"client_id": "f5", "body": "", "attachments": []})).await;
         assert_eq!(s, 422, "no text and no files");
 
         // Deleted: the file is gone for readers at once; its bytes stay while Ben's upload of the same

@@ -8,7 +8,6 @@ use common::{TestServer, PASSWORD};
 use reqwest::Method;
 use serde_json::json;
 use studyhall::both_backends;
-use studyhall::model::Role;
 use studyhall::testing::TestDb;
 
 const WHO: [&str; 5] = [
@@ -23,31 +22,15 @@ both_backends!(
     every_group_route_function_and_topic_answers_each_role,
     |db: TestDb| async move {
         let t = TestServer::start(db).await;
-        let cohort = studyhall::accounts::cohorts::insert(&t.db.db, "A", 0)
-            .await
-            .unwrap()
-            .id;
-        let ana = t.create_user("ana@example.com", Role::Student).await;
-        let ben = t.create_user("ben@example.com", Role::Student).await;
-        t.create_user("cy@example.com", Role::Student).await;
-        t.create_user("max@example.com", Role::Mentor).await;
-        t.create_user("root@example.com", Role::Admin).await;
-        for id in [ana.id, ben.id] {
-            studyhall::accounts::users::set_cohort(&t.db.db, id, Some(cohort))
-                .await
-                .unwrap();
-        }
-        let mut clients = vec![t.browser()];
-        for email in [
-            "ana@example.com",
-            "cy@example.com",
-            "max@example.com",
-            "root@example.com",
-        ] {
-            let c = t.browser();
-            assert_eq!(t.login(&c, email, PASSWORD).await.status(), 200, "{email}");
-            clients.push(c);
-        }
+        let common::ChatCast { ana, ben, .. } = t.chat_cast().await;
+        let clients = t
+            .browsers_for(&[
+                "ana@example.com",
+                "cy@example.com",
+                "max@example.com",
+                "root@example.com",
+            ])
+            .await;
         let owner = &clients[1];
         let ben_client = t.browser();
         t.login(&ben_client, "ben@example.com", PASSWORD).await;

@@ -21,6 +21,13 @@ pub struct TestServer {
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// See [`TestServer::chat_cast`].
+pub struct ChatCast {
+    pub cohort: i64,
+    pub ana: studyhall::model::User,
+    pub ben: studyhall::model::User,
+}
+
 impl TestServer {
     pub async fn start(db: TestDb) -> TestServer {
         Self::start_with(db, &[]).await
@@ -236,6 +243,42 @@ impl TestServer {
                 other => panic!("{email} on {topic}: {other:?}"),
             }
         }
+    }
+
+    /// The chat tests' people: Ana and Ben, students in cohort "A"; Cy, a student of no cohort; Max,
+    /// a mentor of nobody; Root, an admin (all with [`PASSWORD`], emails `name@example.com`).
+    pub async fn chat_cast(&self) -> ChatCast {
+        use studyhall::model::Role;
+        let cohort = studyhall::accounts::cohorts::insert(&self.db.db, "A", 0)
+            .await
+            .unwrap()
+            .id;
+        let ana = self.create_user("ana@example.com", Role::Student).await;
+        let ben = self.create_user("ben@example.com", Role::Student).await;
+        self.create_user("cy@example.com", Role::Student).await;
+        self.create_user("max@example.com", Role::Mentor).await;
+        self.create_user("root@example.com", Role::Admin).await;
+        for id in [ana.id, ben.id] {
+            studyhall::accounts::users::set_cohort(&self.db.db, id, Some(cohort))
+                .await
+                .unwrap();
+        }
+        ChatCast { cohort, ana, ben }
+    }
+
+    /// An anonymous browser, then one signed in as each of `emails` (password [`PASSWORD`]).
+    pub async fn browsers_for(&self, emails: &[&str]) -> Vec<reqwest::Client> {
+        let mut clients = vec![self.browser()];
+        for email in emails {
+            let c = self.browser();
+            assert_eq!(
+                self.login(&c, email, PASSWORD).await.status(),
+                200,
+                "{email}"
+            );
+            clients.push(c);
+        }
+        clients
     }
 
     pub async fn stop(mut self) {

@@ -45,11 +45,23 @@ pub async fn search(
             hits: Vec::new(),
         });
     }
-    // Rooms named as the caller's list names them (a direct room after the other person).
-    let rooms: HashMap<RoomId, (String, RoomKind)> = summaries(&mut conn, me.id, None)
-        .await?
+    // Rooms named as the caller's list names them (a direct room after the other person), read
+    // without the list's unread counts, which cost more than the search itself.
+    let named: Vec<(i64, String, String, Option<String>)> = with_conn!(&mut conn, c => sqlx::query_as(
+        "SELECT r.id, r.kind, r.name, p.display_name FROM chat_members cm JOIN chat_rooms r ON r.id = cm.room_id \
+         LEFT JOIN chat_members pm ON r.kind = 'direct' AND pm.room_id = r.id AND pm.user_id <> cm.user_id \
+         LEFT JOIN users p ON p.id = pm.user_id WHERE cm.user_id = $1")
+        .bind(me.id).fetch_all(&mut *c).await.map_err(internal)?);
+    let rooms: HashMap<RoomId, (String, RoomKind)> = named
         .into_iter()
-        .map(|s| (s.room.id, (s.room.name, s.room.kind)))
+        .map(|(id, kind, name, peer)| {
+            let kind = RoomKind::parse(&kind).unwrap_or(RoomKind::Channel);
+            let name = match (kind, peer) {
+                (RoomKind::Direct, Some(peer)) => peer,
+                _ => name,
+            };
+            (id, (name, kind))
+        })
         .collect();
     let hits = rows
         .into_iter()
