@@ -58,6 +58,8 @@ fn src_server_holds_only_infrastructure() {
         "idempotency.rs",
         "mod.rs",
         "realtime",
+        // Content-addressed file storage: chat attachments now, shared notes and exams later.
+        "storage.rs",
         "web.rs",
     ];
     let mut present: Vec<String> = std::fs::read_dir(root().join("src/server"))
