@@ -123,7 +123,7 @@ pub async fn run_once(
         Ok(_) => {}
         Err(e) => tracing::warn!(cause = ?e, "idempotency key clean-up failed; will retry"),
     }
-    match chat::purge_attachments(db, services.files.as_ref(), now).await {
+    match chat::purge_attachments(db, services.chat().files.as_ref(), now).await {
         Ok(n) if n > 0 => tracing::info!(purged = n, "unsent and deleted chat files purged"),
         Ok(_) => {}
         Err(e) => tracing::warn!(cause = ?e, "chat file clean-up failed; will retry"),

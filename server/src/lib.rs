@@ -122,11 +122,15 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
             TokenSigner::new(config.secret.expose()),
             config.auth.clone(),
         ),
-        secure_cookies: origins.iter().all(|o| o.starts_with("https://")),
-        chat: config.chat,
-        files: std::sync::Arc::new(studyhall::server::storage::FsBlobStore::new(
-            config.data_dir.join("attachments"),
-        )),
+        shared: std::sync::Arc::new(studyhall::server::web::Shared {
+            secure_cookies: origins.iter().all(|o| o.starts_with("https://")),
+            chat: studyhall::chat::service::ChatServices {
+                settings: config.chat,
+                files: Box::new(studyhall::server::storage::FsBlobStore::new(
+                    config.data_dir.join("attachments"),
+                )),
+            },
+        }),
     };
     let (shutdown, mut shutdown_rx) = watch::channel(false);
     let tasks = TaskTracker::new();

@@ -53,7 +53,7 @@ pub fn build(
 ) -> Router {
     let leptos_options = leptos_options(config, addr);
     let http = HttpSettings {
-        secure: services.secure_cookies,
+        secure: services.secure_cookies(),
         allowed_origins: Arc::new(origins),
         trust_proxy_headers: config.trust_proxy_headers,
     };

@@ -269,18 +269,19 @@ both_backends!(
         let db = services.accounts.db();
         let now = studyhall::server::now_ms();
         assert_eq!(
-            studyhall::chat::service::purge_attachments(db, services.files.as_ref(), now)
+            studyhall::chat::service::purge_attachments(db, services.chat().files.as_ref(), now)
                 .await
                 .unwrap(),
             2
         );
         let key = content_key(PNG);
         assert!(
-            services.files.get(&key).await.unwrap().is_some(),
+            services.chat().files.get(&key).await.unwrap().is_some(),
             "Ben's unsent copy holds the bytes"
         );
         assert!(
             services
+                .chat()
                 .files
                 .get(&content_key(PDF))
                 .await
@@ -291,14 +292,14 @@ both_backends!(
         // A day later Ben's unsent upload goes too, and with it the last reference.
         let later = now + studyhall::chat::attachments::UNSENT_ATTACHMENT_TTL_MS + 1;
         let purged =
-            studyhall::chat::service::purge_attachments(db, services.files.as_ref(), later)
+            studyhall::chat::service::purge_attachments(db, services.chat().files.as_ref(), later)
                 .await
                 .unwrap();
         assert!(
             purged >= 1,
             "Ben's unsent file (and the first uploads, never sent)"
         );
-        assert!(services.files.get(&key).await.unwrap().is_none());
+        assert!(services.chat().files.get(&key).await.unwrap().is_none());
         t.stop().await;
     }
 );

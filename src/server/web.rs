@@ -39,31 +39,34 @@ pub struct RequestAuth {
 }
 
 /// The services server functions and handlers reach through context or state.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Services {
     pub accounts: Accounts,
     /// The realtime hub: publish committed events here.
     pub hub: Hub,
-    /// Whether cookies get the `Secure` attribute (the site is served over https).
-    pub secure_cookies: bool,
-    /// Chat's limits.
-    pub chat: crate::chat::service::ChatSettings,
-    /// Where uploaded files are kept.
-    pub files: std::sync::Arc<dyn crate::server::storage::BlobStore>,
+    /// What is fixed at start-up (settings, stores), behind one pointer: every open socket holds a
+    /// copy of `Services`, and `tests` in `server/src/ws` keep a connection within 512 bytes.
+    pub shared: std::sync::Arc<Shared>,
 }
 
-impl std::fmt::Debug for Services {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Services")
-            .field("accounts", &self.accounts)
-            .field("hub", &self.hub)
-            .field("secure_cookies", &self.secure_cookies)
-            .field("chat", &self.chat)
-            .finish_non_exhaustive()
-    }
+/// See [`Services::shared`].
+#[derive(Debug)]
+pub struct Shared {
+    /// Whether cookies get the `Secure` attribute (the site is served over https).
+    pub secure_cookies: bool,
+    /// Chat's limits and file storage.
+    pub chat: crate::chat::service::ChatServices,
 }
 
 impl Services {
+    pub fn secure_cookies(&self) -> bool {
+        self.shared.secure_cookies
+    }
+
+    pub fn chat(&self) -> &crate::chat::service::ChatServices {
+        &self.shared.chat
+    }
+
     /// Max-Age for a browser session cookie: it outlives the short token so the session can renew it.
     pub fn cookie_max_age_secs(&self) -> i64 {
         self.accounts.settings().idle_ttl_ms / 1000

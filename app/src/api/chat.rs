@@ -48,7 +48,7 @@ pub async fn chat_history(room: RoomId, before: MessageId) -> Result<MessagePage
 #[server(endpoint = "chat/send", input = Json)]
 pub async fn chat_send(room: RoomId, message: NewMessage) -> Result<Message, AppError> {
     let s = services()?;
-    let per_minute = s.chat.messages_per_minute;
+    let per_minute = s.chat().settings.messages_per_minute;
     let (db, hub) = (s.accounts.db(), &s.hub);
     studyhall::chat::service::send_limited(db, hub, &caller()?, room, &message, per_minute).await
 }

@@ -29,7 +29,7 @@ pub async fn login(
     ssr::set_cookie(&studyhall::server::web::session_cookie(
         &signed.token.token,
         services.cookie_max_age_secs(),
-        services.secure_cookies,
+        services.secure_cookies(),
     ));
     let next = next
         .as_deref()
@@ -72,7 +72,7 @@ pub async fn register(
     ssr::set_cookie(&studyhall::server::web::session_cookie(
         &signed.token.token,
         services.cookie_max_age_secs(),
-        services.secure_cookies,
+        services.secure_cookies(),
     ));
     if ssr::is_plain_form_post() {
         leptos_axum::redirect("/");
@@ -87,7 +87,7 @@ pub async fn logout() -> Result<(), AppError> {
         services.accounts.sign_out(&caller).await?;
     }
     ssr::set_cookie(&studyhall::server::web::clear_session_cookie(
-        services.secure_cookies,
+        services.secure_cookies(),
     ));
     if ssr::is_plain_form_post() {
         leptos_axum::redirect("/login");

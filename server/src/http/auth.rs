@@ -72,7 +72,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         .iter()
         .any(|v| v.to_str().is_ok_and(|s| s.starts_with(SESSION_COOKIE)));
     if !handler_set_cookie {
-        let secure = state.services.secure_cookies;
+        let secure = state.services.secure_cookies();
         let value = match (renewed, clear_cookie) {
             (Some(t), _) => Some(session_cookie(
                 &t.token,

@@ -37,7 +37,7 @@ async fn upload(
     body: Body,
 ) -> ApiResult<impl IntoResponse> {
     let s = &state.services;
-    let max = s.chat.attachment_max_bytes;
+    let max = s.chat().settings.attachment_max_bytes;
     let too_large = || {
         ApiError(AppError::PayloadTooLarge {
             message: format!("Files are at most {}.", format_size(max as i64)),
@@ -56,7 +56,7 @@ async fn upload(
         .map_err(|_| too_large())?;
     let stored = chat::upload_attachment(
         s.accounts.db(),
-        s.files.as_ref(),
+        s.chat().files.as_ref(),
         &caller,
         room,
         &q.name,
@@ -75,7 +75,7 @@ async fn fetch(
 ) -> ApiResult<Response> {
     let s = &state.services;
     let (file, key, bytes) =
-        chat::open_attachment(s.accounts.db(), s.files.as_ref(), &caller, room, id).await?;
+        chat::open_attachment(s.accounts.db(), s.chat().files.as_ref(), &caller, room, id).await?;
     let etag = format!("\"{key}\"");
     let mut response = if headers
         .get(header::IF_NONE_MATCH)

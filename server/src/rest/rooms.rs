@@ -153,7 +153,7 @@ async fn send(
     Json(body): Json<NewMessage>,
 ) -> ApiResult<impl IntoResponse> {
     let s = &state.services;
-    let per_minute = s.chat.messages_per_minute;
+    let per_minute = s.chat().settings.messages_per_minute;
     let sent =
         chat::send_limited(s.accounts.db(), &s.hub, &caller, room, &body, per_minute).await?;
     Ok((StatusCode::CREATED, Json(sent)))

@@ -45,6 +45,21 @@ pub struct ChatSettings {
     pub attachment_max_bytes: u64,
 }
 
+/// What chat needs from the server beyond the database and the hub: its limits and where its files
+/// go. Behind one `Arc` in `Services`, whose copy every open socket holds (so it stays one pointer).
+pub struct ChatServices {
+    pub settings: ChatSettings,
+    pub files: Box<dyn crate::server::storage::BlobStore>,
+}
+
+impl std::fmt::Debug for ChatServices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatServices")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for ChatSettings {
     fn default() -> Self {
         ChatSettings {
