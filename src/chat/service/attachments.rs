@@ -207,14 +207,13 @@ pub async fn open_attachment(
     let mut pooled = db.acquire().await?;
     let mut conn = pooled.conn();
     membership(&mut conn, room, me.id).await?;
-    let sql = format!(
+    const SQL: &str =
         "SELECT a.sha256, a.id, a.room_id, a.message_id, a.name, a.mime, a.size_bytes, a.width, a.height, a.created_at \
          FROM chat_attachments a LEFT JOIN chat_messages m ON m.id = a.message_id \
          WHERE a.id = $1 AND a.room_id = $2 \
-         AND ((a.message_id IS NOT NULL AND m.deleted_at IS NULL) OR (a.message_id IS NULL AND a.uploader_id = $3))"
-    );
+         AND ((a.message_id IS NOT NULL AND m.deleted_at IS NULL) OR (a.message_id IS NULL AND a.uploader_id = $3))";
     let found: Option<(String, AttachmentRow)> = with_conn!(&mut conn, c => {
-        let row = sqlx::query(&sql).bind(id).bind(room).bind(me.id)
+        let row = sqlx::query(SQL).bind(id).bind(room).bind(me.id)
             .fetch_optional(&mut *c).await.map_err(internal)?;
         match row {
             None => None,
@@ -225,7 +224,6 @@ pub async fn open_attachment(
             }
         }
     });
-    drop(conn);
     drop(pooled);
     let Some((key, row)) = found else {
         return Err(AppError::not_found("attachment"));
