@@ -4,8 +4,10 @@
 //! [`decode_client`]/[`decode_server`] are the only places that know it, so a binary encoding can
 //! replace JSON without touching callers. docs/PROTOCOL.md is the normative description.
 
+mod presence;
 mod topic;
 
+pub use presence::PresenceSet;
 pub use topic::*;
 
 use crate::model::{Millis, UserId};

@@ -26,9 +26,7 @@ struct TopicSub {
     listeners: Vec<(u64, Listener)>,
     /// Who the server last said is present (topics with presence), for listeners that come later:
     /// the server sends the list once per subscription.
-    present: Option<Vec<i64>>,
-    /// Of `present`, who is away.
-    away: Vec<i64>,
+    present: Option<studyhall::protocol::PresenceSet>,
 }
 
 pub struct Inner {
@@ -107,7 +105,6 @@ pub fn add_listener(
         position: since.clone(),
         listeners: Vec::new(),
         present: None,
-        away: Vec::new(),
     });
     // The earliest position asked for wins, so no listener misses anything.
     if let (Some(have), Some(want)) = (&sub.position, &since) {
@@ -117,11 +114,11 @@ pub fn add_listener(
     }
     sub.listeners.push((id, listener.clone()));
     let present = sub.present.clone();
-    let away = sub.away.clone();
     let ws = me.ws.clone();
     drop(me);
-    if let Some(present) = present {
+    if let Some(p) = present {
         // After the current task (a component being built or hydrated must not change under it).
+        let (present, away) = (p.here, p.away);
         leptos::task::spawn_local(async move { listener(Delivery::Presence { present, away }) });
     }
     match ws {
@@ -322,8 +319,10 @@ fn on_message(rt: &Realtime, text: &str) {
             }
             (Delivery::Reset { position }, _) => sub.position = Some(position.clone()),
             (Delivery::Presence { present, away }, _) => {
-                sub.present = Some(present.clone());
-                sub.away = away.clone();
+                sub.present = Some(studyhall::protocol::PresenceSet::new(
+                    present.clone(),
+                    away.clone(),
+                ));
             }
             (
                 Delivery::PresenceDiff {
@@ -334,17 +333,9 @@ fn on_message(rt: &Realtime, text: &str) {
                 },
                 _,
             ) => {
-                let present = sub.present.get_or_insert_with(Vec::new);
-                present.retain(|u| !left.contains(u));
-                present.extend(
-                    joined
-                        .iter()
-                        .filter(|u| !present.contains(u))
-                        .collect::<Vec<_>>(),
-                );
-                sub.away
-                    .retain(|u| !left.contains(u) && !back.contains(u) && !joined.contains(u));
-                sub.away.extend(away.iter().copied());
+                sub.present
+                    .get_or_insert_with(Default::default)
+                    .apply_diff(joined, left, away, back);
             }
             _ => {}
         }

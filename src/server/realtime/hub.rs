@@ -275,15 +275,14 @@ impl Hub {
         let Some(mine) = state.per_user.get(&user) else {
             return;
         };
-        let mut topics: Vec<Topic> = mine
+        // Several tabs follow the same rooms: each topic is told once.
+        let topics: std::collections::HashSet<Topic> = mine
             .ids
             .iter()
             .filter_map(|id| state.conns.get(id))
             .flat_map(|c| c.topics.iter().copied())
             .filter(|t| t.has_presence())
             .collect();
-        topics.sort_unstable_by_key(|t| t.to_string());
-        topics.dedup();
         for topic in topics {
             let (went, came) = if away {
                 (vec![user], vec![])

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use studyhall::chat::my_rooms::MyRooms;
 use studyhall::chat::RoomId;
 use studyhall::model::UserId;
-use studyhall::protocol::Topic;
+use studyhall::protocol::{PresenceSet, Topic};
 
 /// Rooms followed for their counts at most: the connection allows 100 subscriptions, and pages need
 /// a few of their own. Rooms beyond (the least recently active) show the count they loaded with.
@@ -26,14 +26,7 @@ pub struct ChatRooms {
     /// The room whose conversation is open (it keeps that entry current itself).
     pub open: RwSignal<Option<RoomId>>,
     /// Who is present (and who of them away) in each followed room, for the direct rooms' dots.
-    pub presence: RwSignal<HashMap<RoomId, RoomPresent>>,
-}
-
-/// A room topic's presence as the list keeps it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoomPresent {
-    pub here: Vec<UserId>,
-    pub away: Vec<UserId>,
+    pub presence: RwSignal<HashMap<RoomId, PresenceSet>>,
 }
 
 /// How a person reads in the list: online, away or offline.
@@ -63,8 +56,8 @@ impl ChatRooms {
     /// Whether `user` is online, away or offline as `room`'s presence says. Tracked.
     pub fn seen(&self, room: RoomId, user: UserId) -> Seen {
         self.presence.with(|p| match p.get(&room) {
-            Some(r) if r.away.contains(&user) => Seen::Away,
-            Some(r) if r.here.contains(&user) => Seen::Online,
+            Some(r) if r.is_away(user) => Seen::Away,
+            Some(r) if r.is_here(user) => Seen::Online,
             _ => Seen::Offline,
         })
     }
@@ -140,13 +133,7 @@ fn follow_rooms(rooms: ChatRooms) {
                         }
                         Delivery::Reset { .. } => rooms.list.reload(),
                         Delivery::Presence { present, away } => rooms.presence.update(|p| {
-                            p.insert(
-                                room,
-                                RoomPresent {
-                                    here: present,
-                                    away,
-                                },
-                            );
+                            p.insert(room, PresenceSet::new(present, away));
                         }),
                         Delivery::PresenceDiff {
                             joined,
@@ -154,19 +141,9 @@ fn follow_rooms(rooms: ChatRooms) {
                             away,
                             back,
                         } => rooms.presence.update(|p| {
-                            let r = p.entry(room).or_default();
-                            r.here.retain(|u| !left.contains(u));
-                            r.here.extend(
-                                joined
-                                    .iter()
-                                    .filter(|u| !r.here.contains(u))
-                                    .copied()
-                                    .collect::<Vec<_>>(),
-                            );
-                            r.away.retain(|u| {
-                                !left.contains(u) && !back.contains(u) && !joined.contains(u)
-                            });
-                            r.away.extend(away);
+                            p.entry(room)
+                                .or_default()
+                                .apply_diff(&joined, &left, &away, &back);
                         }),
                         _ => {}
                     });

@@ -10,7 +10,7 @@ use crate::realtime::{use_realtime, Delivery, Realtime, Subscription};
 use leptos::prelude::*;
 use studyhall::chat::{Author, RoomId, RoomSnapshot};
 use studyhall::model::{Millis, Position, UserId};
-use studyhall::protocol::Topic;
+use studyhall::protocol::{PresenceSet, Topic};
 
 /// How often a writer says again that they are typing.
 pub const TYPING_EVERY_MS: i64 = 3_000;
@@ -24,10 +24,9 @@ pub struct RoomPresence {
     me: UserId,
     /// Kept from when the room opened: event handlers run outside the component, without context.
     realtime: Realtime,
-    /// Who follows the room now, which is who is online (the viewer included, once connected).
-    pub here: RwSignal<Vec<UserId>>,
-    /// Of them, whose every tab is hidden or idle.
-    away: RwSignal<Vec<UserId>>,
+    /// Who follows the room now, which is who is online (the viewer included, once connected), and
+    /// of them, whose every tab is hidden or idle.
+    people: RwSignal<PresenceSet>,
     /// When people went offline while the room was open (browser clock, ms): their "last seen".
     left_at: RwSignal<Vec<(UserId, i64)>>,
     /// Who is typing, with when their indicator lapses (browser clock, ms).
@@ -42,41 +41,25 @@ impl RoomPresence {
     /// topic's one server subscription resumes from the earliest position any listener asks for,
     /// so this listener must not ask for "now" before the snapshot's own listener is in.
     pub fn follow(room: RoomId, me: UserId, since: Option<Position>) -> Self {
-        let here = RwSignal::new(Vec::<UserId>::new());
+        let people = RwSignal::new(PresenceSet::default());
         let typing = RwSignal::new(Vec::<(UserId, i64)>::new());
         let left_at = RwSignal::new(Vec::<(UserId, i64)>::new());
-        let away = RwSignal::new(Vec::<UserId>::new());
         let realtime = use_realtime();
         let subscription = realtime.subscribe(Topic::Room(room), since, move |d| match d {
-            Delivery::Presence {
-                present,
-                away: now_away,
-            } => {
-                here.try_set(present);
-                away.try_set(now_away);
+            Delivery::Presence { present, away } => {
+                people.try_set(PresenceSet::new(present, away));
             }
             Delivery::PresenceDiff {
                 joined,
                 left,
-                away: went,
+                away,
                 back,
             } => {
-                away.try_update(|a| {
-                    a.retain(|u| !left.contains(u) && !back.contains(u) && !joined.contains(u));
-                    a.extend(went);
-                });
+                people.try_update(|p| p.apply_diff(&joined, &left, &away, &back));
                 let now = crate::browser::now_ms();
                 left_at.try_update(|l| {
                     l.retain(|(u, _)| !left.contains(u));
                     l.extend(left.iter().map(|u| (*u, now)));
-                });
-                here.try_update(|h| {
-                    h.retain(|u| !left.contains(u));
-                    for u in joined {
-                        if !h.contains(&u) {
-                            h.push(u);
-                        }
-                    }
                 });
             }
             Delivery::Ephemeral {
@@ -106,8 +89,7 @@ impl RoomPresence {
             room,
             me,
             realtime,
-            here,
-            away,
+            people,
             left_at,
             typing,
             last_sent: StoredValue::new(None),
@@ -162,12 +144,12 @@ impl RoomPresence {
 
     /// Whether `user` is online (the viewer always is).
     pub fn is_here(&self, user: UserId) -> bool {
-        user == self.me || self.here.with(|h| h.contains(&user))
+        user == self.me || self.people.with(|p| p.is_here(user))
     }
 
     /// Whether `user` is online with every tab hidden or idle (never the viewer, who is looking).
     pub fn is_away(&self, user: UserId) -> bool {
-        user != self.me && self.is_here(user) && self.away.with(|a| a.contains(&user))
+        user != self.me && self.people.with(|p| p.is_away(user))
     }
 
     /// "Ana is typing…", "Ana and Ben are typing…", "Several people are typing…"; tracked.
