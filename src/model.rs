@@ -89,6 +89,19 @@ pub struct Health {
     pub database: String,
     pub backend: String,
     pub version: String,
+    /// This node's id (one per process start).
+    #[serde(default)]
+    pub node: String,
+    /// The bus between nodes: `in-process` (a node alone), `redis` (subscribed), or
+    /// `redis-unreachable` (live delivery from other nodes waits; nothing is lost).
+    #[serde(default)]
+    pub bus: String,
+    /// The other nodes this one hears from.
+    #[serde(default)]
+    pub other_nodes: Vec<String>,
+    /// Whether this node runs the background jobs now (one node does).
+    #[serde(default)]
+    pub runs_jobs: bool,
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Background jobs: periodic clean-up of ended sessions, old sign-in failures, idempotency keys past
+//! Background jobs, run by one node at a time (the holder of the jobs' lease; every node when it runs
+//! alone), each run counted in `job_runs`: periodic clean-up of ended sessions, old sign-in failures, idempotency keys past
 //! a day, chat files never sent or whose message was deleted, and events past retention (by count per topic and by age); and a fast loop that purges
 //! expired notifications (telling their owners' tabs) and publishes the admin's live figures when
 //! they change.
@@ -12,6 +13,7 @@ use studyhall::learning::analytics;
 use studyhall::learning::SystemFigures;
 use studyhall::notifications::service as notifications;
 use studyhall::protocol::{KpiModule, Topic};
+use studyhall::server::cluster::job_runs;
 use studyhall::server::realtime::{log, Change};
 use studyhall::server::web::Services;
 use studyhall::server::{idempotency, now_ms};
@@ -65,7 +67,13 @@ pub fn spawn(
                 _ = tick.tick() => {}
                 _ = shutdown.wait_for(|stop| *stop) => break,
             }
+            // One node runs the jobs (the lease holder); a new holder starts from no figures.
+            if !services.cluster().runs_jobs() {
+                last = None;
+                continue;
+            }
             live_once(&services, &mut last).await;
+            record_run(&services, "live").await;
         }
     });
     let checkpoints = (services.clone(), shutdown.clone());
@@ -91,8 +99,12 @@ pub fn spawn(
                 _ = tick.tick() => {}
                 _ = shutdown.wait_for(|stop| *stop) => break,
             }
+            if !services.cluster().runs_jobs() {
+                continue;
+            }
             let stopping = shutdown.clone();
             run_once(&services, &settings, &move || !*stopping.borrow()).await;
+            record_run(&services, "clean-up").await;
         }
     });
 }
@@ -128,6 +140,9 @@ pub async fn run_once(
         Ok(_) => {}
         Err(e) => tracing::warn!(cause = ?e, "chat file clean-up failed; will retry"),
     }
+    if let Err(e) = job_runs::purge(db, now).await {
+        tracing::warn!(cause = ?e, "job run clean-up failed; will retry");
+    }
     match log::apply_retention_while(
         db,
         settings.events_per_topic,
@@ -140,6 +155,14 @@ pub async fn run_once(
         Ok(n) if n > 0 => tracing::info!(deleted = n, "events past retention deleted"),
         Ok(_) => {}
         Err(e) => tracing::warn!(cause = ?e, "event retention failed; will retry"),
+    }
+}
+
+/// Counts a run of `job` by this node (see `job_runs`).
+async fn record_run(services: &Services, job: &str) {
+    let node = services.cluster().node();
+    if let Err(e) = job_runs::record(services.accounts.db(), job, node, now_ms()).await {
+        tracing::warn!(cause = ?e, job, "could not record a job run");
     }
 }
 

@@ -21,6 +21,7 @@ use config::Config;
 use std::net::SocketAddr;
 use studyhall::accounts::service::Accounts;
 use studyhall::accounts::tokens::TokenSigner;
+use studyhall::server::cluster::Cluster;
 use studyhall::server::db::Db;
 use studyhall::server::web::Services;
 use tokio::net::TcpListener;
@@ -43,6 +44,8 @@ pub enum StartError {
     },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error("could not set up the Redis bus: {0}")]
+    Redis(String),
 }
 
 /// A started server: its bound address and a handle to stop it.
@@ -53,6 +56,8 @@ pub struct RunningServer {
     task: JoinHandle<Result<(), std::io::Error>>,
     /// WebSocket connections' tasks and the background jobs.
     tasks: TaskTracker,
+    /// The loop that keeps this node in step with the others (ends when it leaves them).
+    in_step: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -69,6 +74,10 @@ impl RunningServer {
         let result = self.task.await.unwrap_or(Ok(()));
         self.tasks.close();
         self.tasks.wait().await;
+        // Every socket has left: the other nodes drop this one's presence at once, and one of them
+        // takes the jobs (the lease is given back before the pool closes).
+        self.services.cluster().leave(&self.services.hub).await;
+        let _ = self.in_step.await;
         let db = self.services.accounts.db();
         if let Err(e) = studyhall::accounts::users::touch_last_seen_many(
             db,
@@ -114,7 +123,17 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         }
     }
     let origins = config.effective_origins(addr);
-    let bus = std::sync::Arc::new(studyhall::server::realtime::InProcessBus::default());
+    let cluster = match &config.cluster {
+        None => Cluster::solo(config.node_id.clone()),
+        Some(settings) => Cluster::join(config.node_id.clone(), settings.clone())
+            .map_err(|e| StartError::Redis(e.to_string()))?,
+    };
+    tracing::info!(
+        node = cluster.node(),
+        clustered = config.cluster.is_some(),
+        "node ready"
+    );
+    let bus = cluster.bus();
     let services = Services {
         hub: studyhall::server::realtime::Hub::new(config.hub, bus),
         accounts: Accounts::new(
@@ -130,11 +149,17 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
                     config.data_dir.join("attachments"),
                 )),
             },
+            cluster,
         }),
     };
     let (shutdown, mut shutdown_rx) = watch::channel(false);
     let tasks = TaskTracker::new();
     let app = router::build(&config, services.clone(), origins, addr, tasks.clone());
+    let node = services.clone();
+    let in_step = tokio::spawn(async move {
+        let db = node.accounts.db().clone();
+        node.cluster().run(node.hub.clone(), db).await;
+    });
     jobs::spawn(
         services.clone(),
         jobs::JobSettings::from(&config),
@@ -166,6 +191,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         shutdown,
         task,
         tasks,
+        in_step,
     })
 }
 

@@ -1,7 +1,8 @@
 //! Server-only infrastructure that every domain service uses: the database handle and its SQL dialect,
-//! the realtime layer (log, hub, bus, the `Change` unit of work), idempotent creates, file storage, what the HTTP
+//! the realtime layer (log, hub, bus, the `Change` unit of work), several nodes as one (`cluster`), idempotent creates, file storage, what the HTTP
 //! adapters share, and the demo data. The domain services live in their domain's folder.
 
+pub mod cluster;
 pub mod db;
 pub mod demo;
 pub mod dialect;

@@ -56,6 +56,8 @@ pub struct Shared {
     pub secure_cookies: bool,
     /// Chat's limits and file storage.
     pub chat: crate::chat::service::ChatServices,
+    /// This node's place among several (its id, limits across nodes, whether it runs the jobs).
+    pub cluster: crate::server::cluster::Cluster,
 }
 
 impl Services {
@@ -65,6 +67,10 @@ impl Services {
 
     pub fn chat(&self) -> &crate::chat::service::ChatServices {
         &self.shared.chat
+    }
+
+    pub fn cluster(&self) -> &crate::server::cluster::Cluster {
+        &self.shared.cluster
     }
 
     /// Max-Age for a browser session cookie: it outlives the short token so the session can renew it.

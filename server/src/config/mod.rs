@@ -3,6 +3,7 @@
 //! settings; each group of the others is read in its own file.
 
 mod auth;
+mod cluster;
 mod realtime;
 mod secret;
 mod source;
@@ -18,6 +19,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use studyhall::accounts::service::AuthSettings;
 use studyhall::chat::service::ChatSettings;
+use studyhall::server::cluster::ClusterSettings;
 use studyhall::server::realtime::HubSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +62,10 @@ pub struct Config {
     /// How often the clean-up jobs run.
     pub jobs_interval: Duration,
     pub chat: ChatSettings,
+    /// This node's id (generated unless `STUDYHALL_NODE_ID` names one).
+    pub node_id: String,
+    /// How this node joins the others through Redis; `None` runs it alone.
+    pub cluster: Option<ClusterSettings>,
 }
 
 impl fmt::Debug for Config {
@@ -89,6 +95,19 @@ impl fmt::Debug for Config {
             .field("retention_max_age", &self.retention_max_age)
             .field("jobs_interval", &self.jobs_interval)
             .field("chat", &self.chat)
+            .field("node_id", &self.node_id)
+            .field(
+                "cluster",
+                &self.cluster.as_ref().map(|c| {
+                    format!(
+                        "redis {} prefix {:?}, node TTL {:?}, catch-up every {:?}",
+                        redact_url(&c.redis_url),
+                        c.prefix,
+                        c.node_ttl,
+                        c.catch_up_every
+                    )
+                }),
+            )
             .finish()
     }
 }
@@ -165,7 +184,11 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        let cluster = cluster::settings(src, &database_url)?;
+        let node_id = cluster::node_id(src)?;
         Ok(Config {
+            node_id,
+            cluster,
             chat,
             ws,
             hub,
@@ -347,6 +370,39 @@ mod tests {
         assert!(!shown.contains(secret), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("postgres://app:<redacted>@db.internal/studyhall"));
+    }
+
+    #[test]
+    fn redis_turns_on_the_cluster_with_postgres_only() {
+        let secret = "x".repeat(40);
+        let alone = config(&[("STUDYHALL_SECRET", &secret)]).unwrap();
+        assert!(alone.cluster.is_none());
+        assert!(alone.node_id.starts_with("n-"), "{}", alone.node_id);
+        let sqlite = config(&[
+            ("STUDYHALL_SECRET", &secret),
+            ("STUDYHALL_REDIS_URL", "redis://127.0.0.1:6379"),
+        ])
+        .unwrap_err();
+        assert!(sqlite.to_string().contains("PostgreSQL"), "{sqlite}");
+        let pg = config(&[
+            ("STUDYHALL_SECRET", &secret),
+            ("DATABASE_URL", "postgres://app@db/studyhall"),
+            ("STUDYHALL_REDIS_URL", "redis://:pw-in-url@127.0.0.1:6379"),
+            ("STUDYHALL_NODE_ID", "node-a"),
+        ])
+        .unwrap();
+        let cluster = pg.cluster.as_ref().expect("clustered");
+        assert_eq!(cluster.prefix, "studyhall");
+        assert_eq!(cluster.node_ttl, Duration::from_secs(5));
+        assert_eq!(pg.node_id, "node-a");
+        assert!(!format!("{pg:?}").contains("pw-in-url"));
+        let bad = config(&[
+            ("STUDYHALL_SECRET", &secret),
+            ("DATABASE_URL", "postgres://app@db/studyhall"),
+            ("STUDYHALL_REDIS_URL", "http://127.0.0.1:6379"),
+        ]);
+        assert!(bad.is_err());
+        assert!(config(&[("STUDYHALL_SECRET", &secret), ("STUDYHALL_NODE_ID", "a b")]).is_err());
     }
 
     #[test]

@@ -123,6 +123,10 @@ impl Connection {
                 return self.retry_later(id).await;
             }
         };
+        // The node's catch-up looks for what the log has past this point.
+        self.services
+            .hub
+            .note_position(topic, &head.epoch, head.head);
         let reset = match &since {
             None => None,
             Some(p) if p.epoch != head.epoch => Some(ResetReason::EpochChanged),

@@ -59,6 +59,19 @@ pub async fn upgrade(
     };
     let services = state.services;
     let tasks = state.tasks;
+    // With several nodes, the per-user cap counts every node's connections (Redis); without an
+    // answer from Redis in time the hub's own count decides.
+    if let Some(limits) = services.cluster().limits() {
+        let cap = settings.max_connections_per_user;
+        if limits.admit_connection(who.user_id, cap).await == Some(false) {
+            return ws.on_upgrade(|mut socket| async move {
+                let refusal = End::Close(close::TOO_MANY_CONNECTIONS, "too many connections");
+                if let Some(frame) = refusal.close_frame() {
+                    let _ = socket.send(frame).await;
+                }
+            });
+        }
+    }
     // The library's own cap is a backstop well above ours, so that an oversized frame reaches us and
     // gets the documented 1009 close instead of a broken connection.
     let hard_cap = settings.max_frame_bytes.saturating_mul(4).max(64 * 1024);
@@ -355,7 +368,9 @@ impl Connection {
             ClientMessage::Ping { id } => self.send(&ServerMessage::Pong { id }).await,
             // Each change reaches every room the user is in: it spends from the publish budget.
             ClientMessage::Status { away } => {
-                if !self.bucket.take(self.ws.publishes_per_minute) {
+                if !self.bucket.take(self.ws.publishes_per_minute)
+                    || !self.within_cluster_rate().await
+                {
                     let per_minute = self.ws.publishes_per_minute;
                     let message =
                         format!("At most {per_minute} publishes and status changes per minute.");
@@ -385,7 +400,7 @@ impl Connection {
         event: String,
         data: serde_json::Value,
     ) -> Result<(), End> {
-        if !self.bucket.take(self.ws.publishes_per_minute) {
+        if !self.bucket.take(self.ws.publishes_per_minute) || !self.within_cluster_rate().await {
             let per_minute = self.ws.publishes_per_minute;
             let message = format!("At most {per_minute} publishes per minute.");
             return self.refuse(id, ErrorCode::RateLimited, &message).await;
@@ -420,6 +435,21 @@ impl Connection {
             .hub
             .publish_ephemeral(self.id, self.who.user_id, topic, &event, data);
         self.send(&ServerMessage::Published { id }).await
+    }
+
+    /// With several nodes: whether the user's publishes on every node together stay within the
+    /// per-minute limit (counted in Redis; allowed when Redis does not answer, the connection's own
+    /// budget still applies).
+    /// Owned, like [`Self::principal`]: nothing borrowed from the connection crosses the await.
+    fn within_cluster_rate(&self) -> impl std::future::Future<Output = bool> + Send + 'static {
+        let services = self.services.clone();
+        let (user, per_minute) = (self.who.user_id, self.ws.publishes_per_minute);
+        async move {
+            let Some(limits) = services.cluster().limits() else {
+                return true;
+            };
+            limits.take_publish(user, per_minute, now_ms()).await != Some(false)
+        }
     }
 
     /// The caller as the database knows them now. `Ok(None)` on a database error (the caller may try

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use reqwest::header::{HeaderMap, HeaderValue, ORIGIN};
 use reqwest::redirect::Policy;
 use serde_json::Value;

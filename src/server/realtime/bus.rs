@@ -1,7 +1,8 @@
 //! The bus between server nodes. The hub publishes every event to the bus and delivers what the bus
-//! hands back, so a node learns of events written by any node. This build ships the in-process bus
-//! (one node); a Redis or NATS bus implements the same trait without changes to callers.
+//! hands back, so a node learns of events written by any node. [`InProcessBus`] is one node alone;
+//! `crate::server::cluster::RedisBus` carries the same messages between nodes over Redis pub/sub.
 
+use super::presence::PresenceUpdate;
 use crate::model::UserId;
 use crate::protocol::Topic;
 use std::sync::{Arc, RwLock};
@@ -16,7 +17,8 @@ pub enum BusMessage {
         offset: i64,
         frame: bytes::Bytes,
     },
-    /// An ephemeral event; `origin` is the publishing connection, which does not get it back.
+    /// An ephemeral event; `origin` is the publishing connection on this node, which does not get it
+    /// back (0 when it came from another node: no connection has that id).
     Ephemeral {
         topic: Topic,
         origin: u64,
@@ -25,21 +27,49 @@ pub enum BusMessage {
     /// `user` lost access to `topic` (removed from a chat room): every node stops delivering it to
     /// that user's connections at once, without waiting for their periodic access check.
     Revoke { user: UserId, topic: Topic },
+    /// A node's presence state changed (see [`super::presence`]); `seq` numbers its changes.
+    Presence {
+        node: Arc<str>,
+        seq: u64,
+        update: PresenceUpdate,
+    },
 }
 
 pub type Handler = Arc<dyn Fn(BusMessage) + Send + Sync>;
 
 pub trait Bus: Send + Sync + 'static {
-    /// Sends a message to every node, this one included. Must not block.
+    /// Sends a message to every node. This node's own subscribers get it at once, before this
+    /// returns, whatever the bus between nodes is doing; it never blocks on the network.
     fn publish(&self, message: BusMessage);
     /// Installs the function that delivers messages on this node (called once, by the hub).
     fn set_handler(&self, handler: Handler);
+    /// This node's id (unique per process start).
+    fn node(&self) -> &str;
+    /// Whether other nodes may be listening: presence changes are sent only then.
+    fn clustered(&self) -> bool {
+        false
+    }
 }
 
 /// Delivery within one process: publish calls the handler directly.
-#[derive(Default)]
 pub struct InProcessBus {
     handler: RwLock<Option<Handler>>,
+    node: String,
+}
+
+impl Default for InProcessBus {
+    fn default() -> Self {
+        InProcessBus::new("local")
+    }
+}
+
+impl InProcessBus {
+    pub fn new(node: &str) -> InProcessBus {
+        InProcessBus {
+            handler: RwLock::new(None),
+            node: node.to_string(),
+        }
+    }
 }
 
 impl Bus for InProcessBus {
@@ -56,5 +86,9 @@ impl Bus for InProcessBus {
 
     fn set_handler(&self, handler: Handler) {
         *self.handler.write().unwrap_or_else(|e| e.into_inner()) = Some(handler);
+    }
+
+    fn node(&self) -> &str {
+        &self.node
     }
 }

@@ -1,16 +1,21 @@
-//! The hub: which local connections listen to which topics, fan-out and presence (who is there, and
-//! who of them is away: every one of their connections says its tab is hidden or idle). An event is
-//! encoded once and the same bytes go to every recipient's bounded mailbox. A connection whose
-//! mailbox is full is flagged as a slow consumer (its socket is then closed) and never holds up
-//! delivery to anyone else.
+//! The hub: which local connections listen to which topics, and fan-out. An event is encoded once
+//! and the same bytes go to every recipient's bounded mailbox. A connection whose mailbox is full is
+//! flagged as a slow consumer (its socket is then closed) and never holds up delivery to anyone
+//! else. Presence (who is there, who is away, merged with what other nodes hold) is in
+//! `presence.rs` beside this file.
 //!
 //! Durable events are offered outside the hub's lock: under it, delivery only takes the topic's
 //! recipient list (an `Arc`'d slice, rebuilt after the topic's subscribers change), so a publish to a
 //! topic of 10,000 viewers neither blocks nor waits for connects, subscribes and other publishes.
 
+mod presence;
+#[cfg(test)]
+mod tests;
+
 use super::bus::{Bus, BusMessage};
 use super::log::StoredEvent;
 use super::mailbox::{LiveEvent, Mailbox, Offer, Outbound};
+use super::presence::RemotePresence;
 use crate::model::UserId;
 use crate::protocol::{encode, ServerMessage, Topic};
 use bytes::Bytes;
@@ -22,6 +27,7 @@ use std::sync::{Arc, Mutex};
 pub struct HubSettings {
     /// Frames waiting for one connection before it counts as a slow consumer.
     pub queue_capacity: usize,
+    /// Connections one user may hold, on all nodes together.
     pub max_connections_per_user: usize,
 }
 
@@ -53,8 +59,11 @@ struct TopicEntry {
     /// `subscribers` as a slice, made by the first delivery after they changed (a burst of
     /// subscribes costs one copy, not one per subscribe).
     recipients: Option<Recipients>,
-    /// Connections per present user.
+    /// Local connections per present user.
     present: HashMap<UserId, usize>,
+    /// The newest point of the topic's log this node has delivered or read (the catch-up compares
+    /// it with the log's head).
+    seen: Option<(Arc<str>, i64)>,
 }
 
 impl TopicEntry {
@@ -68,13 +77,21 @@ impl TopicEntry {
             })
             .clone()
     }
+
+    /// Moves `seen` forward to `(epoch, offset)` (a new epoch replaces the old one).
+    fn saw(&mut self, epoch: &Arc<str>, offset: i64) {
+        match &mut self.seen {
+            Some((e, o)) if **e == **epoch => *o = (*o).max(offset),
+            seen => *seen = Some((epoch.clone(), offset)),
+        }
+    }
 }
 
 /// One user's connections to this node.
 #[derive(Default)]
 struct UserConns {
     ids: Vec<u64>,
-    /// How many of them are not away: the user is away when none is.
+    /// How many of them are not away: the user is away when none is, on any node.
     active: usize,
 }
 
@@ -83,12 +100,10 @@ struct State {
     conns: HashMap<u64, Conn>,
     topics: HashMap<Topic, TopicEntry>,
     per_user: HashMap<UserId, UserConns>,
-}
-
-impl State {
-    fn is_away(&self, user: UserId) -> bool {
-        self.per_user.get(&user).is_some_and(|u| u.active == 0)
-    }
+    /// What the other nodes hold (empty on a node alone).
+    remote: RemotePresence,
+    /// How many presence changes this node has sent to the others.
+    presence_seq: u64,
 }
 
 /// What a socket task gets when it joins the hub.
@@ -116,17 +131,22 @@ pub struct HubStats {
     pub delivered: u64,
     /// Connections flagged as slow consumers (each counted once).
     pub slow_consumers: u64,
+    /// Durable events this node read from the log because the bus had not brought them.
+    pub caught_up: u64,
 }
 
 struct Inner {
     settings: HubSettings,
     state: Mutex<State>,
     bus: Arc<dyn Bus>,
+    node: Arc<str>,
+    clustered: bool,
     next_id: AtomicU64,
     /// Set once, under the state lock, when the server shuts down.
     closing: AtomicBool,
     delivered: AtomicU64,
     slow_consumers: AtomicU64,
+    caught_up: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -145,11 +165,14 @@ impl Hub {
         let inner = Arc::new(Inner {
             settings,
             state: Mutex::new(State::default()),
+            node: bus.node().into(),
+            clustered: bus.clustered(),
             bus: bus.clone(),
             next_id: AtomicU64::new(1),
             closing: AtomicBool::new(false),
             delivered: AtomicU64::new(0),
             slow_consumers: AtomicU64::new(0),
+            caught_up: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&inner);
         bus.set_handler(Arc::new(move |message| {
@@ -160,12 +183,17 @@ impl Hub {
         Hub { inner }
     }
 
+    /// This node's id.
+    pub fn node(&self) -> &str {
+        &self.inner.node
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Registers a connection of `user_id`; refused beyond the per-user cap and once the server
-    /// is shutting down.
+    /// Registers a connection of `user_id`; refused beyond the per-user cap (counting the user's
+    /// connections on other nodes) and once the server is shutting down.
     pub fn connect(&self, user_id: UserId) -> Result<Registration, Refused> {
         let mut state = self.state();
         // Read under the lock that `close_all` holds while it sets it: a connection either is
@@ -173,17 +201,18 @@ impl Hub {
         if self.is_closing() {
             return Err(Refused::ShuttingDown);
         }
+        let elsewhere = state.remote.conns(user_id).0 as usize;
+        let was_away = self.is_away(&state, user_id);
         let mine = state.per_user.entry(user_id).or_default();
-        if mine.ids.len() >= self.inner.settings.max_connections_per_user {
+        if mine.ids.len() + elsewhere >= self.inner.settings.max_connections_per_user {
+            if mine.ids.is_empty() {
+                state.per_user.remove(&user_id);
+            }
             return Err(Refused::TooManyConnections);
         }
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         mine.ids.push(id);
         mine.active += 1;
-        // A new tab is active: if every other tab was away, the user is back.
-        if mine.active == 1 && mine.ids.len() > 1 {
-            self.tell_away(&state, user_id, false);
-        }
         let mailbox = Arc::new(Mailbox::new(self.inner.settings.queue_capacity));
         state.conns.insert(
             id,
@@ -194,6 +223,11 @@ impl Hub {
                 topics: Vec::new(),
             },
         );
+        self.announce_user(&mut state, user_id);
+        // A new tab is in use: if every other one was away, the user is back.
+        if was_away {
+            self.tell_away(&state, user_id, false);
+        }
         Ok(Registration { id, mailbox })
     }
 
@@ -223,6 +257,7 @@ impl Hub {
         let Some(conn) = state.conns.remove(&id) else {
             return false;
         };
+        let was_away = self.is_away(&state, conn.user_id);
         for topic in &conn.topics {
             self.leave(&mut state, id, conn.user_id, *topic);
         }
@@ -233,85 +268,20 @@ impl Hub {
         if !conn.away {
             mine.active -= 1;
         }
-        if mine.ids.is_empty() {
+        let last_here = mine.ids.is_empty();
+        if last_here {
             state.per_user.remove(&conn.user_id);
-            return !self.is_closing();
         }
-        // The active tab closed and only away ones are left.
-        if !conn.away && mine.active == 0 {
-            self.tell_away(&state, conn.user_id, true);
+        self.announce_user(&mut state, conn.user_id);
+        // The tab in use closed and only away ones are left (here or on other nodes).
+        if self.is_online(&state, conn.user_id) && self.is_away(&state, conn.user_id) != was_away {
+            self.tell_away(&state, conn.user_id, !was_away);
         }
-        false
+        last_here && !self.is_closing()
     }
 
-    /// Connection `id`'s page is hidden or idle (`away`), or in use again. When that changes
-    /// whether its user is away (all their tabs are), their presence topics hear of it.
-    pub fn set_away(&self, id: u64, away: bool) {
-        let mut state = self.state();
-        let Some(conn) = state.conns.get_mut(&id) else {
-            return;
-        };
-        if conn.away == away {
-            return;
-        }
-        conn.away = away;
-        let user = conn.user_id;
-        let Some(mine) = state.per_user.get_mut(&user) else {
-            return;
-        };
-        let was_away = mine.active == 0;
-        if away {
-            mine.active -= 1;
-        } else {
-            mine.active += 1;
-        }
-        if (mine.active == 0) != was_away {
-            self.tell_away(&state, user, away);
-        }
-    }
-
-    /// Tells every presence topic `user` is present in that they went away (or came back).
-    fn tell_away(&self, state: &State, user: UserId, away: bool) {
-        let Some(mine) = state.per_user.get(&user) else {
-            return;
-        };
-        // Several tabs follow the same rooms: each topic is told once.
-        let topics: std::collections::HashSet<Topic> = mine
-            .ids
-            .iter()
-            .filter_map(|id| state.conns.get(id))
-            .flat_map(|c| c.topics.iter().copied())
-            .filter(|t| t.has_presence())
-            .collect();
-        for topic in topics {
-            let (went, came) = if away {
-                (vec![user], vec![])
-            } else {
-                (vec![], vec![user])
-            };
-            let frame = frame(&ServerMessage::PresenceDiff {
-                topic,
-                joined: vec![],
-                left: vec![],
-                away: went,
-                back: came,
-            });
-            self.send_frame(state, topic, frame, None);
-        }
-    }
-
-    /// Of `users`, those who are away (every connection of theirs on this node is).
-    pub fn away_among(&self, users: &[UserId]) -> Vec<UserId> {
-        let state = self.state();
-        users
-            .iter()
-            .copied()
-            .filter(|u| state.is_away(*u))
-            .collect()
-    }
-
-    /// Adds a subscription. For topics with presence, returns who is present (this user included) and
-    /// tells the others if this user just arrived.
+    /// Adds a subscription. For topics with presence, returns who is present on any node (this
+    /// user included) and tells the others if this user just arrived.
     pub fn subscribe(&self, id: u64, topic: Topic) -> Option<Vec<UserId>> {
         let mut state = self.state();
         let (user_id, mailbox) = {
@@ -333,32 +303,9 @@ impl Hub {
         let count = entry.present.entry(user_id).or_default();
         *count += 1;
         if *count == 1 {
-            // Arriving with only away tabs (a hidden tab opening a room) counts as away at once.
-            let away = if state.is_away(user_id) {
-                vec![user_id]
-            } else {
-                vec![]
-            };
-            let frame = frame(&ServerMessage::PresenceDiff {
-                topic,
-                joined: vec![user_id],
-                left: vec![],
-                away,
-                back: vec![],
-            });
-            self.send_frame(&state, topic, frame, Some(id));
+            self.arrived(&mut state, topic, user_id, Some(id));
         }
         Some(Self::present(&state, topic))
-    }
-
-    fn present(state: &State, topic: Topic) -> Vec<UserId> {
-        let mut users: Vec<UserId> = state
-            .topics
-            .get(&topic)
-            .map(|t| t.present.keys().copied().collect())
-            .unwrap_or_default();
-        users.sort_unstable();
-        users
     }
 
     pub fn unsubscribe(&self, id: u64, topic: Topic) {
@@ -391,26 +338,51 @@ impl Hub {
         }
         if entry.subscribers.is_empty() {
             state.topics.remove(&topic);
-        } else if left {
-            let frame = frame(&ServerMessage::PresenceDiff {
-                topic,
-                joined: vec![],
-                left: vec![user_id],
-                away: vec![],
-                back: vec![],
-            });
-            self.send_frame(state, topic, frame, None);
+        }
+        if left {
+            self.departed(state, topic, user_id);
         }
     }
 
     /// Publishes a committed durable event to every node's subscribers.
     pub fn publish(&self, event: &StoredEvent) {
-        self.inner.bus.publish(BusMessage::Event {
+        self.inner.bus.publish(Self::bus_event(event));
+    }
+
+    fn bus_event(event: &StoredEvent) -> BusMessage {
+        BusMessage::Event {
             topic: event.topic,
             epoch: event.epoch.as_str().into(),
             offset: event.offset,
             frame: frame(&event.to_message()),
-        });
+        }
+    }
+
+    /// Delivers a durable event read from the log to this node's subscribers only (the catch-up:
+    /// the bus lost it or has not brought it yet). Connections drop what they already have.
+    pub fn deliver_caught_up(&self, event: &StoredEvent) {
+        self.inner.caught_up.fetch_add(1, Ordering::Relaxed);
+        self.deliver(Self::bus_event(event));
+    }
+
+    /// The topics this node has subscribers for, each with the newest point of its log delivered
+    /// or read here (`None` when nothing is known yet).
+    pub fn watched(&self) -> Vec<(Topic, Option<(Arc<str>, i64)>)> {
+        self.state()
+            .topics
+            .iter()
+            .map(|(topic, entry)| (*topic, entry.seen.clone()))
+            .collect()
+    }
+
+    /// Records that a subscriber read `topic`'s log up to `offset` (a subscribe's replay): the
+    /// catch-up looks for what came after.
+    pub fn note_position(&self, topic: Topic, epoch: &str, offset: i64) {
+        if let Some(entry) = self.state().topics.get_mut(&topic) {
+            if entry.seen.is_none() {
+                entry.seen = Some((epoch.into(), offset));
+            }
+        }
     }
 
     /// Stops delivering `topic` to every connection of `user`, on every node, and tells each of them
@@ -453,12 +425,10 @@ impl Hub {
                 // Only the list is taken under the lock. A connection that leaves meanwhile may
                 // still be offered this event: its task is gone (nothing reads the mailbox) or it
                 // no longer has the topic's cursor (the event is dropped), so it is never shown.
-                let Some(recipients) = self
-                    .state()
-                    .topics
-                    .get_mut(&topic)
-                    .map(TopicEntry::recipients)
-                else {
+                let Some(recipients) = self.state().topics.get_mut(&topic).map(|entry| {
+                    entry.saw(&epoch, offset);
+                    entry.recipients()
+                }) else {
                     return;
                 };
                 let event = Arc::new(LiveEvent {
@@ -499,6 +469,11 @@ impl Hub {
                     self.offer(&mailbox, Outbound::Revoked(topic));
                 }
             }
+            BusMessage::Presence { node, seq, update } => {
+                if *node != *self.inner.node {
+                    self.remote_presence(&node, seq, update);
+                }
+            }
         }
     }
 
@@ -527,19 +502,6 @@ impl Hub {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Users with at least one connection to this node.
-    /// Whether `user` has a connection on this node subscribed to `topic` (a topic with presence).
-    pub fn is_present(&self, topic: Topic, user: UserId) -> bool {
-        self.state()
-            .topics
-            .get(&topic)
-            .is_some_and(|t| t.present.contains_key(&user))
-    }
-
-    pub fn online_users(&self) -> usize {
-        self.state().per_user.len()
-    }
-
     pub fn stats(&self) -> HubStats {
         let state = self.state();
         HubStats {
@@ -549,200 +511,11 @@ impl Hub {
             topics: state.topics.len(),
             delivered: self.inner.delivered.load(Ordering::Relaxed),
             slow_consumers: self.inner.slow_consumers.load(Ordering::Relaxed),
+            caught_up: self.inner.caught_up.load(Ordering::Relaxed),
         }
     }
 }
 
 fn frame(message: &ServerMessage) -> Bytes {
     Bytes::from(encode(message))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::server::realtime::mailbox::{Next, Stop};
-    use crate::server::realtime::InProcessBus;
-    use std::time::Duration;
-
-    #[tokio::test]
-    async fn closing_wakes_every_connection_and_refuses_new_ones() {
-        let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
-        let first = hub.connect(1).expect("open");
-        let second = hub.connect(2).expect("open");
-        assert!(!hub.is_closing());
-        let mut online = hub.close_all();
-        online.sort_unstable();
-        assert_eq!(online, [1, 2], "who was connected when the hub closed");
-        assert!(hub.is_closing());
-        for registration in [&first, &second] {
-            let next = tokio::time::timeout(Duration::from_secs(5), registration.mailbox.next())
-                .await
-                .expect("told without waiting");
-            assert!(matches!(next, Next::Stop(Stop::Closing)));
-        }
-        assert_eq!(hub.connect(3).err(), Some(Refused::ShuttingDown));
-        // Those told to close still leave as usual, and leave last-seen to the shutdown, which
-        // has them in its list.
-        assert!(
-            !hub.disconnect(first.id),
-            "last-seen is the shutdown's to store"
-        );
-        assert_eq!(hub.stats().connections, 1);
-    }
-
-    #[test]
-    fn a_topic_is_held_once_per_connection_and_let_go_on_unsubscribe_and_disconnect() {
-        let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
-        let conn = hub.connect(1).expect("open");
-        let topics_held = |hub: &Hub| {
-            let state = hub.state();
-            let topics = &state.conns[&conn.id].topics;
-            (topics.len(), topics.capacity())
-        };
-        hub.subscribe(conn.id, Topic::User(1));
-        hub.subscribe(conn.id, Topic::User(1));
-        assert_eq!(
-            hub.subscribe(conn.id, Topic::Room(7)),
-            Some(vec![1]),
-            "a presence topic answers who is there"
-        );
-        let stats = hub.stats();
-        assert_eq!(
-            (stats.subscriptions, stats.topics),
-            (2, 2),
-            "a repeat adds nothing"
-        );
-        assert_eq!(topics_held(&hub), (2, 2), "no spare room");
-        hub.unsubscribe(conn.id, Topic::User(1));
-        hub.unsubscribe(conn.id, Topic::User(1)); // not held any more: nothing happens
-        let stats = hub.stats();
-        assert_eq!((stats.subscriptions, stats.topics), (1, 1));
-        assert_eq!(topics_held(&hub), (1, 1), "room given back");
-        // Held again after it was let go (it would count as a repeat if unsubscribe had not
-        // removed it from the connection's own list).
-        hub.subscribe(conn.id, Topic::User(1));
-        assert_eq!(hub.stats().subscriptions, 2);
-        assert!(
-            hub.disconnect(conn.id),
-            "the user's last connection: store last-seen"
-        );
-        let stats = hub.stats();
-        assert_eq!(
-            (stats.connections, stats.subscriptions, stats.topics),
-            (0, 0, 0)
-        );
-    }
-
-    #[test]
-    fn delivery_follows_every_subscribe_and_unsubscribe() {
-        let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
-        let [a, b, c] = [1, 2, 3].map(|user| hub.connect(user).expect("open"));
-        let topic = Topic::User(9);
-        let publish = |offset: i64| {
-            hub.publish(&StoredEvent {
-                topic,
-                epoch: "e".into(),
-                offset,
-                event: "learning.changed".into(),
-                data: serde_json::Value::Null,
-                at: 0,
-            })
-        };
-        let received = |r: &Registration| {
-            std::iter::from_fn(|| r.mailbox.try_recv())
-                .filter_map(|out| match out {
-                    Outbound::Event(e) => Some(e.offset),
-                    Outbound::Frame(..) | Outbound::Revoked(_) => None,
-                })
-                .collect::<Vec<_>>()
-        };
-        hub.subscribe(a.id, topic);
-        hub.subscribe(b.id, topic);
-        publish(1);
-        // The list delivery used is rebuilt after each change, never reused stale.
-        hub.subscribe(c.id, topic);
-        publish(2);
-        hub.unsubscribe(a.id, topic);
-        publish(3);
-        assert_eq!(received(&a), [1, 2]);
-        assert_eq!(received(&b), [1, 2, 3]);
-        assert_eq!(received(&c), [2, 3]);
-        hub.disconnect(b.id);
-        publish(4);
-        assert_eq!(received(&b), Vec::<i64>::new(), "gone with its connection");
-        assert_eq!(received(&c), [4]);
-    }
-
-    #[test]
-    fn a_revoked_topic_stops_at_once_for_every_connection_of_that_user_only() {
-        let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
-        // Two tabs of user 1, one of user 2, all in the room; user 1 also follows another topic.
-        let [tab1, tab2, other] = [1, 1, 2].map(|user| hub.connect(user).expect("open"));
-        let room = Topic::Room(7);
-        for r in [&tab1, &tab2, &other] {
-            hub.subscribe(r.id, room);
-        }
-        hub.subscribe(tab1.id, Topic::Announcements);
-        let drain =
-            |r: &Registration| std::iter::from_fn(|| r.mailbox.try_recv()).collect::<Vec<_>>();
-        for r in [&tab1, &tab2, &other] {
-            drain(r); // presence frames from the subscribes
-        }
-        hub.revoke(1, room);
-        hub.publish(&StoredEvent {
-            topic: room,
-            epoch: "e".into(),
-            offset: 1,
-            event: "chat.message.posted".into(),
-            data: serde_json::Value::Null,
-            at: 0,
-        });
-        for tab in [&tab1, &tab2] {
-            let got = drain(tab);
-            assert!(
-                matches!(got.as_slice(), [Outbound::Revoked(t)] if *t == room),
-                "told once, then nothing of the room: {got:?}"
-            );
-        }
-        let got = drain(&other);
-        let events: Vec<_> = got
-            .iter()
-            .filter_map(|o| match o {
-                Outbound::Event(e) => Some(e.offset),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(events, [1], "another member still gets the room");
-        assert!(
-            got.iter()
-                .any(|o| matches!(o, Outbound::Frame(t, _) if *t == room)),
-            "and sees user 1 leave the room's presence"
-        );
-        let stats = hub.stats();
-        assert_eq!(
-            (stats.subscriptions, stats.topics),
-            (2, 2),
-            "user 2's room and user 1's announcements stay"
-        );
-    }
-    #[test]
-    fn a_user_beyond_the_cap_is_refused() {
-        let settings = HubSettings {
-            max_connections_per_user: 1,
-            ..HubSettings::default()
-        };
-        let hub = Hub::new(settings, Arc::new(InProcessBus::default()));
-        let held = hub.connect(7).expect("open");
-        assert_eq!(hub.connect(7).err(), Some(Refused::TooManyConnections));
-        assert!(hub.connect(8).is_ok());
-        // A user with two connections (a higher cap) is still online after one closes.
-        let hub = Hub::new(HubSettings::default(), Arc::new(InProcessBus::default()));
-        let (one, two) = (hub.connect(7).expect("open"), hub.connect(7).expect("open"));
-        assert!(!hub.disconnect(one.id), "another connection remains");
-        assert!(hub.disconnect(two.id));
-        assert!(
-            !hub.disconnect(held.id),
-            "not this hub's connection: nothing to store"
-        );
-    }
 }

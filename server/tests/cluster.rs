@@ -1,0 +1,494 @@
+//! Several nodes: real server processes on one PostgreSQL database, with a Redis of the test's own
+//! between them, all on loopback and bounded in time. Numbers follow the list in the scale-out issue.
+
+mod common;
+
+use common::cluster::Cluster;
+use common::ws::{connect, refused, Client};
+use reqwest::Method;
+use serde_json::json;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+use studyhall::model::Role;
+use studyhall::protocol::{close, ErrorCode, ServerMessage, Topic};
+
+/// An admin and `students` students, with a channel holding all of them: (admin token, ids, room).
+async fn room_with(c: &Cluster, students: &[&str]) -> (String, Vec<i64>, i64) {
+    c.create_user("root@example.com", Role::Admin).await;
+    let admin = c.token(0, "root@example.com").await;
+    let mut ids = Vec::new();
+    for email in students {
+        ids.push(c.create_user(email, Role::Student).await.id);
+    }
+    let (status, room) = c
+        .call(
+            0,
+            &admin,
+            Method::POST,
+            "/api/v1/rooms",
+            json!({"name": "Everyone", "members": ids}),
+        )
+        .await;
+    assert_eq!(status, 201, "{room}");
+    (admin, ids, room["room"]["id"].as_i64().unwrap())
+}
+
+/// Reads `topic`'s events until `want` of the named event arrived (or `within` passed): every
+/// offset once, in order, with no gap; returns the events' data.
+async fn collect(
+    client: &mut Client,
+    topic: Topic,
+    name: &str,
+    want: usize,
+    within: Duration,
+    mut last: i64,
+) -> Vec<serde_json::Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut got = Vec::new();
+    while got.len() < want {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let Some(message) = client.try_recv(left).await else {
+            break;
+        };
+        if let ServerMessage::Event {
+            topic: t,
+            offset,
+            event,
+            data,
+            ..
+        } = message
+        {
+            if t != topic {
+                continue;
+            }
+            assert_eq!(offset, last + 1, "offsets once, in order, no gap");
+            last = offset;
+            if event == name {
+                got.push(data);
+            }
+        }
+    }
+    got
+}
+
+fn subscribed_offset(m: &ServerMessage) -> i64 {
+    match m {
+        ServerMessage::Subscribed { offset, .. } => *offset,
+        other => panic!("expected subscribed, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t1_messages_posted_on_each_node_reach_every_client_once_in_order() {
+    let c = Cluster::start(3, &[]).await;
+    c.wait_connected().await;
+    let emails = ["ana@example.com", "ben@example.com", "cy@example.com"];
+    let (_, _, room) = room_with(&c, &emails).await;
+    let topic = Topic::Room(room);
+    let mut clients = Vec::new();
+    let mut tokens = Vec::new();
+    for (i, email) in emails.iter().enumerate() {
+        let token = c.token(i, email).await;
+        let mut client = connect(&c.ws_url(i), &token).await;
+        let at = subscribed_offset(&client.subscribe(&topic.to_string(), None).await);
+        clients.push((client, at));
+        tokens.push(token);
+    }
+    // Each member posts ten messages through their own node, the three at once.
+    let posts = (0..3).map(|i| {
+        let (c, token) = (&c, tokens[i].clone());
+        async move {
+            for n in 0..10 {
+                let (status, body) = c
+                    .call(
+                        i,
+                        &token,
+                        Method::POST,
+                        &format!("/api/v1/rooms/{room}/messages"),
+                        json!({"client_id": format!("m-{i}-{n}"), "body": format!("hello {n} from node {i}")}),
+                    )
+                    .await;
+                assert_eq!(status, 201, "{body}");
+            }
+        }
+    });
+    futures_util::future::join_all(posts).await;
+    let want: HashSet<String> = (0..3)
+        .flat_map(|i| (0..10).map(move |n| format!("m-{i}-{n}")))
+        .collect();
+    for (i, (client, at)) in clients.iter_mut().enumerate() {
+        let got = collect(
+            client,
+            topic,
+            "chat.message.posted",
+            30,
+            Duration::from_secs(10),
+            *at,
+        )
+        .await;
+        let ids: Vec<String> = got
+            .iter()
+            .map(|m| m["client_id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(ids.len(), 30, "client on node {i} got {ids:?}");
+        assert_eq!(ids.iter().cloned().collect::<HashSet<_>>(), want);
+        // Each sender's messages in the order sent.
+        for sender in 0..3 {
+            let mine: Vec<&String> = ids
+                .iter()
+                .filter(|id| id.starts_with(&format!("m-{sender}-")))
+                .collect();
+            let sorted: Vec<String> = (0..10).map(|n| format!("m-{sender}-{n}")).collect();
+            assert_eq!(mine, sorted.iter().collect::<Vec<_>>());
+        }
+        no_more_events(client, topic, Duration::from_millis(300)).await;
+    }
+}
+
+/// Reads for `wait`: no event of `topic` may come (presence and other frames may).
+async fn no_more_events(client: &mut Client, topic: Topic, wait: Duration) {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match client.try_recv(left).await {
+            None => return,
+            Some(ServerMessage::Event {
+                topic: t, offset, ..
+            }) if t == topic => {
+                panic!("event {offset} arrived twice or out of place")
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// Waits for a presence diff on `topic` naming `user` as `joined` or `left`; how long it took.
+async fn presence_change(
+    client: &mut Client,
+    topic: Topic,
+    user: i64,
+    joined: bool,
+    within: Duration,
+) -> Duration {
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match client.try_recv(left).await {
+            None => panic!(
+                "no {} of user {user} within {within:?}",
+                if joined { "join" } else { "leave" }
+            ),
+            Some(ServerMessage::PresenceDiff {
+                topic: t,
+                joined: j,
+                left: l,
+                ..
+            }) if t == topic => {
+                let list = if joined { &j } else { &l };
+                if list.contains(&user) {
+                    return started.elapsed();
+                }
+                let other = if joined { &l } else { &j };
+                assert!(!other.contains(&user), "user {user} flapped");
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// Reads for `wait`: no presence change of `user` on `topic` may come.
+async fn no_presence_change(client: &mut Client, topic: Topic, user: i64, wait: Duration) {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match client.try_recv(left).await {
+            None => return,
+            Some(ServerMessage::PresenceDiff {
+                topic: t,
+                joined,
+                left,
+                ..
+            }) if t == topic => {
+                assert!(
+                    !joined.contains(&user) && !left.contains(&user),
+                    "user {user} should stay as they were"
+                );
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t2_tabs_on_two_nodes_are_one_presence_and_a_dead_nodes_users_leave() {
+    let ttl = Duration::from_secs(3);
+    let mut c = Cluster::start(3, &[("STUDYHALL_NODE_TTL", "3s")]).await;
+    c.wait_connected().await;
+    let (_, ids, room) = room_with(&c, &["ana@example.com", "ben@example.com"]).await;
+    let (ana, ben) = (ids[0], ids[1]);
+    let topic = Topic::Room(room);
+    let name = topic.to_string();
+    let ben_token = c.token(2, "ben@example.com").await;
+    let mut watcher = connect(&c.ws_url(2), &ben_token).await;
+    watcher.subscribe(&name, None).await;
+    let ana_token = c.token(0, "ana@example.com").await;
+    let mut tab_a = connect(&c.ws_url(0), &ana_token).await;
+    tab_a.subscribe(&name, None).await;
+    match tab_a.recv().await {
+        ServerMessage::Presence { present, .. } => {
+            assert_eq!(present, [ana, ben], "Ben on node 2 is listed on node 0")
+        }
+        other => panic!("expected presence, got {other:?}"),
+    }
+    presence_change(&mut watcher, topic, ana, true, Duration::from_secs(5)).await;
+    let mut tab_b = connect(&c.ws_url(1), &ana_token).await;
+    tab_b.subscribe(&name, None).await;
+    no_presence_change(&mut watcher, topic, ana, Duration::from_millis(500)).await;
+    drop(tab_a);
+    no_presence_change(&mut watcher, topic, ana, Duration::from_millis(800)).await;
+    let before = studyhall::server::now_ms();
+    c.kill(1);
+    let took = presence_change(
+        &mut watcher,
+        topic,
+        ana,
+        false,
+        ttl + Duration::from_secs(4),
+    )
+    .await;
+    assert!(
+        took <= ttl + Duration::from_millis(2500),
+        "Ana left {took:?} after her node died (TTL {ttl:?}, heartbeat 1 s)"
+    );
+    drop(tab_b);
+    let seen = studyhall::accounts::users::find(&c.db.db, ana)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_seen_at
+        .expect("last-seen stored for a dead node's user");
+    assert!(
+        (before - ttl.as_millis() as i64 - 2000..=studyhall::server::now_ms()).contains(&seen),
+        "last seen {seen}, node killed at {before}"
+    );
+    let health = c.health(2).await;
+    assert_eq!(health["other_nodes"], json!(["node-0"]), "{health}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t4_a_redis_restart_under_traffic_pauses_delivery_and_loses_nothing() {
+    let mut c = Cluster::start(2, &[]).await;
+    c.wait_connected().await;
+    c.create_user("root@example.com", Role::Admin).await;
+    let admin = c.token(0, "root@example.com").await;
+    let mut readers = Vec::new();
+    for i in 0..10 {
+        let email = format!("s{i}@example.com");
+        c.create_user(&email, Role::Student).await;
+        let token = c.token(i % 2, &email).await;
+        let mut client = connect(&c.ws_url(i % 2), &token).await;
+        let at = subscribed_offset(&client.subscribe("announcements", None).await);
+        readers.push((client, at));
+    }
+    async fn post(c: &Cluster, admin: &str, n: usize) {
+        {
+            let (status, body) = c
+                .call(
+                    n % 2,
+                    admin,
+                    Method::POST,
+                    "/api/v1/announcements",
+                    json!({"title": format!("Notice {n}"), "body": "Read me."}),
+                )
+                .await;
+            assert_eq!(
+                status, 201,
+                "post {n} acknowledged even while Redis is away: {body}"
+            );
+        }
+    }
+    let mut n = 0;
+    // 1.5 s of traffic at about 50 a second, Redis killed, 1 s of traffic without it, Redis back
+    // (empty: it keeps nothing), 1.5 s more.
+    for phase in 0..3 {
+        let until = Instant::now() + Duration::from_millis(if phase == 1 { 1000 } else { 1500 });
+        while Instant::now() < until {
+            post(&c, &admin, n).await;
+            n += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        match phase {
+            0 => c.redis.kill(),
+            1 => c.redis.start_again().await,
+            _ => {}
+        }
+    }
+    for (i, (client, at)) in readers.iter_mut().enumerate() {
+        let got = collect(
+            client,
+            Topic::Announcements,
+            "announcement.created",
+            n,
+            Duration::from_secs(15),
+            *at,
+        )
+        .await;
+        assert_eq!(got.len(), n, "reader {i} got {} of {n}", got.len());
+        no_more_events(client, Topic::Announcements, Duration::from_millis(200)).await;
+    }
+    c.wait_connected().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t5_each_job_runs_on_one_node_and_another_takes_over_when_it_dies() {
+    let mut c = Cluster::start(3, &[("STUDYHALL_JOBS_INTERVAL", "1s")]).await;
+    c.wait_connected().await;
+    let leader = async |c: &Cluster| -> Vec<usize> {
+        let mut holders = Vec::new();
+        for i in 0..c.nodes.len() {
+            if c.nodes[i].alive() && c.health(i).await["runs_jobs"] == true {
+                holders.push(i);
+            }
+        }
+        holders
+    };
+    let mut first = Vec::new();
+    for _ in 0..50 {
+        first = leader(&c).await;
+        if !first.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(first.len(), 1, "exactly one node runs the jobs: {first:?}");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(leader(&c).await, first, "and keeps them");
+    let runs = studyhall::server::cluster::job_runs::list(&c.db.db)
+        .await
+        .unwrap();
+    let nodes: HashSet<&str> = runs.iter().map(|(_, node, ..)| node.as_str()).collect();
+    let expected = format!("node-{}", first[0]);
+    assert_eq!(nodes, HashSet::from([expected.as_str()]), "{runs:?}");
+    for job in ["live", "clean-up"] {
+        let n = runs.iter().find(|(j, ..)| j == job).map_or(0, |r| r.2);
+        assert!(n >= 2, "{job} ran {n} times in ~4 s");
+    }
+    let killed_at = Instant::now();
+    c.kill(first[0]);
+    let mut next = Vec::new();
+    while killed_at.elapsed() < Duration::from_secs(10) {
+        next = leader(&c).await;
+        if !next.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took = killed_at.elapsed();
+    assert_eq!(next.len(), 1, "one node took over: {next:?}");
+    assert!(took < Duration::from_secs(5), "took over after {took:?}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let runs = studyhall::server::cluster::job_runs::list(&c.db.db)
+        .await
+        .unwrap();
+    let by_new = format!("node-{}", next[0]);
+    assert!(
+        runs.iter()
+            .any(|(j, node, n, _)| j == "live" && *node == by_new && *n >= 1),
+        "{runs:?}"
+    );
+    let others = runs
+        .iter()
+        .filter(|(_, node, ..)| *node != by_new && *node != expected)
+        .count();
+    assert_eq!(others, 0, "no third node ran a job: {runs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t6_the_connection_cap_and_the_publish_rate_count_every_node() {
+    let c = Cluster::start(
+        2,
+        &[
+            ("STUDYHALL_WS_MAX_CONNECTIONS_PER_USER", "3"),
+            ("STUDYHALL_WS_PUBLISHES_PER_MINUTE", "4"),
+        ],
+    )
+    .await;
+    c.wait_connected().await;
+    let (_, _, room) = room_with(&c, &["ana@example.com"]).await;
+    let token = c.token(0, "ana@example.com").await;
+    let mut held = vec![
+        connect(&c.ws_url(0), &token).await,
+        connect(&c.ws_url(0), &token).await,
+        connect(&c.ws_url(1), &token).await,
+    ];
+    assert_eq!(
+        refused(&c.ws_url(1), &token).await,
+        close::TOO_MANY_CONNECTIONS,
+        "a fourth connection, on the node holding one, is over the cap of three"
+    );
+    assert_eq!(
+        refused(&c.ws_url(0), &token).await,
+        close::TOO_MANY_CONNECTIONS
+    );
+    drop(held.remove(0));
+    let mut fourth = None;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Ok(mut client) =
+            common::ws::try_connect(&c.ws_url(1), common::ws::Auth::Bearer(&token)).await
+        {
+            if matches!(
+                client.try_recv(Duration::from_secs(2)).await,
+                Some(ServerMessage::Welcome { .. })
+            ) {
+                fourth = Some(client);
+                break;
+            }
+        }
+    }
+    held.push(fourth.expect("a slot frees up once a connection closes"));
+    // Four typing events a minute for the user, whichever node and connection sends them. The
+    // count is per clock minute: not within two seconds of the next one.
+    let into_minute = studyhall::server::now_ms() % 60_000;
+    if into_minute > 57_000 {
+        tokio::time::sleep(Duration::from_millis((60_500 - into_minute) as u64)).await;
+    }
+    let name = Topic::Room(room).to_string();
+    for client in held.iter_mut() {
+        client.subscribe(&name, None).await;
+    }
+    let mut answers = Vec::new();
+    for n in 0..6 {
+        let which = n % held.len();
+        let client = &mut held[which];
+        client
+            .send(json!({"type": "publish", "id": format!("p{n}"), "topic": name, "event": "typing", "data": {}}))
+            .await;
+        loop {
+            match client.recv().await {
+                ServerMessage::Published { .. } => {
+                    answers.push(None);
+                    break;
+                }
+                ServerMessage::Error { code, .. } => {
+                    answers.push(Some(code));
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(
+        answers,
+        [
+            None,
+            None,
+            None,
+            None,
+            Some(ErrorCode::RateLimited),
+            Some(ErrorCode::RateLimited)
+        ],
+        "each connection sent at most two: only the count across nodes stops the fifth"
+    );
+}
