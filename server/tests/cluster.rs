@@ -335,7 +335,7 @@ async fn t4_a_redis_restart_under_traffic_pauses_delivery_and_loses_nothing() {
         started.elapsed()
     }
     let mut n = 0;
-    let mut traffic = async |c: &Cluster, n: &mut usize, ms: u64| {
+    let traffic = async |c: &Cluster, n: &mut usize, ms: u64| {
         let until = Instant::now() + Duration::from_millis(ms);
         while Instant::now() < until {
             post(c, &admin, *n).await;
@@ -513,4 +513,210 @@ async fn t6_the_connection_cap_and_the_publish_rate_count_every_node() {
         ],
         "each connection sent at most two: only the count across nodes stops the fifth"
     );
+}
+
+/// What one following client saw: the offsets of `announcements` events in the order received,
+/// the titles, how often it reconnected, and anything that broke the rules.
+#[derive(Default)]
+struct Followed {
+    offsets: Vec<i64>,
+    titles: Vec<String>,
+    reconnects: u32,
+    broken: Vec<String>,
+}
+
+/// A client of `announcements` through `url` that, like the browser's, reconnects whenever its
+/// socket ends and resumes from its cursor; it stops once it has reached `target` (set when the
+/// publisher is done) or at `deadline`.
+async fn follow(
+    url: String,
+    token: String,
+    target: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    ready: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    deadline: Instant,
+) -> Followed {
+    use futures_util::{SinkExt, StreamExt};
+    use std::sync::atomic::Ordering;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut seen = Followed::default();
+    let mut cursor: Option<(String, i64)> = None;
+    let done = |cursor: &Option<(String, i64)>| {
+        let t = target.load(Ordering::Acquire);
+        t > 0 && cursor.as_ref().is_some_and(|c| c.1 >= t)
+    };
+    'connect: while Instant::now() < deadline && !done(&cursor) {
+        let Ok(mut client) =
+            common::ws::try_connect(&url, common::ws::Auth::Bearer(&token)).await
+        else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let mut subscribe = json!({"type": "subscribe", "id": "a", "topic": "announcements"});
+        if let Some((epoch, offset)) = &cursor {
+            subscribe["since"] = json!({"epoch": epoch, "offset": offset});
+        }
+        if client
+            .stream
+            .send(Message::text(subscribe.to_string()))
+            .await
+            .is_err()
+        {
+            seen.reconnects += 1;
+            continue;
+        }
+        loop {
+            if done(&cursor) || Instant::now() >= deadline {
+                break 'connect;
+            }
+            let next = tokio::time::timeout(Duration::from_millis(200), client.stream.next()).await;
+            let text = match next {
+                Err(_) => continue,
+                Ok(Some(Ok(Message::Text(text)))) => text,
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                Ok(_) => {
+                    // Closed, reset or refused (the node died): back through nginx to another.
+                    seen.reconnects += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue 'connect;
+                }
+            };
+            match studyhall::protocol::decode_server(text.as_str()) {
+                Ok(ServerMessage::Subscribed { epoch, offset, .. }) => {
+                    if cursor.is_none() {
+                        cursor = Some((epoch, offset));
+                        ready.fetch_add(1, Ordering::AcqRel);
+                    }
+                }
+                Ok(ServerMessage::Event {
+                    topic: Topic::Announcements,
+                    epoch,
+                    offset,
+                    data,
+                    ..
+                }) => {
+                    let Some(c) = cursor.as_mut() else {
+                        seen.broken.push(format!("event {offset} before subscribed"));
+                        continue;
+                    };
+                    if epoch != c.0 || offset != c.1 + 1 {
+                        seen.broken.push(format!("after {} came {offset}", c.1));
+                    }
+                    c.1 = c.1.max(offset);
+                    seen.offsets.push(offset);
+                    seen.titles
+                        .push(data["title"].as_str().unwrap_or_default().to_string());
+                }
+                Ok(ServerMessage::Reset { reason, .. }) => {
+                    seen.broken.push(format!("reset: {reason:?}"));
+                }
+                Ok(_) => {}
+                Err(e) => seen.broken.push(format!("bad frame: {e:?}")),
+            }
+        }
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t3_a_node_killed_under_traffic_behind_nginx_loses_no_event_and_no_acknowledged_write() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    let mut c = Cluster::start(3, &[("STUDYHALL_WS_MAX_CONNECTIONS_PER_USER", "100")]).await;
+    c.wait_connected().await;
+    let nginx = common::cluster::Nginx::start(&c.nodes.iter().collect::<Vec<_>>()).await;
+    c.create_user("root@example.com", Role::Admin).await;
+    let admin = c.token(0, "root@example.com").await;
+    let mut tokens = Vec::new();
+    for i in 0..10 {
+        let email = format!("s{i}@example.com");
+        c.create_user(&email, Role::Student).await;
+        tokens.push(c.token(0, &email).await);
+    }
+    // 300 clients through nginx (least connections: about 100 on each node).
+    let target = Arc::new(AtomicI64::new(0));
+    let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut followers = Vec::new();
+    for n in 0..300 {
+        followers.push(tokio::spawn(follow(
+            nginx.ws_url(),
+            tokens[n % tokens.len()].clone(),
+            target.clone(),
+            ready.clone(),
+            deadline,
+        )));
+    }
+    // Every client subscribed before the first post.
+    let head = async |c: &Cluster| {
+        studyhall::server::realtime::log::head(&c.db.db, Topic::Announcements)
+            .await
+            .unwrap()
+            .head
+    };
+    let start = head(&c).await;
+    let waited = Instant::now();
+    while ready.load(Ordering::Acquire) < 300 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "only {} of 300 clients subscribed",
+            ready.load(Ordering::Acquire)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // 50 posts a second through nginx for 4 s; node 1 is killed after 1.5 s.
+    let http = reqwest::Client::new();
+    let mut acknowledged = Vec::new();
+    let mut unanswered = 0;
+    let began = Instant::now();
+    let mut killed = false;
+    for n in 0..200 {
+        if !killed && began.elapsed() >= Duration::from_millis(1500) {
+            c.kill(1);
+            killed = true;
+        }
+        let title = format!("Post {n}");
+        let res = http
+            .post(nginx.url("/api/v1/announcements"))
+            .bearer_auth(&admin)
+            .json(&json!({"title": title, "body": "Under traffic."}))
+            .send()
+            .await;
+        match res {
+            Ok(r) if r.status() == 201 => acknowledged.push(title),
+            _ => unanswered += 1,
+        }
+        let next = began + Duration::from_millis(20 * (n + 1));
+        tokio::time::sleep_until(next.into()).await;
+    }
+    let end = head(&c).await;
+    target.store(end, Ordering::Release);
+    let mut reconnected = 0;
+    for (i, follower) in followers.into_iter().enumerate() {
+        let seen = follower.await.unwrap();
+        assert!(seen.broken.is_empty(), "client {i}: {:?}", seen.broken);
+        let want: Vec<i64> = (start + 1..=end).collect();
+        assert_eq!(
+            seen.offsets, want,
+            "client {i} (reconnected {} times) has every event once, in order",
+            seen.reconnects
+        );
+        if i == 0 {
+            let titles: HashSet<&String> = seen.titles.iter().collect();
+            for title in &acknowledged {
+                assert!(titles.contains(title), "acknowledged {title} never arrived");
+            }
+        }
+        reconnected += u32::from(seen.reconnects > 0);
+    }
+    eprintln!(
+        "{} posts acknowledged, {unanswered} not (the node died under them), {} events; \
+         {reconnected} of 300 clients reconnected through nginx",
+        acknowledged.len(),
+        end - start
+    );
+    assert!(
+        reconnected >= 50,
+        "the killed node's clients (about a third) had to reconnect: {reconnected}"
+    );
+    assert!(acknowledged.len() >= 150, "most posts were acknowledged: {}", acknowledged.len());
 }

@@ -7,7 +7,6 @@ use common::ws::{connect, refused, try_connect, Auth, Client};
 use common::{session_cookie_of, TestServer, PASSWORD};
 use serde_json::json;
 use std::time::Duration;
-use studyhall::both_backends;
 use studyhall::events::{DurableEvent, Removed};
 use studyhall::model::Role;
 use studyhall::protocol::{close, ErrorCode, ResetReason, ServerMessage, Topic};
@@ -16,6 +15,33 @@ use studyhall::server::realtime::{log, Change, Hub, StoredEvent};
 use studyhall::testing::TestDb;
 
 const QUIET: Duration = Duration::from_millis(400);
+
+/// Each test three times: one node on SQLite, one on PostgreSQL, and two nodes on PostgreSQL with
+/// Redis between them (the test's clients alternate between the nodes; it writes through the first).
+macro_rules! one_and_two_nodes {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(TestDb::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)(TestDb::postgres().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn two_nodes() {
+                let db = TestDb::postgres().await;
+                common::TWO_NODES.scope(true, ($body)(db)).await;
+            }
+        }
+    };
+}
 
 /// A small durable event numbered `n`: its data is `{"id": n}`.
 fn numbered(n: i64) -> DurableEvent {
@@ -90,7 +116,7 @@ async fn cohort_with(t: &TestServer, admin: &Admin, name: &str, student: i64) ->
     format!("cohort:{}", cohort.id)
 }
 
-both_backends!(t01_subscribe_receive_unsubscribe, |db: TestDb| async move {
+one_and_two_nodes!(t01_subscribe_receive_unsubscribe, |db: TestDb| async move {
     let t = TestServer::start(db).await;
     let (id, token) = student(&t, "s1@example.com").await;
     let mut c = connect(&t.ws_url(), &token).await;
@@ -134,7 +160,7 @@ both_backends!(t01_subscribe_receive_unsubscribe, |db: TestDb| async move {
     t.stop().await;
 });
 
-both_backends!(
+one_and_two_nodes!(
     t02_forbidden_topics_get_an_error_and_no_events,
     |db: TestDb| async move {
         let t = TestServer::start(db).await;
@@ -209,7 +235,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+one_and_two_nodes!(
     t03_resume_replays_exactly_what_was_missed,
     |db: TestDb| async move {
         let t = TestServer::start(db).await;
@@ -262,7 +288,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+one_and_two_nodes!(
     t04_concurrent_writers_give_gapless_increasing_offsets,
     |db: TestDb| async move {
         let t = TestServer::start(db).await;
@@ -303,7 +329,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+one_and_two_nodes!(
     t05_resume_survives_a_server_restart,
     |db: TestDb| async move {
         let mut t = TestServer::start(db).await;
@@ -348,7 +374,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+one_and_two_nodes!(
     t06_gaps_beyond_retention_and_unknown_epochs_are_said,
     |db: TestDb| async move {
         let t = TestServer::start(db).await;
@@ -413,7 +439,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+one_and_two_nodes!(
     t07_bad_frames_get_documented_answers,
     |db: TestDb| async move {
         let t = TestServer::start_with(
@@ -477,15 +503,16 @@ both_backends!(
     }
 );
 
-both_backends!(
+// About one process's hub (its slow-consumer count and connections): its clients use that node.
+one_and_two_nodes!(
     t08_a_client_that_stops_reading_is_cut_off,
     |db: TestDb| async move {
         let t = TestServer::start_with(db, &[("STUDYHALL_WS_QUEUE", "32")]).await;
         t.create_user("root@example.com", Role::Admin).await;
         let token = t.token("root@example.com", PASSWORD).await;
-        let mut slow = connect(&t.ws_url(), &token).await;
+        let mut slow = connect(&t.primary_ws_url(), &token).await;
         subscribed(slow.subscribe("announcements", None).await);
-        let mut healthy = connect(&t.ws_url(), &token).await;
+        let mut healthy = connect(&t.primary_ws_url(), &token).await;
         subscribed(healthy.subscribe("announcements", None).await);
         // The slow client never reads again. Publish ~40 MB of events.
         let payload = "x".repeat(16 * 1024);
@@ -535,7 +562,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+one_and_two_nodes!(
     t09_expired_or_revoked_sessions_close_and_foreign_origins_are_refused,
     |db: TestDb| async move {
         let t = TestServer::start_with(
@@ -605,7 +632,7 @@ both_backends!(
     }
 );
 
-both_backends!(t10_presence_counts_tabs, |db: TestDb| async move {
+one_and_two_nodes!(t10_presence_counts_tabs, |db: TestDb| async move {
     let t = TestServer::start(db).await;
     let root = admin(&t).await;
     let (ana, ana_token) = student(&t, "jo@example.com").await;
@@ -708,7 +735,7 @@ both_backends!(t10_presence_counts_tabs, |db: TestDb| async move {
     t.stop().await;
 });
 
-both_backends!(
+one_and_two_nodes!(
     t11_ephemeral_events_limits_and_lost_access,
     |db: TestDb| async move {
         let t = TestServer::start_with(
@@ -834,7 +861,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+one_and_two_nodes!(
     t12_announcement_snapshot_then_subscribe_misses_nothing,
     |db: TestDb| async move {
         let t = TestServer::start(db).await;
@@ -912,7 +939,7 @@ both_backends!(
     }
 );
 
-both_backends!(
+one_and_two_nodes!(
     t13_connection_cap_and_silent_peers,
     |db: TestDb| async move {
         let t = TestServer::start_with(
@@ -973,18 +1000,19 @@ both_backends!(
     }
 );
 
-both_backends!(
+// About one process's shutdown: its clients use that node (the other node's are not closing).
+one_and_two_nodes!(
     t14_a_closing_hub_closes_sockets_and_turns_new_ones_away,
     |db: TestDb| async move {
         let t = TestServer::start(db).await;
         let (id, token) = student(&t, "flo@example.com").await;
-        let mut held = connect(&t.ws_url(), &token).await;
+        let mut held = connect(&t.primary_ws_url(), &token).await;
         subscribed(held.subscribe(&Topic::User(id).to_string(), None).await);
         // What shutdown does to sockets, without stopping the HTTP server.
         assert_eq!(t.services().hub.close_all(), [id], "who was connected");
         assert_eq!(held.closed(Duration::from_secs(5)).await, close::GOING_AWAY);
         // An upgrade that completes now is closed at once, before any welcome.
-        assert_eq!(refused(&t.ws_url(), &token).await, close::GOING_AWAY);
+        assert_eq!(refused(&t.primary_ws_url(), &token).await, close::GOING_AWAY);
         t.stop().await;
     }
 );

@@ -312,3 +312,75 @@ impl Drop for Cluster {
         }
     }
 }
+
+/// nginx in front of the cluster's nodes, configured from `deploy/nginx.conf.template` (rendered
+/// by `deploy/render-nginx.sh`, as `scripts/cluster.sh` does), in a prefix of the test's own.
+pub struct Nginx {
+    pub port: u16,
+    child: Child,
+    _prefix: tempfile::TempDir,
+}
+
+impl Nginx {
+    pub async fn start(nodes: &[&Node]) -> Nginx {
+        let prefix = tempfile::tempdir().unwrap();
+        // The workers run as nobody when started as root: the prefix must be searchable.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(prefix.path(), std::fs::Permissions::from_mode(0o755))
+                .unwrap();
+        }
+        let port = free_port();
+        let render = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/render-nginx.sh");
+        let rendered = Command::new("bash")
+            .arg(render)
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(prefix.path())
+            .args(nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)))
+            .output()
+            .expect("render the nginx configuration");
+        assert!(
+            rendered.status.success(),
+            "{}",
+            String::from_utf8_lossy(&rendered.stderr)
+        );
+        let conf = prefix.path().join("nginx.conf");
+        std::fs::write(&conf, rendered.stdout).unwrap();
+        let child = Command::new(program("nginx"))
+            .arg("-p")
+            .arg(prefix.path())
+            .arg("-c")
+            .arg(&conf)
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx");
+        wait_for_port(port, "nginx").await;
+        Nginx {
+            port,
+            child,
+            _prefix: prefix,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws", self.port)
+    }
+}
+
+impl Drop for Nginx {
+    /// SIGTERM to the master, which takes its workers down with it (after a SIGKILL the workers
+    /// would live on, still answering on the port).
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}

@@ -19,6 +19,17 @@ pub struct TestServer {
     pub db: TestDb,
     vars: HashMap<String, String>,
     _data: tempfile::TempDir,
+    /// With [`TWO_NODES`]: a second node on the same PostgreSQL database, joined through `redis`.
+    second: Option<(RunningServer, String)>,
+    redis: Option<cluster::Redis>,
+    /// Which node the next [`TestServer::ws_url`] names.
+    turn: std::sync::atomic::AtomicUsize,
+}
+
+tokio::task_local! {
+    /// Set around a test body (see `one_and_two_nodes!` in tests/ws.rs): every `TestServer` it starts
+    /// is two nodes with Redis between them, and its WebSocket clients alternate between the two.
+    pub static TWO_NODES: bool;
 }
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -54,14 +65,48 @@ impl TestServer {
         for (k, v) in extra {
             vars.insert(k.to_string(), v.to_string());
         }
+        let two_nodes = TWO_NODES.try_with(|on| *on).unwrap_or(false);
+        let redis = if two_nodes {
+            let redis = cluster::Redis::start().await;
+            vars.insert("STUDYHALL_REDIS_URL".into(), redis.url());
+            Some(redis)
+        } else {
+            None
+        };
         let server = Self::boot(&vars).await;
+        let second = match redis {
+            Some(_) => {
+                let node = Self::boot(&vars).await;
+                let base = format!("http://{}", node.addr);
+                Self::wait_joined(&[&server, &node]).await;
+                Some((node, base))
+            }
+            None => None,
+        };
         TestServer {
             base: format!("http://{}", server.addr),
             server: Some(server),
             db,
             vars,
             _data: data,
+            second,
+            redis,
+            turn: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// Waits until each node hears from the others (presence is replicated from then on).
+    async fn wait_joined(nodes: &[&RunningServer]) {
+        for _ in 0..200 {
+            if nodes
+                .iter()
+                .all(|n| n.services.hub.other_nodes().len() == nodes.len() - 1)
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the test's nodes did not hear from each other within 5 s");
     }
 
     async fn boot(vars: &HashMap<String, String>) -> RunningServer {
@@ -85,7 +130,25 @@ impl TestServer {
         &self.server.as_ref().expect("server running").services
     }
 
+    /// The WebSocket URL: with two nodes, each call names the other node than the last.
     pub fn ws_url(&self) -> String {
+        let base = match &self.second {
+            Some((_, second))
+                if self
+                    .turn
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    % 2
+                    == 1 =>
+            {
+                second
+            }
+            _ => &self.base,
+        };
+        format!("{}/ws", base.replacen("http://", "ws://", 1))
+    }
+
+    /// The first node's WebSocket URL, for a test about that one process (its shutdown).
+    pub fn primary_ws_url(&self) -> String {
         format!("{}/ws", self.base.replacen("http://", "ws://", 1))
     }
 
@@ -285,6 +348,9 @@ impl TestServer {
 
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
+            server.shutdown().await.unwrap();
+        }
+        if let Some((server, _)) = self.second.take() {
             server.shutdown().await.unwrap();
         }
     }

@@ -140,6 +140,12 @@ impl Cluster {
                     _ = beat.tick() => {
                         hub.heartbeat();
                         limits.beat(settings.node_ttl).await;
+                        // A node that hears nobody (its Redis subscription is down or just back)
+                        // cannot tell a dead node from a silent bus: it judges no one until it has
+                        // heard two heartbeats' worth.
+                        if bus.status().subscribed_for() < HEARTBEAT * 2 {
+                            continue;
+                        }
                         let offline = hub.expire_nodes(settings.node_ttl);
                         if !offline.is_empty() {
                             // They were last seen when their node was last heard from.

@@ -35,6 +35,8 @@ pub(super) enum Out {
 #[derive(Default)]
 pub struct BusStatus {
     subscribed: AtomicBool,
+    /// Since when the subscriber has been connected (`None` while it is not).
+    subscribed_since: std::sync::Mutex<Option<std::time::Instant>>,
     published: AtomicU64,
     received: AtomicU64,
     dropped: AtomicU64,
@@ -44,6 +46,22 @@ impl BusStatus {
     /// Whether the subscriber is connected to Redis now.
     pub fn subscribed(&self) -> bool {
         self.subscribed.load(Ordering::Relaxed)
+    }
+
+    /// How long the subscriber has been connected without a break (zero while it is not).
+    pub fn subscribed_for(&self) -> Duration {
+        self.subscribed_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map_or(Duration::ZERO, |since| since.elapsed())
+    }
+
+    fn set_subscribed(&self, on: bool) {
+        self.subscribed.store(on, Ordering::Relaxed);
+        *self
+            .subscribed_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = on.then(std::time::Instant::now);
     }
 
     /// Messages sent to, heard from, and dropped before reaching Redis.
@@ -291,7 +309,7 @@ async fn subscribe_loop(inner: Arc<Inner>, client: Client, mut stop: watch::Rece
             }
         };
         backoff = Duration::from_millis(50);
-        inner.status.subscribed.store(true, Ordering::Relaxed);
+        inner.status.set_subscribed(true);
         inner.connects.send_modify(|n| *n += 1);
         tracing::info!(channel = %inner.channel, "bus subscribed to Redis");
         let mut messages = pubsub.into_on_message();
@@ -317,7 +335,7 @@ async fn subscribe_loop(inner: Arc<Inner>, client: Client, mut stop: watch::Rece
                 None => tracing::warn!("a message on the bus channel is not one of ours; ignored"),
             }
         }
-        inner.status.subscribed.store(false, Ordering::Relaxed);
+        inner.status.set_subscribed(false);
         tracing::warn!("bus subscriber lost Redis; reconnecting (the catch-up covers the gap)");
     }
 }
