@@ -186,3 +186,156 @@ fn a_user_beyond_the_cap_is_refused() {
         "not this hub's connection: nothing to store"
     );
 }
+
+/// Two hubs joined by a bus that holds what is in flight until [`Link::pump`] hands it over, as
+/// Redis would (no reentrancy: a node never handles another's message inside its own publish).
+mod linked {
+    use super::*;
+    use crate::server::realtime::bus::Handler;
+    use std::collections::VecDeque;
+    use std::sync::RwLock;
+
+    #[derive(Default)]
+    pub struct Link {
+        in_flight: Mutex<VecDeque<(String, BusMessage)>>,
+        handlers: RwLock<Vec<(String, Handler)>>,
+    }
+
+    pub struct LinkedBus {
+        pub node: String,
+        pub link: Arc<Link>,
+    }
+
+    impl Link {
+        /// Delivers everything in flight (and what that causes) to every other node.
+        pub fn pump(&self) {
+            loop {
+                let next = self.in_flight.lock().unwrap().pop_front();
+                let Some((from, message)) = next else { return };
+                let handlers = self.handlers.read().unwrap().clone();
+                for (node, handler) in handlers {
+                    if node != from {
+                        handler(message.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    impl Bus for LinkedBus {
+        fn publish(&self, message: BusMessage) {
+            let remote = match &message {
+                BusMessage::Ephemeral { topic, frame, .. } => BusMessage::Ephemeral {
+                    topic: *topic,
+                    origin: 0,
+                    frame: frame.clone(),
+                },
+                other => other.clone(),
+            };
+            self.link
+                .in_flight
+                .lock()
+                .unwrap()
+                .push_back((self.node.clone(), remote));
+            if !matches!(message, BusMessage::Presence { .. }) {
+                let handlers = self.link.handlers.read().unwrap().clone();
+                for (node, handler) in handlers {
+                    if node == self.node {
+                        handler(message.clone());
+                    }
+                }
+            }
+        }
+
+        fn set_handler(&self, handler: Handler) {
+            self.link
+                .handlers
+                .write()
+                .unwrap()
+                .push((self.node.clone(), handler));
+        }
+
+        fn node(&self) -> &str {
+            &self.node
+        }
+
+        fn clustered(&self) -> bool {
+            true
+        }
+    }
+}
+
+fn presence_frames(r: &Registration) -> Vec<(Vec<UserId>, Vec<UserId>, Vec<UserId>, Vec<UserId>)> {
+    std::iter::from_fn(|| r.mailbox.try_recv())
+        .filter_map(|out| match out {
+            Outbound::Frame(_, bytes) => {
+                match crate::protocol::decode_server(std::str::from_utf8(&bytes).unwrap()) {
+                    Ok(ServerMessage::PresenceDiff {
+                        joined,
+                        left,
+                        away,
+                        back,
+                        ..
+                    }) => Some((joined, left, away, back)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn two_nodes_merge_presence_and_away_and_a_silent_node_leaves() {
+    let link = Arc::new(linked::Link::default());
+    let bus = |node: &str| {
+        Arc::new(linked::LinkedBus {
+            node: node.into(),
+            link: link.clone(),
+        })
+    };
+    let a = Hub::new(HubSettings::default(), bus("a"));
+    let b = Hub::new(HubSettings::default(), bus("b"));
+    let room = Topic::Room(1);
+    // Ana (7) has a tab on node a; Ben (8) watches the room from node b.
+    let ana_a = a.connect(7).unwrap();
+    a.subscribe(ana_a.id, room);
+    link.pump();
+    let ben = b.connect(8).unwrap();
+    assert_eq!(
+        b.subscribe(ben.id, room),
+        Some(vec![7, 8]),
+        "Ana on node a is listed on b"
+    );
+    link.pump();
+    assert_eq!(a.online_users(), 2);
+    assert!(a.is_present(room, 8) && b.is_present(room, 7));
+    // A second tab of Ana's, on node b: no join for Ben. Her tab on a closes: no leave.
+    let ana_b = b.connect(7).unwrap();
+    b.subscribe(ana_b.id, room);
+    link.pump();
+    a.disconnect(ana_a.id);
+    link.pump();
+    assert!(
+        presence_frames(&ben).is_empty(),
+        "one presence for two tabs"
+    );
+    // Her remaining tab goes idle: away everywhere; it comes back.
+    b.set_away(ana_b.id, true);
+    link.pump();
+    assert_eq!(presence_frames(&ben), [(vec![], vec![], vec![7], vec![])]);
+    assert_eq!(a.away_among(&[7, 8]), [7], "node a agrees she is away");
+    b.set_away(ana_b.id, false);
+    link.pump();
+    assert_eq!(presence_frames(&ben), [(vec![], vec![], vec![], vec![7])]);
+    // Cy (9) joins on node a; then node a falls silent and is declared dead.
+    let cy = a.connect(9).unwrap();
+    a.subscribe(cy.id, room);
+    link.pump();
+    assert_eq!(presence_frames(&ben), [(vec![9], vec![], vec![], vec![])]);
+    let offline = b.expire_nodes(Duration::ZERO);
+    assert_eq!(offline, [9], "Cy was online only through node a");
+    assert_eq!(presence_frames(&ben), [(vec![], vec![9], vec![], vec![])]);
+    assert!(b.is_present(room, 7), "Ana's tab on b keeps her present");
+    assert!(b.other_nodes().is_empty());
+}
