@@ -545,8 +545,7 @@ async fn follow(
         t > 0 && cursor.as_ref().is_some_and(|c| c.1 >= t)
     };
     'connect: while Instant::now() < deadline && !done(&cursor) {
-        let Ok(mut client) =
-            common::ws::try_connect(&url, common::ws::Auth::Bearer(&token)).await
+        let Ok(mut client) = common::ws::try_connect(&url, common::ws::Auth::Bearer(&token)).await
         else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
@@ -595,7 +594,8 @@ async fn follow(
                     ..
                 }) => {
                     let Some(c) = cursor.as_mut() else {
-                        seen.broken.push(format!("event {offset} before subscribed"));
+                        seen.broken
+                            .push(format!("event {offset} before subscribed"));
                         continue;
                     };
                     if epoch != c.0 || offset != c.1 + 1 {
@@ -718,5 +718,9 @@ async fn t3_a_node_killed_under_traffic_behind_nginx_loses_no_event_and_no_ackno
         reconnected >= 50,
         "the killed node's clients (about a third) had to reconnect: {reconnected}"
     );
-    assert!(acknowledged.len() >= 150, "most posts were acknowledged: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() >= 150,
+        "most posts were acknowledged: {}",
+        acknowledged.len()
+    );
 }

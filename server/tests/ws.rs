@@ -1012,7 +1012,10 @@ one_and_two_nodes!(
         assert_eq!(t.services().hub.close_all(), [id], "who was connected");
         assert_eq!(held.closed(Duration::from_secs(5)).await, close::GOING_AWAY);
         // An upgrade that completes now is closed at once, before any welcome.
-        assert_eq!(refused(&t.primary_ws_url(), &token).await, close::GOING_AWAY);
+        assert_eq!(
+            refused(&t.primary_ws_url(), &token).await,
+            close::GOING_AWAY
+        );
         t.stop().await;
     }
 );

@@ -134,11 +134,7 @@ impl TestServer {
     pub fn ws_url(&self) -> String {
         let base = match &self.second {
             Some((_, second))
-                if self
-                    .turn
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                    % 2
-                    == 1 =>
+                if self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2 == 1 =>
             {
                 second
             }

@@ -109,12 +109,16 @@ pub struct RemotePresence {
     users: HashMap<UserId, (u32, u32)>,
 }
 
+/// Whether a user has a connection on another node, and whether one of them is in use.
+type UserState = (bool, bool);
+
 /// Collects transitions and keeps only those whose end differs from their start (a snapshot removes
 /// then re-adds what stays).
 #[derive(Default)]
 struct Net {
     topics: HashMap<(Topic, UserId), (bool, bool)>,
-    users: HashMap<UserId, ((bool, bool), (bool, bool))>,
+    /// Per user: (online, active) before and after.
+    users: HashMap<UserId, (UserState, UserState)>,
     order: Vec<Flip>,
 }
 

@@ -50,6 +50,9 @@ struct Conn {
     topics: Vec<Topic>,
 }
 
+/// A point in a topic's log: its epoch and an offset.
+pub type LogPoint = (Arc<str>, i64);
+
 /// A topic's subscribers as delivery reads them: shared, so a delivery holds them without the lock.
 type Recipients = Arc<[(u64, Arc<Mailbox>)]>;
 
@@ -63,7 +66,7 @@ struct TopicEntry {
     present: HashMap<UserId, usize>,
     /// The newest point of the topic's log this node has delivered or read (the catch-up compares
     /// it with the log's head).
-    seen: Option<(Arc<str>, i64)>,
+    seen: Option<LogPoint>,
 }
 
 impl TopicEntry {
@@ -367,7 +370,7 @@ impl Hub {
 
     /// The topics this node has subscribers for, each with the newest point of its log delivered
     /// or read here (`None` when nothing is known yet).
-    pub fn watched(&self) -> Vec<(Topic, Option<(Arc<str>, i64)>)> {
+    pub fn watched(&self) -> Vec<(Topic, Option<LogPoint>)> {
         self.state()
             .topics
             .iter()

@@ -265,7 +265,10 @@ mod linked {
     }
 }
 
-fn presence_frames(r: &Registration) -> Vec<(Vec<UserId>, Vec<UserId>, Vec<UserId>, Vec<UserId>)> {
+/// A presence diff's joined, left, away and back.
+type Diff = (Vec<UserId>, Vec<UserId>, Vec<UserId>, Vec<UserId>);
+
+fn presence_frames(r: &Registration) -> Vec<Diff> {
     std::iter::from_fn(|| r.mailbox.try_recv())
         .filter_map(|out| match out {
             Outbound::Frame(_, bytes) => {
