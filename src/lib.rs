@@ -13,6 +13,7 @@ pub mod chat;
 pub mod error;
 pub mod events;
 pub mod feed;
+pub mod leaderboard;
 pub mod learning;
 pub mod model;
 pub mod notifications;
