@@ -150,6 +150,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
                 )),
             },
             cluster,
+            leaderboards: Default::default(),
         }),
     };
     let (shutdown, mut shutdown_rx) = watch::channel(false);
@@ -160,6 +161,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<RunningServe
         let db = node.accounts.db().clone();
         node.cluster().run(node.hub.clone(), db).await;
     });
+    tasks.spawn(studyhall::leaderboard::service::keep_up(
+        services.clone(),
+        shutdown.subscribe(),
+    ));
     jobs::spawn(
         services.clone(),
         jobs::JobSettings::from(&config),

@@ -6,6 +6,8 @@
 #[cfg(feature = "server")]
 pub mod periods;
 #[cfg(feature = "server")]
+pub mod service;
+#[cfg(feature = "server")]
 pub mod standings;
 
 use crate::model::{CohortId, Millis, UserId};
@@ -153,6 +155,22 @@ pub struct Board {
     pub me: Option<Standing>,
     /// Up to [`AROUND`] rows above and below the viewer's.
     pub around_me: Vec<Standing>,
+}
+
+/// A board a viewer may open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeChoice {
+    pub scope: Scope,
+    pub name: String,
+    pub time_zone: String,
+}
+
+/// The boards a viewer may open, and the rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardChoices {
+    /// The school first, then cohorts by name.
+    pub scopes: Vec<ScopeChoice>,
+    pub how_points_work: String,
 }
 
 /// The name shown for a student who hides theirs.

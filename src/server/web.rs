@@ -58,6 +58,8 @@ pub struct Shared {
     pub chat: crate::chat::service::ChatServices,
     /// This node's place among several (its id, limits across nodes, whether it runs the jobs).
     pub cluster: crate::server::cluster::Cluster,
+    /// This node's leaderboards, kept up to date from the learning log.
+    pub leaderboards: crate::leaderboard::service::Leaderboards,
 }
 
 impl Services {
@@ -71,6 +73,10 @@ impl Services {
 
     pub fn cluster(&self) -> &crate::server::cluster::Cluster {
         &self.shared.cluster
+    }
+
+    pub fn leaderboards(&self) -> &crate::leaderboard::service::Leaderboards {
+        &self.shared.leaderboards
     }
 
     /// Max-Age for a browser session cookie: it outlives the short token so the session can renew it.

@@ -6,6 +6,7 @@ mod announcements;
 mod attachments;
 mod auth;
 mod groups;
+mod leaderboards;
 mod learning;
 mod notifications;
 mod rooms;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(admin::router())
         .merge(announcements::router())
+        .merge(leaderboards::router())
         .merge(learning::router())
         .merge(notifications::router())
         .merge(rooms::router())

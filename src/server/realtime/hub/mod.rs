@@ -138,8 +138,13 @@ pub struct HubStats {
     pub caught_up: u64,
 }
 
+/// Called with every durable event this node delivers (its topic and its encoded frame), whichever
+/// node wrote it: how node-local views (the leaderboards) follow what changes.
+pub type EventObserver = Arc<dyn Fn(Topic, &[u8]) + Send + Sync>;
+
 struct Inner {
     settings: HubSettings,
+    observers: std::sync::RwLock<Vec<EventObserver>>,
     state: Mutex<State>,
     bus: Arc<dyn Bus>,
     node: Arc<str>,
@@ -167,6 +172,7 @@ impl Hub {
     pub fn new(settings: HubSettings, bus: Arc<dyn Bus>) -> Hub {
         let inner = Arc::new(Inner {
             settings,
+            observers: std::sync::RwLock::new(Vec::new()),
             state: Mutex::new(State::default()),
             node: bus.node().into(),
             clustered: bus.clustered(),
@@ -184,6 +190,15 @@ impl Hub {
             }
         }));
         Hub { inner }
+    }
+
+    /// Adds a function called with every durable event delivered on this node.
+    pub fn observe(&self, observer: EventObserver) {
+        self.inner
+            .observers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(observer);
     }
 
     /// This node's id.
@@ -425,6 +440,15 @@ impl Hub {
                 offset,
                 frame,
             } => {
+                for observer in self
+                    .inner
+                    .observers
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                {
+                    observer(topic, &frame);
+                }
                 // Only the list is taken under the lock. A connection that leaves meanwhile may
                 // still be offered this event: its task is gone (nothing reads the mailbox) or it
                 // no longer has the topic's cursor (the event is dropped), so it is never shown.
