@@ -435,6 +435,56 @@ both_backends!(
             [401, 403, 403, 403, 403, 200],
         )
         .await;
+        // Leaderboards: the school's for anyone signed in; a cohort's for its students, their
+        // mentors and admins (404 for everyone else, as for a cohort that does not exist).
+        let cohort = studyhall::accounts::cohorts::insert(&t.db.db, "Board", 0)
+            .await
+            .unwrap()
+            .id;
+        studyhall::accounts::users::set_cohort(&t.db.db, ana.id, Some(cohort))
+            .await
+            .unwrap();
+        for (path, want) in [
+            (
+                "/api/v1/leaderboards".to_string(),
+                [401, 200, 200, 200, 200, 200],
+            ),
+            (
+                "/api/v1/leaderboards/school/week".to_string(),
+                [401, 200, 200, 200, 200, 200],
+            ),
+            (
+                format!("/api/v1/leaderboards/cohorts/{cohort}/month?which=previous"),
+                [401, 200, 404, 404, 200, 200],
+            ),
+            (
+                format!("/api/v1/leaderboards/cohorts/{}/week", cohort + 1000),
+                [401, 404, 404, 404, 404, 404],
+            ),
+        ] {
+            matrix(&t, &people, Method::GET, &path, None, want).await;
+        }
+        let (_, board) = t
+            .call(
+                owner,
+                Method::GET,
+                &format!("/api/v1/leaderboards/cohorts/{cohort}/week"),
+                None,
+            )
+            .await;
+        let logged = studyhall::leaderboard::service::points::of_user(
+            &t.db.db,
+            ana.id,
+            (board["starts_at"].as_i64(), board["ends_at"].as_i64()),
+        )
+        .await
+        .unwrap();
+        assert!(logged > 0);
+        assert_eq!(
+            (board["me"]["rank"].as_i64(), board["me"]["points"].as_i64()),
+            (Some(1), Some(logged)),
+            "Ana's minutes this week: {board}"
+        );
         let (_, kpi) = t.call(admin, Method::GET, "/api/v1/kpi/system", None).await;
         assert!(
             kpi["figures"]["users_online"].is_i64() && kpi["position"]["epoch"].is_string(),

@@ -724,3 +724,50 @@ async fn t3_a_node_killed_under_traffic_behind_nginx_loses_no_event_and_no_ackno
         acknowledged.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t8_a_board_on_one_node_follows_learning_logged_on_another() {
+    let c = Cluster::start(2, &[]).await;
+    c.wait_connected().await;
+    c.create_user("ana@example.com", Role::Student).await;
+    let on_0 = c.token(0, "ana@example.com").await;
+    let on_1 = c.token(1, "ana@example.com").await;
+    let board = async |c: &Cluster| {
+        c.call(
+            0,
+            &on_0,
+            Method::GET,
+            "/api/v1/leaderboards/school/week",
+            json!(null),
+        )
+        .await
+        .1
+    };
+    assert_eq!(
+        board(&c).await["ranked"],
+        0,
+        "node 0 holds the board, empty"
+    );
+    let today = studyhall::learning::analytics::format_day(
+        studyhall::learning::analytics::local_day("UTC", studyhall::server::now_ms()),
+    );
+    let (s, _) = c
+        .call(
+            1,
+            &on_1,
+            Method::POST,
+            "/api/v1/learning/sessions",
+            json!({"day": today, "minutes": 35, "topic": "Rust"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    for _ in 0..100 {
+        let b = board(&c).await;
+        if b["ranked"] == 1 {
+            assert_eq!(b["rows"][0]["points"], 35);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("node 0's board never saw the session logged on node 1");
+}

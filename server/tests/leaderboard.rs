@@ -1,0 +1,154 @@
+//! The leaderboard through the real server on SQLite and PostgreSQL: a board someone is looking at
+//! follows logging, editing and deleting at once, and a restarted server builds the same board.
+
+mod common;
+
+use common::TestServer;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::Duration;
+use studyhall::both_backends;
+use studyhall::model::Role;
+use studyhall::testing::TestDb;
+
+/// The board's rows as (name, points, rank), once `done` holds (polled for up to 5 s).
+async fn rows_when(
+    t: &TestServer,
+    client: &reqwest::Client,
+    done: impl Fn(&[(String, i64, i64)]) -> bool,
+) -> Vec<(String, i64, i64)> {
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        let (status, board) = t
+            .call(
+                client,
+                Method::GET,
+                "/api/v1/leaderboards/school/week",
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{board}");
+        rows = board["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r: &Value| {
+                (
+                    r["name"].as_str().unwrap().to_string(),
+                    r["points"].as_i64().unwrap(),
+                    r["rank"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        if done(&rows) {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the board never got there: {rows:?}");
+}
+
+both_backends!(
+    a_viewed_board_follows_logging_editing_and_deleting_and_survives_a_restart,
+    |db: TestDb| async move {
+        let mut t = TestServer::start(db).await;
+        t.create_user("ana@example.com", Role::Student).await;
+        t.create_user("ben@example.com", Role::Student).await;
+        let clients = t
+            .browsers_for(&["ana@example.com", "ben@example.com"])
+            .await;
+        let (ana, ben) = (&clients[1], &clients[2]);
+        let today = studyhall::learning::analytics::format_day(
+            studyhall::learning::analytics::local_day("UTC", studyhall::server::now_ms()),
+        );
+        let log = |minutes: i64| json!({"day": today, "minutes": minutes, "topic": "Rust"});
+        // Ana looks at the empty board: this node now holds it.
+        assert!(rows_when(&t, ana, |r| r.is_empty()).await.is_empty());
+        let (s, _) = t
+            .call(
+                ana,
+                Method::POST,
+                "/api/v1/learning/sessions",
+                Some(log(40)),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let (s, session) = t
+            .call(
+                ben,
+                Method::POST,
+                "/api/v1/learning/sessions",
+                Some(log(30)),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let rows = rows_when(&t, ana, |r| r.len() == 2).await;
+        assert_eq!(
+            rows,
+            [
+                ("ana@example.com".into(), 40, 1),
+                ("ben@example.com".into(), 30, 2)
+            ]
+        );
+        // Ben edits his session up past Ana, then deletes it.
+        let path = format!("/api/v1/learning/sessions/{}", session["id"]);
+        let (s, _) = t.call(ben, Method::PUT, &path, Some(log(45))).await;
+        assert_eq!(s, 200);
+        let rows = rows_when(&t, ana, |r| r.first().is_some_and(|f| f.1 == 45)).await;
+        assert_eq!(rows[1], ("ana@example.com".into(), 40, 2));
+        let (s, _) = t.call(ben, Method::DELETE, &path, None).await;
+        assert_eq!(s, 204);
+        let rows = rows_when(&t, ana, |r| r.len() == 1).await;
+        assert_eq!(rows, [("ana@example.com".into(), 40, 1)]);
+        // A goal completed: 25 more.
+        let (_, goal) = t
+            .call(
+                ana,
+                Method::POST,
+                "/api/v1/learning/goals",
+                Some(json!({"title": "Ship"})),
+            )
+            .await;
+        let (s, _) = t
+            .call(
+                ana,
+                Method::PUT,
+                &format!("/api/v1/learning/goals/{}/completed", goal["id"]),
+                Some(json!({"completed": true})),
+            )
+            .await;
+        assert_eq!(s, 200);
+        let before = rows_when(&t, ana, |r| r.first().is_some_and(|f| f.1 == 65)).await;
+        t.restart().await;
+        let clients = t.browsers_for(&["ana@example.com"]).await;
+        assert_eq!(
+            rows_when(&t, &clients[1], |_| true).await,
+            before,
+            "rebuilt alike"
+        );
+        // Bad input: an unknown period, a page too large.
+        let (s, body) = t
+            .call(
+                &clients[1],
+                Method::GET,
+                "/api/v1/leaderboards/school/weekly",
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (400, Some("bad_request")),
+            "{body}"
+        );
+        let (s, body) = t
+            .call(
+                &clients[1],
+                Method::GET,
+                "/api/v1/leaderboards/school/week?limit=500",
+                None,
+            )
+            .await;
+        assert_eq!(s, 422, "{body}");
+        t.stop().await;
+    }
+);
