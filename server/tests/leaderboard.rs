@@ -152,3 +152,91 @@ both_backends!(
         t.stop().await;
     }
 );
+
+both_backends!(
+    viewers_get_each_boards_moves_not_the_list_and_a_cohorts_topic_is_for_its_readers,
+    |db: TestDb| async move {
+        use common::ws::connect;
+        use studyhall::protocol::ServerMessage;
+        let t = TestServer::start(db).await;
+        let ana = t.create_user("ana@example.com", Role::Student).await;
+        let ben = t.create_user("ben@example.com", Role::Student).await;
+        let clients = t
+            .browsers_for(&["ana@example.com", "ben@example.com"])
+            .await;
+        // Ana's page: the board, then its topic.
+        let (s, _) = t
+            .call(
+                &clients[1],
+                Method::GET,
+                "/api/v1/leaderboards/school/week",
+                None,
+            )
+            .await;
+        assert_eq!(s, 200);
+        let token = t.token("ana@example.com", common::PASSWORD).await;
+        let mut ws = connect(&t.ws_url(), &token).await;
+        assert!(matches!(
+            ws.subscribe("leaderboard:week:global", None).await,
+            ServerMessage::Subscribed { .. }
+        ));
+        let today = studyhall::learning::analytics::format_day(
+            studyhall::learning::analytics::local_day("UTC", studyhall::server::now_ms()),
+        );
+        // Ben logs three sessions at once: one frame (or a few), each naming only him.
+        for minutes in [10, 20, 30] {
+            let (s, _) = t
+                .call(
+                    &clients[2],
+                    Method::POST,
+                    "/api/v1/learning/sessions",
+                    Some(json!({"day": today, "minutes": minutes, "topic": "Rust"})),
+                )
+                .await;
+            assert_eq!(s, 201);
+        }
+        let mut last = None;
+        while let Some(message) = ws.try_recv(Duration::from_millis(1500)).await {
+            if let ServerMessage::Ephemeral {
+                event,
+                data,
+                user_id,
+                ..
+            } = message
+            {
+                assert_eq!((event.as_str(), user_id), ("leaderboard.moved", 0));
+                let moves: studyhall::leaderboard::Moves = serde_json::from_value(data).unwrap();
+                assert!(
+                    moves.moved.iter().all(|m| m.user_id == Some(ben.id)),
+                    "{moves:?}"
+                );
+                last = Some(moves);
+                if last.as_ref().is_some_and(|m| m.moved[0].points == 60) {
+                    break;
+                }
+            }
+        }
+        let last = last.expect("a leaderboard.moved frame");
+        assert_eq!(last.ranked, 1);
+        let m = &last.moved[0];
+        assert_eq!(
+            (m.to, m.points, m.name.as_deref()),
+            (Some(1), 60, Some("ben@example.com"))
+        );
+        // Ana is not ranked (no points): her own moves never came. A cohort's topic follows the
+        // cohort's rule.
+        let cohort = studyhall::accounts::cohorts::insert(&t.db.db, "A", 0)
+            .await
+            .unwrap()
+            .id;
+        studyhall::accounts::users::set_cohort(&t.db.db, ana.id, Some(cohort))
+            .await
+            .unwrap();
+        t.assert_topic_readers(
+            &format!("leaderboard:week:cohort:{cohort}"),
+            &[("ana@example.com", true), ("ben@example.com", false)],
+        )
+        .await;
+        t.stop().await;
+    }
+);

@@ -31,20 +31,12 @@ pub fn session_points(minutes: i64) -> i64 {
     minutes * POINTS_PER_MINUTE
 }
 
-/// How long a board counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Period {
-    /// Monday 00:00 to the next Monday 00:00, in the board's time zone.
-    Week,
-    /// The first of the month 00:00 to the first of the next, in the board's time zone.
-    Month,
-    AllTime,
-}
+pub use crate::protocol::{Period, Scope};
 
 impl Period {
     pub const ALL: [Period; 3] = [Period::Week, Period::Month, Period::AllTime];
 
+    /// As in JSON and in REST paths.
     pub fn as_str(self) -> &'static str {
         match self {
             Period::Week => "week",
@@ -58,19 +50,10 @@ impl Period {
     }
 }
 
-/// Who is ranked together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Scope {
-    /// Every active student.
-    School,
-    /// The active students of one cohort.
-    Cohort(CohortId),
-}
-
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Scope::School => f.write_str("school"),
+            Scope::Global => f.write_str("school"),
             Scope::Cohort(id) => write!(f, "cohort:{id}"),
         }
     }
@@ -80,7 +63,7 @@ impl Scope {
     /// `school` or `cohort:{id}` (an id of 1 or more).
     pub fn parse(raw: &str) -> Option<Scope> {
         match raw.split_once(':') {
-            None if raw == "school" => Some(Scope::School),
+            None if raw == "school" => Some(Scope::Global),
             Some(("cohort", id)) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => id
                 .parse::<CohortId>()
                 .ok()
@@ -173,6 +156,33 @@ pub struct BoardChoices {
     pub how_points_work: String,
 }
 
+/// One student's move on a board, as `leaderboard.moved` frames carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Move {
+    /// `None` for a student who hides their name (a page showing them reads its rows again).
+    pub user_id: Option<UserId>,
+    /// Their display name (`None` when hidden).
+    pub name: Option<String>,
+    /// Rank before and after (`None`: not on the board).
+    pub from: Option<u32>,
+    pub to: Option<u32>,
+    pub points: i64,
+    pub delta: i64,
+}
+
+/// The data of a `leaderboard.moved` frame: the moves of one short interval on one board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moves {
+    pub moved: Vec<Move>,
+    /// Students on the board after them.
+    pub ranked: u32,
+}
+
+/// The event name of a board's moves (an `ephemeral` frame on `leaderboard:{period}:{scope}`).
+pub const MOVED_EVENT: &str = "leaderboard.moved";
+/// At most one frame per board this often.
+pub const MOVES_EVERY_MS: u64 = 250;
+
 /// The name shown for a student who hides theirs.
 pub const HIDDEN_NAME: &str = "A student";
 
@@ -186,7 +196,7 @@ mod tests {
             assert_eq!(Period::parse(p.as_str()), Some(p));
         }
         assert_eq!(Period::parse("weekly"), None);
-        for s in [Scope::School, Scope::Cohort(7)] {
+        for s in [Scope::Global, Scope::Cohort(7)] {
             assert_eq!(Scope::parse(&s.to_string()), Some(s));
         }
         for bad in [

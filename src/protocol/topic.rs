@@ -8,16 +8,18 @@ use std::str::FromStr;
 
 pub type RoomId = i64;
 
-/// Leaderboard time window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Leaderboard time window (in JSON: `week`, `month`, `all-time`; in a topic: `week`, `month`, `all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Period {
     Week,
     Month,
     AllTime,
 }
 
-/// Leaderboard audience.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Leaderboard audience: every active student (the school; `global` in a topic, `school` in JSON), or
+/// one cohort's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Global,
     Cohort(CohortId),

@@ -46,7 +46,7 @@ impl std::fmt::Debug for Leaderboards {
 /// A scope's name and the zone its periods are cut in; `NotFound` for a cohort that does not exist.
 pub async fn scope_info(db: &Db, scope: Scope) -> Result<(String, String), AppError> {
     let found: Option<(String, String)> = match scope {
-        Scope::School => with_db!(db, pool => sqlx::query_as(
+        Scope::Global => with_db!(db, pool => sqlx::query_as(
             "SELECT name, time_zone FROM school WHERE id = 1").fetch_optional(pool).await),
         Scope::Cohort(id) => with_db!(db, pool => sqlx::query_as(
             "SELECT name, time_zone FROM cohorts WHERE id = $1").bind(id).fetch_optional(pool).await),
@@ -74,9 +74,9 @@ pub async fn may_view(db: &Db, viewer: &User, scope: Scope) -> Result<bool, AppE
 /// The boards `viewer` may open: the school's, and their cohort's (a student), the cohorts of their
 /// students (a mentor), or every cohort (an admin).
 pub async fn choices(db: &Db, viewer: &User) -> Result<super::BoardChoices, AppError> {
-    let (name, time_zone) = scope_info(db, Scope::School).await?;
+    let (name, time_zone) = scope_info(db, Scope::Global).await?;
     let mut scopes = vec![super::ScopeChoice {
-        scope: Scope::School,
+        scope: Scope::Global,
         name,
         time_zone,
     }];
@@ -157,7 +157,7 @@ impl Leaderboards {
                 u.role == Role::Student
                     && !u.disabled
                     && match key.scope {
-                        Scope::School => true,
+                        Scope::Global => true,
                         Scope::Cohort(c) => u.cohort_id == Some(c),
                     }
             });
@@ -309,7 +309,11 @@ impl Names {
 
 /// Keeps this node's boards in step until `stop`: every durable event on a user's own topic (their
 /// learning, their account, on any node) re-reads that user's points once it has committed. Events
-/// that arrive together are read once per user.
+/// that arrive together are read once per user. What moved on a board of the current period reaches
+/// this node's viewers of it as one `leaderboard.moved` frame per board every [`MOVES_EVERY_MS`] at
+/// most, never the whole list.
+///
+/// [`MOVES_EVERY_MS`]: super::MOVES_EVERY_MS
 pub async fn keep_up(
     services: crate::server::web::Services,
     mut stop: tokio::sync::watch::Receiver<bool>,
@@ -321,22 +325,115 @@ pub async fn keep_up(
         }
     }));
     let db = services.accounts.db().clone();
+    let mut pending: HashMap<(Scope, Period), Vec<Moved>> = HashMap::new();
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(super::MOVES_EVERY_MS));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let first = tokio::select! {
             id = rx.recv() => match id {
                 Some(id) => id,
                 None => return,
             },
+            _ = tick.tick() => {
+                if !pending.is_empty() {
+                    tell_moves(&services, &db, std::mem::take(&mut pending)).await;
+                }
+                continue;
+            }
             _ = stop.changed() => return,
         };
         let mut batch = HashSet::from([first]);
         while let Ok(id) = rx.try_recv() {
             batch.insert(id);
         }
+        let now = crate::server::now_ms();
         for user in batch {
-            if let Err(e) = services.leaderboards().refresh(&db, user).await {
-                e.log_if_internal();
+            match services.leaderboards().refresh(&db, user).await {
+                Ok(moved) => {
+                    for (key, m) in moved {
+                        let current = key.span.0.is_none_or(|s| s <= now)
+                            && key.span.1.is_none_or(|e| now < e);
+                        if current {
+                            pending.entry((key.scope, key.period)).or_default().push(m);
+                        }
+                    }
+                }
+                Err(e) => e.log_if_internal(),
             }
         }
+    }
+}
+
+/// Sends each board's moves to this node's viewers of it (the last move of each student wins).
+async fn tell_moves(
+    services: &crate::server::web::Services,
+    db: &Db,
+    pending: HashMap<(Scope, Period), Vec<Moved>>,
+) {
+    let users: Vec<UserId> = pending
+        .values()
+        .flatten()
+        .map(|m| m.user)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let names: HashMap<UserId, (String, bool)> =
+        match fetch_in::<(i64, String, bool), _>(db, &users, |list| {
+            format!("SELECT id, display_name, leaderboard_hidden FROM users WHERE id IN ({list})")
+        })
+        .await
+        {
+            Ok(rows) => rows.into_iter().map(|(id, n, h)| (id, (n, h))).collect(),
+            Err(e) => {
+                e.log_if_internal();
+                return;
+            }
+        };
+    for ((scope, period), moves) in pending {
+        // A student moved twice in the interval: from their first rank to their last.
+        let mut merged: Vec<Moved> = Vec::new();
+        for m in moves {
+            match merged.iter_mut().find(|x| x.user == m.user) {
+                Some(x) => {
+                    x.to = m.to;
+                    x.points = m.points;
+                    x.delta += m.delta;
+                }
+                None => merged.push(m),
+            }
+        }
+        let ranked = services
+            .leaderboards()
+            .lock()
+            .iter()
+            .filter(|(k, _)| k.scope == scope && k.period == period)
+            .max_by_key(|(k, _)| k.span.0)
+            .map_or(0, |(_, b)| {
+                b.lock().unwrap_or_else(|e| e.into_inner()).len() as u32
+            });
+        let moved = merged
+            .into_iter()
+            .map(|m| {
+                let (name, hidden) = names.get(&m.user).cloned().unwrap_or_default();
+                super::Move {
+                    user_id: (!hidden).then_some(m.user),
+                    name: (!hidden).then_some(name),
+                    from: m.from,
+                    to: m.to,
+                    points: m.points,
+                    delta: m.delta,
+                }
+            })
+            .collect();
+        let data = serde_json::to_value(super::Moves { moved, ranked }).unwrap_or_default();
+        services.hub.send_local(
+            crate::protocol::Topic::Leaderboard(period, scope),
+            &crate::protocol::ServerMessage::Ephemeral {
+                topic: crate::protocol::Topic::Leaderboard(period, scope),
+                event: super::MOVED_EVENT.to_string(),
+                user_id: 0,
+                data,
+            },
+        );
     }
 }

@@ -19,7 +19,7 @@ fn limits(span: Span) -> (Millis, Millis) {
 pub async fn of_scope(db: &Db, scope: Scope, span: Span) -> Result<Vec<(UserId, i64)>, AppError> {
     let (start, end) = limits(span);
     let (cohort_filter, cohort) = match scope {
-        Scope::School => ("", 0),
+        Scope::Global => ("", 0),
         Scope::Cohort(id) => ("AND u.cohort_id = $5", id),
     };
     let sql = format!(

@@ -403,6 +403,12 @@ impl Hub {
         }
     }
 
+    /// Sends a frame to this node's subscribers of `topic` only (what each node works out for its own
+    /// viewers, such as a leaderboard's moves).
+    pub fn send_local(&self, topic: Topic, message: &ServerMessage) {
+        self.send_frame(&self.state(), topic, frame(message), None);
+    }
+
     /// Stops delivering `topic` to every connection of `user`, on every node, and tells each of them
     /// (see [`Outbound::Revoked`]). Called after the commit that removed the access.
     pub fn revoke(&self, user: UserId, topic: Topic) {
