@@ -222,3 +222,112 @@ pub async fn copy_text(text: &str) -> bool {
         false
     }
 }
+
+/// Calls `f` once after `ms` milliseconds (browser only).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn after(ms: u64, f: impl FnOnce() + 'static) {
+    #[cfg(feature = "hydrate")]
+    leptos::prelude::set_timeout(f, std::time::Duration::from_millis(ms));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ms, f);
+}
+
+/// Whether the viewer asked their system for less motion.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn prefers_reduced_motion() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| {
+                w.match_media("(prefers-reduced-motion: reduce)")
+                    .ok()
+                    .flatten()
+            })
+            .is_some_and(|m| m.matches())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    true
+}
+
+/// Where each element matching `selector` is now (its `data-row-key` and its top), for [`glide`].
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn row_tops(selector: &str) -> Vec<(String, f64)> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(list) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector_all(selector).ok())
+        else {
+            return Vec::new();
+        };
+        (0..list.length())
+            .filter_map(|i| list.item(i)?.dyn_into::<web_sys::Element>().ok())
+            .filter_map(|e| {
+                Some((
+                    e.get_attribute("data-row-key")?,
+                    e.get_bounding_client_rect().top(),
+                ))
+            })
+            .collect()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = selector;
+        Vec::new()
+    }
+}
+
+/// Moves every element matching `selector` that moved since `before` (see [`row_tops`]) back to
+/// where it was, then lets it glide to its new place (FLIP), once the page has re-rendered; nothing
+/// when the viewer prefers reduced motion.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn glide(selector: &'static str, before: Vec<(String, f64)>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if prefers_reduced_motion() || before.is_empty() {
+            return;
+        }
+        // After the re-render (the reactive system updates the page in a microtask).
+        leptos::prelude::request_animation_frame(move || {
+            let Some(list) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector_all(selector).ok())
+            else {
+                return;
+            };
+            let mut moved = Vec::new();
+            for i in 0..list.length() {
+                let Some(el) = list
+                    .item(i)
+                    .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+                else {
+                    continue;
+                };
+                let Some(key) = el.get_attribute("data-row-key") else {
+                    continue;
+                };
+                let Some((_, was)) = before.iter().find(|(k, _)| *k == key) else {
+                    continue;
+                };
+                let shift = was - el.get_bounding_client_rect().top();
+                if shift.abs() > 0.5 {
+                    let style = el.style();
+                    let _ = style.set_property("transition", "none");
+                    let _ = style.set_property("transform", &format!("translateY({shift}px)"));
+                    moved.push(el);
+                }
+            }
+            leptos::prelude::request_animation_frame(move || {
+                for el in moved {
+                    let style = el.style();
+                    let _ = style.set_property("transition", "transform 350ms ease-out");
+                    let _ = style.set_property("transform", "");
+                }
+            });
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (selector, before);
+}

@@ -18,7 +18,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
 use pages::lazy::{
     ActivityRoute, AdminUsersRoute, ApiTokensRoute, ChatRoute, GroupRoute, GroupsRoute,
-    LearningRoute, LoginRoute, NotificationsRoute, ProfileRoute, RegisterRoute,
+    LeaderboardRoute, LearningRoute, LoginRoute, NotificationsRoute, ProfileRoute, RegisterRoute,
 };
 use pages::{dashboard::DashboardPage, not_found::NotFound};
 
@@ -118,6 +118,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/tokens") view={Lazy::<ApiTokensRoute>::new()} />
                     <Route path=path!("/learning") view={Lazy::<LearningRoute>::new()} />
                     <Route path=path!("/activity") view={Lazy::<ActivityRoute>::new()} />
+                    <Route path=path!("/leaderboard") view={Lazy::<LeaderboardRoute>::new()} />
                     <Route path=path!("/notifications") view={Lazy::<NotificationsRoute>::new()} />
                     <Route path=path!("/chat") view={Lazy::<ChatRoute>::new()} />
                     <Route path=path!("/chat/groups") view={Lazy::<GroupsRoute>::new()} />

@@ -29,6 +29,7 @@ pub fn content_types() -> Vec<(&'static str, &'static str)> {
     use super::chat::*;
     use super::groups::*;
     use super::inbox::*;
+    use super::leaderboard::*;
     use super::learning::*;
     use super::*;
     inputs![
@@ -99,5 +100,7 @@ pub fn content_types() -> Vec<(&'static str, &'static str)> {
         ArchiveGroup,
         LeaveRoom,
         RemoveFromRoom,
+        LeaderboardChoices,
+        LeaderboardBoard,
     ]
 }

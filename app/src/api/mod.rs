@@ -15,6 +15,7 @@ pub mod groups;
 pub mod inbox;
 #[cfg(feature = "ssr")]
 pub mod inputs;
+pub mod leaderboard;
 pub mod learning;
 mod session;
 #[cfg(feature = "ssr")]

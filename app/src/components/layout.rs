@@ -187,6 +187,7 @@ fn Header(user: User) -> impl IntoView {
                     <NavLink href="/" label="Dashboard" />
                     {is_student.then(|| view! { <NavLink href="/learning" label="Learning" /> })}
                     <NavLink href="/activity" label="Activity" />
+                    <NavLink href="/leaderboard" label="Leaderboard" />
                     <ChatNavLink />
                     <NavLink href="/notifications" label="Notifications" />
                     {is_admin.then(|| view! {

@@ -7,6 +7,7 @@ pub mod announcements;
 pub mod chat;
 pub mod dashboard;
 pub mod lazy;
+pub mod leaderboard;
 pub mod learning;
 pub mod login;
 pub mod not_found;
