@@ -183,12 +183,239 @@ pub const MOVED_EVENT: &str = "leaderboard.moved";
 /// At most one frame per board this often.
 pub const MOVES_EVERY_MS: u64 = 250;
 
+/// Applies a board's moves to the page a viewer holds (its top `cap` rows, their own row): rows take
+/// their new points, entrants join, leavers go, the rows are ranked again. Answers whether the page
+/// must read the board again instead: a move it cannot place (a student who hides their name, near
+/// the rows shown), a row that fell off with no known successor, or a move across the viewer's own
+/// rank while their row is not on the page.
+pub fn apply_moves(board: &mut Board, moves: &Moves, me: UserId, cap: usize) -> bool {
+    let mut again = false;
+    let window = board.rows.len() as u32;
+    let my_rank = board.me.as_ref().map(|m| m.rank);
+    let me_on_page = board.rows.iter().any(|r| r.me);
+    for m in &moves.moved {
+        let Some(id) = m.user_id else {
+            again |=
+                m.from.is_some_and(|r| r <= window + 1) || m.to.is_some_and(|r| r <= window + 1);
+            continue;
+        };
+        if let Some(row) = board.rows.iter_mut().find(|r| r.user_id == Some(id)) {
+            row.points = m.points;
+        } else if m.to.is_some_and(|r| r <= window + 1) {
+            board.rows.push(Standing {
+                rank: m.to.unwrap_or(0),
+                user_id: Some(id),
+                name: m.name.clone().unwrap_or_default(),
+                points: m.points,
+                me: id == me,
+            });
+        }
+        if id == me {
+            match (board.me.as_mut(), m.to) {
+                (Some(mine), Some(r)) => {
+                    mine.points = m.points;
+                    mine.rank = r;
+                }
+                (None, Some(r)) => {
+                    board.me = Some(Standing {
+                        rank: r,
+                        user_id: Some(id),
+                        name: m.name.clone().unwrap_or_default(),
+                        points: m.points,
+                        me: true,
+                    })
+                }
+                (_, None) => {
+                    board.me = None;
+                    board.around_me.clear();
+                }
+            }
+        } else if let Some(mine) = my_rank.filter(|_| !me_on_page) {
+            // Someone passed the viewer (or fell behind them): their rank and neighbours changed.
+            let (a, b) = (m.from.unwrap_or(u32::MAX), m.to.unwrap_or(u32::MAX));
+            again |=
+                a.min(b) <= mine + AROUND as u32 && mine <= a.max(b).saturating_add(AROUND as u32);
+        }
+    }
+    board.rows.retain(|r| r.points > 0);
+    board.rows.sort_by_key(|r| {
+        (
+            std::cmp::Reverse(r.points),
+            r.user_id.unwrap_or(UserId::MAX),
+        )
+    });
+    board.rows.truncate(cap);
+    for i in 0..board.rows.len() {
+        board.rows[i].rank = if i > 0 && board.rows[i].points == board.rows[i - 1].points {
+            board.rows[i - 1].rank
+        } else {
+            i as u32 + 1
+        };
+    }
+    if let Some(row) = board.rows.iter().find(|r| r.me).cloned() {
+        board.me = Some(row);
+    }
+    board.ranked = moves.ranked;
+    again || board.rows.len() < (board.ranked as usize).min(cap)
+}
+
 /// The name shown for a student who hides theirs.
 pub const HIDDEN_NAME: &str = "A student";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(rank: u32, user: UserId, points: i64, me: bool) -> Standing {
+        Standing {
+            rank,
+            user_id: Some(user),
+            name: format!("u{user}"),
+            points,
+            me,
+        }
+    }
+
+    fn board(rows: Vec<Standing>, me: Option<Standing>, ranked: u32) -> Board {
+        Board {
+            scope: Scope::Global,
+            scope_name: "School".into(),
+            period: Period::Week,
+            which: Which::Current,
+            time_zone: "UTC".into(),
+            starts_at: None,
+            ends_at: None,
+            ranked,
+            rows,
+            offset: 0,
+            me,
+            around_me: vec![],
+        }
+    }
+
+    fn mv(
+        user: Option<UserId>,
+        from: Option<u32>,
+        to: Option<u32>,
+        points: i64,
+        delta: i64,
+    ) -> Move {
+        Move {
+            user_id: user,
+            name: user.map(|u| format!("u{u}")),
+            from,
+            to,
+            points,
+            delta,
+        }
+    }
+
+    fn moves(moved: Vec<Move>, ranked: u32) -> Moves {
+        Moves { moved, ranked }
+    }
+
+    #[test]
+    fn moves_re_rank_the_page_and_say_when_to_read_again() {
+        // 1: u1 90, 2: u2 50 (me), 3: u3 40.
+        let mut b = board(
+            vec![
+                row(1, 1, 90, false),
+                row(2, 2, 50, true),
+                row(3, 3, 40, false),
+            ],
+            Some(row(2, 2, 50, true)),
+            3,
+        );
+        // u3 climbs past me to first; a newcomer u4 enters at 4.
+        let m = moves(
+            vec![
+                mv(Some(3), Some(3), Some(1), 95, 55),
+                mv(Some(4), None, Some(4), 10, 10),
+            ],
+            4,
+        );
+        assert!(!apply_moves(&mut b, &m, 2, 50));
+        let ranks: Vec<(u32, Option<UserId>, i64)> = b
+            .rows
+            .iter()
+            .map(|r| (r.rank, r.user_id, r.points))
+            .collect();
+        assert_eq!(
+            ranks,
+            [
+                (1, Some(3), 95),
+                (2, Some(1), 90),
+                (3, Some(2), 50),
+                (4, Some(4), 10)
+            ]
+        );
+        assert_eq!(
+            b.me.as_ref().map(|m| m.rank),
+            Some(3),
+            "my rank follows the page"
+        );
+        // A tie shares the rank.
+        assert!(!apply_moves(
+            &mut b,
+            &moves(vec![mv(Some(4), Some(4), Some(3), 50, 40)], 4),
+            2,
+            50
+        ));
+        assert_eq!(
+            b.rows.iter().map(|r| r.rank).collect::<Vec<_>>(),
+            [1, 2, 3, 3]
+        );
+        // Someone leaves the board: the page held all of it, nothing to read.
+        assert!(!apply_moves(
+            &mut b,
+            &moves(vec![mv(Some(1), Some(2), None, 0, -90)], 3),
+            2,
+            50
+        ));
+        assert_eq!(b.rows.len(), 3);
+        // A hidden student near the page: read again.
+        assert!(apply_moves(
+            &mut b,
+            &moves(vec![mv(None, None, Some(2), 70, 70)], 4),
+            2,
+            50
+        ));
+    }
+
+    #[test]
+    fn a_full_page_drops_its_last_row_and_a_viewer_off_the_page_reads_again_when_passed() {
+        let mut b = board(
+            vec![row(1, 1, 90, false), row(2, 2, 50, false)],
+            Some(row(9, 7, 5, true)),
+            9,
+        );
+        // u3 climbs from 3 to 2 on a page of two: u2 falls off the page, no read needed (the viewer,
+        // ninth, is not passed).
+        assert!(!apply_moves(
+            &mut b,
+            &moves(vec![mv(Some(3), Some(3), Some(2), 60, 20)], 9),
+            7,
+            2
+        ));
+        assert_eq!(
+            b.rows.iter().map(|r| r.user_id).collect::<Vec<_>>(),
+            [Some(1), Some(3)]
+        );
+        // Someone passes the viewer (from 10 to 8): their rank changed; read again.
+        assert!(apply_moves(
+            &mut b,
+            &moves(vec![mv(Some(5), Some(10), Some(8), 6, 2)], 9),
+            7,
+            2
+        ));
+        // Someone far above changes: nothing for the viewer.
+        assert!(!apply_moves(
+            &mut b,
+            &moves(vec![mv(Some(1), Some(2), Some(2), 95, 5)], 9),
+            7,
+            2
+        ));
+    }
 
     #[test]
     fn periods_and_scopes_read_what_they_write() {

@@ -123,6 +123,56 @@ impl Follow for StudentDashboard {
     }
 }
 
+/// "You are #4 in Cohort A this week, 35 points behind #3": the student's standing on their cohort's
+/// weekly board (the school's when they have no cohort), read again whenever their own learning changes.
+#[component]
+fn LeaderboardTile(learned: Signal<i64>) -> impl IntoView {
+    use studyhall::leaderboard::Which;
+    let standing = api::request_resource(
+        "dashboard leaderboard",
+        move || learned.get(),
+        |_| async move {
+            let choices = api::leaderboard::leaderboard_choices().await?;
+            let Some(scope) = choices.scopes.get(1).or(choices.scopes.first()) else {
+                return Ok(None);
+            };
+            let board = api::leaderboard::leaderboard_board(
+                scope.scope.to_string(),
+                "week".into(),
+                Which::Current,
+                0,
+                1,
+            )
+            .await?;
+            Ok(Some(board))
+        },
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || standing.get().and_then(Result::ok).flatten().map(|b| {
+                let text = match &b.me {
+                    None => format!("Log time to join {}'s board this week.", b.scope_name),
+                    Some(me) if me.rank == 1 => format!("You lead {} this week with {} points.", b.scope_name, me.points),
+                    Some(me) => {
+                        let above = b.around_me.iter().filter(|r| r.rank < me.rank).map(|r| r.points).min();
+                        match above {
+                            Some(p) => format!("You are #{} in {} this week, {} points behind #{}.", me.rank, b.scope_name, p - me.points, b.around_me.iter().filter(|r| r.points == p).map(|r| r.rank).next().unwrap_or(me.rank - 1)),
+                            None => format!("You are #{} in {} this week.", me.rank, b.scope_name),
+                        }
+                    }
+                };
+                view! {
+                    <a href="/leaderboard" class="card flex items-center gap-3 p-4 hover:ring-2 hover:ring-indigo-300" data-testid="leaderboard-tile">
+                        <span class="text-2xl" aria-hidden="true">"🏆"</span>
+                        <span class="flex-1 text-sm font-medium">{text}</span>
+                        <span class="link text-sm">"Leaderboard"</span>
+                    </a>
+                }
+            })}
+        </Transition>
+    }
+}
+
 /// The student's figures, chart and recent activity, live from `user:{me}`.
 #[component]
 fn StudentPanel(me: UserId) -> impl IntoView {
@@ -164,6 +214,7 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                                 <Tile label="Goals done" testid="kpi-goals" value=field(|a| format!("{} / {}", a.goals_completed, a.goals_set)) />
                                 <Tile label="Skills" testid="kpi-skills" value=field(|a| a.skills.to_string()) />
                             </dl>
+                            <LeaderboardTile learned=Signal::derive(move || data.map_or_default(|d| d.analytics.total_minutes)) />
                             <FirstSteps done=Signal::derive(move || data.map_or_default(|d| {
                                 let a = &d.analytics;
                                 [a.sessions > 0, a.goals_set > 0, a.skills > 0]

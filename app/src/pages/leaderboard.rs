@@ -190,7 +190,8 @@ fn BoardView(
         let me = s.me;
         view! {
             <li data-row-key=key data-testid="board-row" data-me=me.to_string()
-                class=if me { "flex items-center gap-3 rounded-lg bg-indigo-50 px-3 py-2 ring-1 ring-indigo-300 dark:bg-indigo-950 dark:ring-indigo-700" } else { "flex items-center gap-3 rounded-lg px-3 py-2" }>
+                // The viewer's own row stays in sight (sticky) while the rest scrolls past.
+                class=if me { "sticky bottom-2 top-16 z-10 flex items-center gap-3 rounded-lg bg-indigo-50 px-3 py-2 shadow ring-1 ring-indigo-300 dark:bg-indigo-950 dark:ring-indigo-700" } else { "flex items-center gap-3 rounded-lg px-3 py-2" }>
                 <span class="w-10 shrink-0 text-right font-mono text-sm tabular-nums" aria-label=format!("Rank {}", s.rank)>{format!("#{}", s.rank)}</span>
                 <span class="min-w-0 flex-1 truncate">{s.name.clone()}{me.then_some(" (you)")}</span>
                 {move || flash_of(id).map(|d| view! {
@@ -285,7 +286,7 @@ mod live {
     use super::Ask;
     use crate::realtime::{use_realtime, ConnectionState, Delivery, Subscription};
     use leptos::prelude::*;
-    use studyhall::leaderboard::{Board, Moves, Standing, Which, MOVED_EVENT};
+    use studyhall::leaderboard::{Board, Moves, Which, MOVED_EVENT};
     use studyhall::protocol::Topic;
 
     pub fn follow(
@@ -295,6 +296,7 @@ mod live {
         said: RwSignal<String>,
     ) {
         let realtime = use_realtime();
+        let me_id = crate::session::use_current_user().id;
         let sub = StoredValue::new_local(None::<Subscription>);
         let watched = Memo::new(move |_| {
             shown.with(|b| {
@@ -321,7 +323,7 @@ mod live {
                     let Ok(moves) = serde_json::from_value::<Moves>(data) else {
                         return;
                     };
-                    apply(ask, shown, flashes, said, moves);
+                    apply(ask, shown, flashes, said, moves, me_id);
                 },
             )));
         });
@@ -343,69 +345,13 @@ mod live {
         flashes: RwSignal<Vec<(Option<i64>, i64)>>,
         said: RwSignal<String>,
         moves: Moves,
+        me_id: i64,
     ) {
         let Some(mut board) = shown.get_untracked() else {
             return;
         };
-        let mut again = false;
-        let window = board.rows.len() as u32;
-        let my_rank = board.me.as_ref().map(|m| m.rank);
-        for m in &moves.moved {
-            let Some(id) = m.user_id else {
-                // A student who hides their name: this page cannot place them.
-                again |= m.from.is_some_and(|r| r <= window + 1)
-                    || m.to.is_some_and(|r| r <= window + 1);
-                continue;
-            };
-            let crosses_me = my_rank.is_some_and(|mine| {
-                let (a, b) = (m.from.unwrap_or(u32::MAX), m.to.unwrap_or(u32::MAX));
-                a.min(b) <= mine + 5 && mine <= a.max(b) + 5
-            });
-            if let Some(row) = board.rows.iter_mut().find(|r| r.user_id == Some(id)) {
-                row.points = m.points;
-            } else if m.to.is_some_and(|r| r <= window + 1) {
-                board.rows.push(Standing {
-                    rank: m.to.unwrap_or(0),
-                    user_id: Some(id),
-                    name: m.name.clone().unwrap_or_default(),
-                    points: m.points,
-                    me: board.me.as_ref().is_some_and(|me| me.user_id == Some(id)),
-                });
-            }
-            if let Some(me) = board.me.as_mut().filter(|me| me.user_id == Some(id)) {
-                me.points = m.points;
-                match m.to {
-                    Some(r) => me.rank = r,
-                    None => again = true,
-                }
-            } else if crosses_me && !board.rows.iter().any(|r| r.me) {
-                again = true;
-            }
-        }
-        board.rows.retain(|r| r.points > 0);
-        board
-            .rows
-            .sort_by_key(|r| (std::cmp::Reverse(r.points), r.user_id));
-        // The page shows the top `limit`: an entrant pushes the last row off.
         let cap = ask.with_untracked(|a| a.limit) as usize;
-        board.rows.truncate(cap);
-        for i in 0..board.rows.len() {
-            board.rows[i].rank = if i > 0 && board.rows[i].points == board.rows[i - 1].points {
-                board.rows[i - 1].rank
-            } else {
-                i as u32 + 1
-            };
-        }
-        if let Some(mine) = board.rows.iter().find(|r| r.me) {
-            if let Some(me) = board.me.as_mut() {
-                me.rank = mine.rank;
-                me.points = mine.points;
-            }
-        }
-        board.ranked = moves.ranked;
-        if board.rows.len() < (board.ranked as usize).min(cap) {
-            again = true;
-        }
+        let again = studyhall::leaderboard::apply_moves(&mut board, &moves, me_id, cap);
         let before = crate::browser::row_tops("[data-row-key]");
         shown.set(Some(board));
         crate::browser::glide("[data-row-key]", before);
