@@ -464,6 +464,73 @@ both_backends!(
         ] {
             matrix(&t, &people, Method::GET, &path, None, want).await;
         }
+        for (method, path, body, want) in [
+            (
+                Method::GET,
+                "/api/v1/me/leaderboard".to_string(),
+                None,
+                [401, 200, 200, 200, 200, 200],
+            ),
+            (
+                Method::PUT,
+                "/api/v1/me/leaderboard".to_string(),
+                Some(json!({"hidden": false})),
+                [401, 200, 200, 200, 200, 200],
+            ),
+            (
+                Method::PUT,
+                "/api/v1/admin/school".to_string(),
+                Some(json!({"name": "Studyhall", "time_zone": "UTC"})),
+                [401, 403, 403, 403, 403, 200],
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/admin/cohorts/{cohort}/time-zone"),
+                Some(json!({"time_zone": "UTC"})),
+                [401, 403, 403, 403, 403, 200],
+            ),
+        ] {
+            matrix(&t, &people, method, &path, body, want).await;
+        }
+        // Ana hides her name: Ben (another student) sees "A student"; she, her mentor and admins see it.
+        let (s, _) = t
+            .call(
+                owner,
+                Method::PUT,
+                "/api/v1/me/leaderboard",
+                Some(json!({"hidden": true})),
+            )
+            .await;
+        assert_eq!(s, 200);
+        for (i, named) in [(2, false), (4, true), (5, true), (1, true)] {
+            let (_, board) = t
+                .call(
+                    &people.clients[i],
+                    Method::GET,
+                    "/api/v1/leaderboards/school/week",
+                    None,
+                )
+                .await;
+            let first = &board["rows"][0];
+            assert_eq!(
+                (
+                    first["name"] == "ana@example.com",
+                    first["user_id"].is_i64()
+                ),
+                (named, named),
+                "{}: {board}",
+                WHO[i]
+            );
+        }
+        let (s, _) = t
+            .call(
+                owner,
+                Method::PUT,
+                "/api/v1/me/leaderboard",
+                Some(json!({"hidden": false})),
+            )
+            .await;
+        assert_eq!(s, 200);
         let (_, board) = t
             .call(
                 owner,

@@ -371,6 +371,10 @@ const REST: &[(&str, &str)] = &[
     ("GET", "/leaderboards"),
     ("GET", "/leaderboards/school/{period}"),
     ("GET", "/leaderboards/cohorts/{cohort}/{period}"),
+    ("GET", "/me/leaderboard"),
+    ("PUT", "/me/leaderboard"),
+    ("PUT", "/admin/school"),
+    ("PUT", "/admin/cohorts/{cohort}/time-zone"),
     ("GET", "/notifications"),
     ("POST", "/notifications"),
     ("GET", "/notifications/inbox"),
@@ -453,6 +457,7 @@ both_backends!(
                             .replace("{handle}", id)
                             .replace("{room}", id)
                             .replace("{user}", id)
+                            .replace("{cohort}", id)
                     );
                     if id != "999999" && path == format!("/api/v1{route}") {
                         continue;

@@ -102,5 +102,7 @@ pub fn content_types() -> Vec<(&'static str, &'static str)> {
         RemoveFromRoom,
         LeaderboardChoices,
         LeaderboardBoard,
+        LeaderboardHidden,
+        HideOnLeaderboard,
     ]
 }

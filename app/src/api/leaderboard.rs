@@ -46,3 +46,21 @@ pub async fn leaderboard_board(
         )
         .await
 }
+
+/// Whether the viewer hides their name from other students.
+#[server(endpoint = "leaderboard/hidden")]
+pub async fn leaderboard_hidden() -> Result<bool, AppError> {
+    studyhall::leaderboard::service::hidden(ssr::services()?.accounts.db(), &ssr::caller()?.user)
+        .await
+}
+
+/// Hides the viewer's name from other students (or shows it again).
+#[server(endpoint = "leaderboard/hide")]
+pub async fn hide_on_leaderboard(hidden: bool) -> Result<bool, AppError> {
+    studyhall::leaderboard::service::set_hidden(
+        ssr::services()?.accounts.db(),
+        &ssr::caller()?.user,
+        hidden,
+    )
+    .await
+}

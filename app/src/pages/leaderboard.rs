@@ -160,10 +160,43 @@ pub fn LeaderboardPage() -> impl IntoView {
                 Ok(_) => view! { <BoardView shown flashes ask /> }.into_any(),
             })}
         </Transition>
+        {(user.role == Role::Student).then(|| view! { <HideMyName /> })}
         <details class="card mt-6 text-sm">
             <summary class="cursor-pointer font-medium">"How points work"</summary>
             <p class="mt-2 text-slate-700 dark:text-slate-300">{HOW_POINTS_WORK}</p>
         </details>
+    }
+}
+
+/// "Show my name only to my mentors": a student's choice, saved at once.
+#[component]
+fn HideMyName() -> impl IntoView {
+    use crate::api::leaderboard::{hide_on_leaderboard, leaderboard_hidden};
+    let hidden = api::request_resource("leaderboard hidden", || (), |_| leaderboard_hidden());
+    let saved = RwSignal::new(None::<bool>);
+    let error = RwSignal::new(None::<studyhall::AppError>);
+    let toggle = move |ev: leptos::ev::Event| {
+        let hide = event_target_checked(&ev);
+        leptos::task::spawn_local(async move {
+            match hide_on_leaderboard(hide).await {
+                Ok(h) => saved.set(Some(h)),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <Transition fallback=|| ()>
+            {move || hidden.get().and_then(Result::ok).map(|h| view! {
+                <label class="mt-6 flex items-start gap-2 text-sm">
+                    <input type="checkbox" class="mt-1" checked=h data-testid="hide-my-name" on:change=toggle />
+                    <span>
+                        "Hide my name from other students (they see “A student”; your mentors and admins still see your name)."
+                        <span class="sr-only" aria-live="polite">{move || saved.get().map(|h| if h { "Your name is hidden." } else { "Your name is shown." })}</span>
+                    </span>
+                </label>
+            })}
+        </Transition>
+        <crate::components::form::FormAlert error=error />
     }
 }
 

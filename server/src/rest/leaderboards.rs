@@ -1,14 +1,18 @@
 //! `/api/v1/leaderboards`: the boards the caller may open, and one board (the school's or a cohort's,
-//! by week, month or all time; this period or the last) as the caller sees it.
+//! by week, month or all time; this period or the last) as the caller sees it; `/api/v1/me/leaderboard`
+//! (hiding one's name from other students); the zones boards are cut in (`/api/v1/admin/school`,
+//! `/api/v1/admin/cohorts/{id}/time-zone`).
 
 use super::{ApiResult, AuthCaller, Json, Path, Query};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::Router;
 use serde::Deserialize;
 use studyhall::leaderboard::service as leaderboard;
-use studyhall::leaderboard::{Board, BoardChoices, Period, Scope, Which, DEFAULT_LIMIT};
+use studyhall::leaderboard::{
+    Board, BoardChoices, Period, Scope, ScopeChoice, Which, DEFAULT_LIMIT,
+};
 use studyhall::model::CohortId;
 use studyhall::AppError;
 
@@ -17,6 +21,69 @@ pub fn router() -> Router<AppState> {
         .route("/leaderboards", get(choices))
         .route("/leaderboards/school/{period}", get(school))
         .route("/leaderboards/cohorts/{cohort}/{period}", get(cohort))
+        .route("/me/leaderboard", get(my_name).put(hide_my_name))
+        .route("/admin/school", put(set_school))
+        .route("/admin/cohorts/{cohort}/time-zone", put(set_cohort_zone))
+}
+
+#[derive(Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct Hidden {
+    hidden: bool,
+}
+
+async fn my_name(
+    State(state): State<AppState>,
+    AuthCaller(caller): AuthCaller,
+) -> ApiResult<Json<Hidden>> {
+    let hidden = leaderboard::hidden(state.services.accounts.db(), &caller.user).await?;
+    Ok(Json(Hidden { hidden }))
+}
+
+async fn hide_my_name(
+    State(state): State<AppState>,
+    AuthCaller(caller): AuthCaller,
+    Json(body): Json<Hidden>,
+) -> ApiResult<Json<Hidden>> {
+    let hidden =
+        leaderboard::set_hidden(state.services.accounts.db(), &caller.user, body.hidden).await?;
+    Ok(Json(Hidden { hidden }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct School {
+    name: String,
+    time_zone: String,
+}
+
+async fn set_school(
+    State(state): State<AppState>,
+    AuthCaller(caller): AuthCaller,
+    Json(body): Json<School>,
+) -> ApiResult<Json<ScopeChoice>> {
+    let db = state.services.accounts.db();
+    Ok(Json(
+        leaderboard::set_school(db, &caller.user, &body.name, &body.time_zone).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Zone {
+    time_zone: String,
+}
+
+async fn set_cohort_zone(
+    State(state): State<AppState>,
+    AuthCaller(caller): AuthCaller,
+    Path(cohort): Path<CohortId>,
+    Json(body): Json<Zone>,
+) -> ApiResult<Json<ScopeChoice>> {
+    let db = state.services.accounts.db();
+    Ok(Json(
+        leaderboard::set_cohort_zone(db, &caller.user, cohort, &body.time_zone).await?,
+    ))
 }
 
 async fn choices(
@@ -48,7 +115,7 @@ async fn school(
     Path(p): Path<String>,
     Query(page): Query<Page>,
 ) -> ApiResult<Json<Board>> {
-    read(state, caller, Scope::School, &p, page).await
+    read(state, caller, Scope::Global, &p, page).await
 }
 
 async fn cohort(

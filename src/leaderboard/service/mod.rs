@@ -437,3 +437,72 @@ async fn tell_moves(
         );
     }
 }
+
+/// Whether `caller` hides their name from other students on the boards.
+pub async fn hidden(db: &Db, caller: &User) -> Result<bool, AppError> {
+    with_db!(db, pool => sqlx::query_scalar::<_, bool>(
+        "SELECT leaderboard_hidden FROM users WHERE id = $1").bind(caller.id).fetch_one(pool).await)
+    .map_err(internal)
+}
+
+/// Hides (or shows again) `caller`'s name from other students on the boards; their mentors and admins
+/// always see it. Takes effect at the next read of a board.
+pub async fn set_hidden(db: &Db, caller: &User, hide: bool) -> Result<bool, AppError> {
+    with_db!(db, pool => sqlx::query("UPDATE users SET leaderboard_hidden = $2 WHERE id = $1")
+        .bind(caller.id).bind(hide).execute(pool).await.map(|_| ()))
+    .map_err(internal)?;
+    Ok(hide)
+}
+
+/// Sets the school's name and the zone its board's weeks and months are cut in (admins).
+pub async fn set_school(
+    db: &Db,
+    caller: &User,
+    name: &str,
+    time_zone: &str,
+) -> Result<super::ScopeChoice, AppError> {
+    if caller.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let name_ok = crate::validate::text("name", name, 80);
+    let zone_ok = crate::accounts::service::time_zone(time_zone);
+    crate::validate::collect([
+        name_ok.as_ref().err().cloned(),
+        zone_ok.as_ref().err().cloned(),
+    ])?;
+    let (name, zone) = (name_ok.unwrap_or_default(), zone_ok.unwrap_or_default());
+    with_db!(db, pool => sqlx::query("UPDATE school SET name = $1, time_zone = $2 WHERE id = 1")
+        .bind(&name).bind(&zone).execute(pool).await.map(|_| ()))
+    .map_err(internal)?;
+    Ok(super::ScopeChoice {
+        scope: Scope::Global,
+        name,
+        time_zone: zone,
+    })
+}
+
+/// Sets the zone a cohort's board is cut in (admins).
+pub async fn set_cohort_zone(
+    db: &Db,
+    caller: &User,
+    cohort: crate::model::CohortId,
+    time_zone: &str,
+) -> Result<super::ScopeChoice, AppError> {
+    if caller.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let zone = crate::accounts::service::time_zone(time_zone)
+        .map_err(|e| AppError::Validation { fields: vec![e] })?;
+    let done = with_db!(db, pool => sqlx::query("UPDATE cohorts SET time_zone = $2 WHERE id = $1")
+        .bind(cohort).bind(&zone).execute(pool).await.map(|r| r.rows_affected()))
+    .map_err(internal)?;
+    if done == 0 {
+        return Err(AppError::not_found("That cohort"));
+    }
+    let (name, time_zone) = scope_info(db, Scope::Cohort(cohort)).await?;
+    Ok(super::ScopeChoice {
+        scope: Scope::Cohort(cohort),
+        name,
+        time_zone,
+    })
+}
