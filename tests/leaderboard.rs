@@ -97,7 +97,7 @@ both_backends!(
             &lb,
             db,
             &s[1],
-            Scope::School,
+            Scope::Global,
             Period::Week,
             Which::Current,
             now,
@@ -126,7 +126,7 @@ both_backends!(
                 &lb,
                 db,
                 viewer,
-                Scope::School,
+                Scope::Global,
                 Period::Week,
                 Which::Current,
                 now,
@@ -220,7 +220,7 @@ both_backends!(
                 &lb,
                 db,
                 &ana,
-                Scope::School,
+                Scope::Global,
                 Period::Week,
                 Which::Current,
                 now,
@@ -236,7 +236,7 @@ both_backends!(
                 &lb,
                 db,
                 &ana,
-                Scope::School,
+                Scope::Global,
                 Period::Week,
                 Which::Previous,
                 now,
@@ -256,7 +256,7 @@ both_backends!(
                 &fresh,
                 db,
                 &ben,
-                Scope::School,
+                Scope::Global,
                 Period::Week,
                 Which::Current,
                 now,
@@ -268,7 +268,7 @@ both_backends!(
                 &fresh,
                 db,
                 &ben,
-                Scope::School,
+                Scope::Global,
                 Period::Week,
                 Which::Previous,
                 now,
@@ -294,7 +294,7 @@ both_backends!(
         let viewer = &students[0];
         // The boards exist (viewed) before the changes, so each change has to move them.
         for period in studyhall::leaderboard::Period::ALL {
-            read(&lb, db, viewer, Scope::School, period, Which::Current, now)
+            read(&lb, db, viewer, Scope::Global, period, Which::Current, now)
                 .await
                 .unwrap();
             read(
@@ -361,7 +361,7 @@ both_backends!(
             lb.refresh(db, caller.user.id).await.unwrap();
         }
         let rebuilt = Leaderboards::default();
-        for scope in [Scope::School, Scope::Cohort(cohort)] {
+        for scope in [Scope::Global, Scope::Cohort(cohort)] {
             for period in studyhall::leaderboard::Period::ALL {
                 let kept = read(&lb, db, viewer, scope, period, Which::Current, now)
                     .await
@@ -384,7 +384,7 @@ both_backends!(
                 .board(
                     db,
                     &viewer.user,
-                    Scope::School,
+                    Scope::Global,
                     Period::AllTime,
                     Which::Current,
                     0,
@@ -449,7 +449,7 @@ both_backends!(
                 &lb,
                 db,
                 who,
-                Scope::School,
+                Scope::Global,
                 Period::Week,
                 Which::Current,
                 now,
@@ -475,7 +475,7 @@ both_backends!(
             lb.board(
                 db,
                 &root.user,
-                Scope::School,
+                Scope::Global,
                 Period::Week,
                 Which::Current,
                 0,
@@ -487,6 +487,6 @@ both_backends!(
         ));
         let choices = boards::choices(db, &max.user).await.unwrap();
         let scopes: Vec<Scope> = choices.scopes.iter().map(|c| c.scope).collect();
-        assert_eq!(scopes, [Scope::School, Scope::Cohort(a)]);
+        assert_eq!(scopes, [Scope::Global, Scope::Cohort(a)]);
     }
 );

@@ -128,9 +128,11 @@ impl Follow for StudentDashboard {
 #[component]
 fn LeaderboardTile(learned: Signal<i64>) -> impl IntoView {
     use studyhall::leaderboard::Which;
+    // Loaded once with the page (the same on the server and while hydrating), then again in the
+    // browser whenever the student's own learning changes.
     let standing = api::request_resource(
         "dashboard leaderboard",
-        move || learned.get(),
+        || (),
         |_| async move {
             let choices = api::leaderboard::leaderboard_choices().await?;
             let Some(scope) = choices.scopes.get(1).or(choices.scopes.first()) else {
@@ -147,6 +149,13 @@ fn LeaderboardTile(learned: Signal<i64>) -> impl IntoView {
             Ok(Some(board))
         },
     );
+    Effect::new(move |seen: Option<i64>| {
+        let now = learned.get();
+        if seen.is_some_and(|s| s != now) {
+            standing.refetch();
+        }
+        now
+    });
     view! {
         <Transition fallback=|| ()>
             {move || standing.get().and_then(Result::ok).flatten().map(|b| {
@@ -188,7 +197,9 @@ fn StudentPanel(me: UserId) -> impl IntoView {
             crate::components::celebrate::on_learning_event(inbox, event)
         },
     );
+    let learned = Signal::derive(move || data.map_or_default(|d| d.analytics.total_minutes));
     view! {
+        <LeaderboardTile learned />
         <Transition fallback=|| view! { <p>"Loading your figures…"</p> }>
             {move || data.status().map(|loaded| match loaded {
                 Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
@@ -214,7 +225,6 @@ fn StudentPanel(me: UserId) -> impl IntoView {
                                 <Tile label="Goals done" testid="kpi-goals" value=field(|a| format!("{} / {}", a.goals_completed, a.goals_set)) />
                                 <Tile label="Skills" testid="kpi-skills" value=field(|a| a.skills.to_string()) />
                             </dl>
-                            <LeaderboardTile learned=Signal::derive(move || data.map_or_default(|d| d.analytics.total_minutes)) />
                             <FirstSteps done=Signal::derive(move || data.map_or_default(|d| {
                                 let a = &d.analytics;
                                 [a.sessions > 0, a.goals_set > 0, a.skills > 0]

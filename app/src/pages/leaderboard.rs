@@ -108,6 +108,20 @@ pub fn LeaderboardPage() -> impl IntoView {
     });
     #[cfg(feature = "hydrate")]
     live::follow(ask, shown, flashes, said);
+    // When the period ends, the board starts over: read the new one.
+    let clock = use_clock();
+    Effect::new(move |_| {
+        let now = clock.now();
+        let ended = shown.with(|b| {
+            b.as_ref()
+                .filter(|b| b.which == Which::Current)
+                .and_then(|b| b.ends_at)
+                .is_some_and(|end| now >= end)
+        });
+        if ended {
+            ask.update(|a| a.again += 1);
+        }
+    });
     let pick_scope = move |ev: leptos::ev::Event| {
         let scope = event_target_value(&ev);
         ask.update(|a| {
