@@ -172,7 +172,9 @@ fn LeaderboardTile(learned: Signal<i64>) -> impl IntoView {
                 };
                 view! {
                     <a href="/leaderboard" class="card flex items-center gap-3 p-4 hover:ring-2 hover:ring-indigo-300" data-testid="leaderboard-tile">
-                        <span class="text-2xl" aria-hidden="true">"🏆"</span>
+                        <svg class="h-6 w-6 shrink-0 text-amber-500" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
+                            <path d="M8 21h8M12 17v4M7 4h10v5a5 5 0 0 1-10 0V4zM7 6H4a3 3 0 0 0 3 4M17 6h3a3 3 0 0 1-3 4" />
+                        </svg>
                         <span class="flex-1 text-sm font-medium">{text}</span>
                         <span class="link text-sm">"Leaderboard"</span>
                     </a>

@@ -56,6 +56,17 @@ fn remaining(now: Millis, end: Millis) -> String {
     }
 }
 
+/// The board a viewer starts on: a student's cohort's, or the school's.
+fn default_scope(role: Role, choices: &studyhall::leaderboard::BoardChoices) -> String {
+    let first = match role {
+        Role::Student => choices.scopes.get(1).or(choices.scopes.first()),
+        _ => choices.scopes.first(),
+    };
+    first
+        .map(|s| s.scope.to_string())
+        .unwrap_or_else(|| "school".into())
+}
+
 #[component]
 pub fn LeaderboardPage() -> impl IntoView {
     let user = use_current_user();
@@ -67,34 +78,26 @@ pub fn LeaderboardPage() -> impl IntoView {
         limit: DEFAULT_LIMIT as u32,
         again: 0,
     });
-    // A student starts on their cohort's board, everyone else on the school's.
+    // A student starts on their cohort's board, everyone else on the school's (on the server too, so
+    // the page hydrates on the board it was rendered with).
+    let role = user.role;
     Effect::new(move |_| {
         if let Some(Ok(c)) = choices.get() {
             if ask.with_untracked(|a| a.scope.is_empty()) {
-                let first = match user.role {
-                    Role::Student => c.scopes.get(1).or(c.scopes.first()),
-                    _ => c.scopes.first(),
-                };
-                if let Some(s) = first {
-                    ask.update(|a| a.scope = s.scope.to_string());
-                }
+                ask.update(|a| a.scope = default_scope(role, &c));
             }
         }
     });
     let board = api::request_resource(
         "leaderboard board",
         move || ask.get(),
-        |a| async move {
-            if a.scope.is_empty() {
-                let c = leaderboard_choices().await?;
-                let scope = c
-                    .scopes
-                    .first()
-                    .map(|s| s.scope.to_string())
-                    .unwrap_or_default();
-                return leaderboard_board(scope, "week".into(), Which::Current, 0, a.limit).await;
-            }
-            leaderboard_board(a.scope, a.period.as_str().into(), a.which, 0, a.limit).await
+        move |a| async move {
+            let scope = if a.scope.is_empty() {
+                default_scope(role, &leaderboard_choices().await?)
+            } else {
+                a.scope
+            };
+            leaderboard_board(scope, a.period.as_str().into(), a.which, 0, a.limit).await
         },
     );
     // The rows shown: the loaded board, then moved by live frames.
@@ -147,7 +150,8 @@ pub fn LeaderboardPage() -> impl IntoView {
                         <select class="input" data-testid="board-scope" on:change=pick_scope>
                             {c.scopes.into_iter().map(|s| {
                                 let value = s.scope.to_string();
-                                let selected = ask.with_untracked(|a| a.scope == value);
+                                let shown_value = value.clone();
+                                let selected = move || shown.with(|b| b.as_ref().is_some_and(|b| b.scope.to_string() == shown_value));
                                 view! { <option value=value selected=selected>{s.name}</option> }
                             }).collect_view()}
                         </select>
@@ -283,13 +287,13 @@ fn BoardView(
                 {(!podium.is_empty()).then(|| view! {
                     <ol class="mt-4 grid grid-cols-3 gap-2" aria-label="Top three" data-testid="podium">
                         {podium.into_iter().enumerate().map(|(i, s)| {
-                            let medal = ["🥇", "🥈", "🥉"][i];
+                            let place = ["bg-amber-300 text-amber-950", "bg-slate-300 text-slate-900", "bg-orange-300 text-orange-950"][i];
                             let me = s.me;
                             view! {
                                 <li data-row-key=s.user_id.map_or_else(|| format!("hidden-{}", s.rank), |u| u.to_string())
                                     class=if me { "card flex flex-col items-center gap-1 p-3 text-center ring-2 ring-indigo-400" } else { "card flex flex-col items-center gap-1 p-3 text-center" }>
-                                    <span class="text-2xl" aria-hidden="true">{medal}</span>
-                                    <span class="sr-only">{format!("Rank {}", s.rank)}</span>
+                                    <span class=format!("flex h-9 w-9 items-center justify-center rounded-full text-base font-bold {place}")
+                                        aria-label=format!("Rank {}", s.rank)>{s.rank}</span>
                                     <span class="w-full truncate text-sm font-medium">{s.name}{me.then_some(" (you)")}</span>
                                     <span class="text-sm font-semibold tabular-nums">{s.points}" pts"</span>
                                 </li>
