@@ -75,11 +75,11 @@ both_backends!(
         for page in std::iter::once(&html).chain(&pages) {
             // Each resource is made and serialized once per request, not once per rendering walk
             // (the session, the inbox, the chat room list with its unread counts, the overview, the
-            // figures, the announcements, and the page clock's start, the server's now that the
-            // browser's first render reuses).
+            // figures, the leaderboard tile's standing, the announcements, and the page clock's
+            // start, the server's now that the browser's first render reuses).
             let serialized = page.matches("__RESOLVED_RESOURCES[").count();
             assert_eq!(
-                serialized, 7,
+                serialized, 8,
                 "each of the dashboard's resources is serialized once"
             );
             for loaded in [
