@@ -97,7 +97,7 @@ pub async fn choices(db: &Db, viewer: &User) -> Result<super::BoardChoices, AppE
             time_zone,
         });
     }
-    scopes[1..].sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    scopes[1..].sort_by_key(|s| s.name.to_lowercase());
     Ok(super::BoardChoices {
         scopes,
         how_points_work: super::HOW_POINTS_WORK.to_string(),
