@@ -21,8 +21,15 @@
 // (once per client id) and then broadcasts it with `io.to("room:<id>").emit`; subscribing to a room
 // checks membership. CHAT_MEMBERS=n makes room 1 with users 1..n+1 at start-up.
 //
+// Several processes (the `cluster` scenario): with REDIS_URL, the processes share their broadcasts through
+// Redis with Socket.IO's own Redis adapter (npm `@socket.io/redis-adapter` on the `redis` client, as
+// https://socket.io/docs/v4/redis-adapter/ sets it up: a publishing and a subscribing connection). That
+// adapter does not keep sessions, so connection state recovery cannot restore anything then (the option
+// stays on; a reconnecting client gets a new session and resubscribes, and misses what was sent
+// meanwhile). Without REDIS_URL the process is alone and recovery works from its memory.
+//
 // Environment: HOST (default 127.0.0.1), PORT (default 0: an ephemeral port), JWT_SECRET (required),
-// DATABASE_URL and CHAT_MEMBERS (optional, for chat).
+// DATABASE_URL and CHAT_MEMBERS (optional, for chat), REDIS_URL (optional, for several processes).
 // When listening it prints exactly one line to stdout, `listening <port>`; logs go to stderr only.
 "use strict";
 const http = require("http");
@@ -207,6 +214,20 @@ const io = new Server(httpServer, {
   connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true },
 });
 
+// Several processes: broadcasts go through Redis (connected before the server listens).
+async function prepareRedis() {
+  if (!process.env.REDIS_URL) return;
+  const { createClient } = require("redis");
+  const { createAdapter } = require("@socket.io/redis-adapter");
+  const pubClient = createClient({ url: process.env.REDIS_URL });
+  const subClient = pubClient.duplicate();
+  for (const client of [pubClient, subClient]) {
+    client.on("error", (err) => console.error(`redis: ${err.message}`));
+  }
+  await Promise.all([pubClient.connect(), subClient.connect()]);
+  io.adapter(createAdapter(pubClient, subClient));
+}
+
 // Performance tuning (memory usage): the handshake request is not needed once the session exists.
 io.engine.on("connection", (rawSocket) => {
   rawSocket.request = null;
@@ -262,14 +283,14 @@ httpServer.on("error", (err) => {
   console.error(`cannot listen: ${err.message}`);
   process.exit(1);
 });
-prepareChat().then(
+Promise.all([prepareChat(), prepareRedis()]).then(
   () => {
     httpServer.listen(Number(process.env.PORT || 0), process.env.HOST || "127.0.0.1", () => {
       process.stdout.write(`listening ${httpServer.address().port}\n`);
     });
   },
   (err) => {
-    console.error(`cannot prepare the chat database: ${err.message}`);
+    console.error(`cannot prepare the chat database or Redis: ${err.message}`);
     process.exit(1);
   },
 );

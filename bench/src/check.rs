@@ -1,5 +1,7 @@
 //! What a run must show whatever the machine: every scenario ran, and Studyhall lost, doubled and
-//! dropped nothing. No figure is compared with a threshold (speed is reported, never asserted).
+//! dropped nothing (on two nodes too, across the one the cluster scenario kills). No figure is
+//! compared with a threshold (speed is reported, never asserted). The reference's losses are reported,
+//! not checked.
 
 use serde_json::Value;
 
@@ -13,6 +15,7 @@ pub fn problems(report: &Value) -> Vec<String> {
         "chat",
         "chat_queries",
         "storm",
+        "cluster",
     ] {
         let Some(systems) = report.get(scenario).and_then(Value::as_object) else {
             continue;
@@ -65,6 +68,31 @@ pub fn problems(report: &Value) -> Vec<String> {
             ));
         }
     }
+    if let Some(cluster) = studyhall("cluster") {
+        // Every member of every fan-out (one node, two nodes) and every connection of the node kill
+        // counts what it never got and what it got twice.
+        for part in ["one_node", "two_nodes", "node_kill"] {
+            for name in ["events_lost", "duplicates"] {
+                let value = int(&cluster[part], name);
+                if value != Some(0) {
+                    found.push(format!("cluster: Studyhall {part} {name} = {value:?}"));
+                }
+            }
+        }
+        let kill = &cluster["node_kill"];
+        if int(kill, "connections_complete") != int(kill, "connections") {
+            found.push(format!(
+                "cluster: {:?} of Studyhall's {:?} connections had every event after the node kill",
+                int(kill, "connections_complete"),
+                int(kill, "connections")
+            ));
+        }
+        if int(kill, "connections_cut").unwrap_or(0) == 0 {
+            found.push(
+                "cluster: the node kill cut no Studyhall connection, so it tested nothing".into(),
+            );
+        }
+    }
     if let Some(ssr) = report.get("ssr") {
         for page in ["dashboard", "sign_in", "bare_axum"] {
             let figures = &ssr[page];
@@ -108,6 +136,20 @@ mod tests {
             },
             "ssr": {"dashboard": ssr_page, "sign_in": ssr_page, "bare_axum": ssr_page},
             "first_load": {"wasm_bytes": 378_782},
+            "cluster": {
+                "studyhall": {
+                    "one_node": {"events_lost": 0, "duplicates": 0},
+                    "two_nodes": {"events_lost": 0, "duplicates": 0},
+                    "node_kill": {"connections": 2_000, "connections_cut": 1_000,
+                                  "connections_complete": 2_000, "events_lost": 0, "duplicates": 0},
+                },
+                "socketio": {
+                    "one_node": {"events_lost": 0, "duplicates": 0},
+                    "two_nodes": {"events_lost": 0, "duplicates": 0},
+                    "node_kill": {"connections": 2_000, "connections_cut": 1_000,
+                                  "connections_complete": 1_000, "events_lost": 15_000, "duplicates": 3},
+                },
+            },
         })
     }
 
@@ -126,6 +168,35 @@ mod tests {
         let found = problems(&report);
         assert_eq!(found.len(), 4, "{found:#?}");
         assert!(found[0].contains("server did not start"), "{found:#?}");
+    }
+
+    #[test]
+    fn a_cluster_run_fails_on_any_loss_or_double_of_studyhall_and_on_a_kill_that_cut_nothing() {
+        for (part, name) in [
+            ("node_kill", "events_lost"),
+            ("node_kill", "duplicates"),
+            ("two_nodes", "events_lost"),
+            ("one_node", "duplicates"),
+        ] {
+            let mut report = sound_report();
+            report["cluster"]["studyhall"][part][name] = json!(1);
+            let found = problems(&report);
+            assert!(
+                found.len() == 1 && found[0].contains(part) && found[0].contains(name),
+                "{found:#?}"
+            );
+        }
+        let mut report = sound_report();
+        report["cluster"]["studyhall"]["node_kill"]["connections_complete"] = json!(1_999);
+        report["cluster"]["studyhall"]["node_kill"]["connections_cut"] = json!(0);
+        assert_eq!(problems(&report).len(), 2, "{:#?}", problems(&report));
+        let mut report = sound_report();
+        report["cluster"]["studyhall"]["two_nodes"] = json!(null);
+        assert_eq!(
+            problems(&report).len(),
+            2,
+            "a part that is missing is not a pass"
+        );
     }
 
     #[test]

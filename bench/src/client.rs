@@ -152,19 +152,23 @@ impl Stats {
         }
     }
 
-    /// Connections that hold every sequence number in 1..=m, and how many numbers are missing in all.
-    pub fn completeness(&self, m: u64) -> (u64, u64) {
+    /// Connections that hold every sequence number in 1..=m but those in `excluded` (publishes that
+    /// failed, whose event may or may not exist), and how many numbers are missing in all.
+    pub fn completeness(&self, m: u64, excluded: &[u64]) -> (u64, u64) {
         let mut complete = 0;
         let mut missing = 0;
+        let want = (1..=m).filter(|s| !excluded.contains(s)).count() as u64;
         for bits in &self.seqs {
             let have = (1..=m)
                 .filter(|s| {
-                    bits.get((*s / 64) as usize)
-                        .is_some_and(|w| w & (1 << (s % 64)) != 0)
+                    !excluded.contains(s)
+                        && bits
+                            .get((*s / 64) as usize)
+                            .is_some_and(|w| w & (1 << (s % 64)) != 0)
                 })
                 .count() as u64;
-            missing += m - have;
-            if have == m {
+            missing += want - have;
+            if have == want {
                 complete += 1;
             }
         }

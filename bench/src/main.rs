@@ -4,6 +4,7 @@
 mod chat_queries;
 mod check;
 mod client;
+mod cluster;
 mod hist;
 mod publisher;
 mod realtime;
@@ -18,13 +19,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use worker::Error;
 
-const USAGE: &str = "usage: studyhall-bench run [--quick] [--check] [--merge] [--only idle,fanout,fanout-large,chat,chat-queries,storm,ssr] [--systems studyhall,socketio]
+const USAGE: &str = "usage: studyhall-bench run [--quick] [--check] [--merge] [--only idle,fanout,fanout-large,chat,chat-queries,storm,cluster,ssr] [--systems studyhall,socketio]
                             [--out FILE.md] [--json FILE.json]
                             [--server target/release/studyhall-server] [--site target/site] [--socketio bench/socketio]
+                            [--render-nginx deploy/render-nginx.sh]
 Runs each scenario against Studyhall and Socket.IO 4.8 and writes the report. The markdown goes between the
 `<!-- report:start -->` and `<!-- report:end -->` markers of --out if it has them, else replaces the file.
 --check fails the run (after writing the report) if a scenario failed or Studyhall lost, doubled or dropped
-anything; no figure is compared with a threshold.
+anything (in `cluster` also across the node it kills); no figure is compared with a threshold.
+`cluster` needs PostgreSQL (STUDYHALL_TEST_PG_URL, else postgres://postgres@127.0.0.1:5432/postgres),
+redis-server and nginx; it starts its own of the latter two on free loopback ports.
 (`worker` and `bare` are used by the harness itself.)";
 
 const START: &str = "<!-- report:start -->";
@@ -76,6 +80,7 @@ fn options(args: &[String]) -> Result<Options, Error> {
             "chat".into(),
             "chat-queries".into(),
             "storm".into(),
+            "cluster".into(),
         ],
         systems: vec![System::Studyhall, System::Socketio],
         out: "target/bench/BENCHMARKS.md".into(),
@@ -84,6 +89,7 @@ fn options(args: &[String]) -> Result<Options, Error> {
             server_bin: "target/release/studyhall-server".into(),
             site_root: "target/site".into(),
             socketio_dir: "bench/socketio".into(),
+            render_nginx: "deploy/render-nginx.sh".into(),
         },
     };
     let mut it = args.iter();
@@ -113,6 +119,7 @@ fn options(args: &[String]) -> Result<Options, Error> {
             "--server" => o.paths.server_bin = value()?.into(),
             "--site" => o.paths.site_root = value()?.into(),
             "--socketio" => o.paths.socketio_dir = value()?.into(),
+            "--render-nginx" => o.paths.render_nginx = value()?.into(),
             "--help" | "-h" => return Err(USAGE.into()),
             other => return Err(format!("unknown option {other}\n{USAGE}").into()),
         }
@@ -174,7 +181,7 @@ fn run(args: &[String]) -> Result<(), Error> {
                     eprintln!("{value}");
                     report["chat_queries"] = json!({ "studyhall": value });
                 }
-                "idle" | "fanout" | "fanout-large" | "chat" | "storm" => {
+                "idle" | "fanout" | "fanout-large" | "chat" | "storm" | "cluster" => {
                     let mut both = json!({});
                     for system in o.systems.iter().copied() {
                         say(&format!("{scenario}: {}", system.label()));
@@ -193,6 +200,7 @@ fn run(args: &[String]) -> Result<(), Error> {
                                 let w = realtime::Workload::Chat;
                                 realtime::fanout(system, &o.paths, &sizes, sizes.room, w).await
                             }
+                            "cluster" => cluster::cluster(system, &o.paths, &sizes).await,
                             _ => realtime::storm(system, &o.paths, &sizes).await,
                         };
                         let value = result.unwrap_or_else(|e| json!({"error": e.to_string()}));

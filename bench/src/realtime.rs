@@ -5,7 +5,7 @@
 use crate::client::{ConnSpec, System, WorkerConfig};
 use crate::hist::Histogram;
 use crate::publisher::Publisher;
-use crate::systems::{Identity, Paths, Server, SocketIo, Studyhall};
+use crate::systems::{cpu_us_of, Identity, Paths, Server, SocketIo, Studyhall};
 use crate::worker::{split, Error, Fleet};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -26,6 +26,12 @@ pub struct Sizes {
     pub step_secs: u64,
     pub latency_secs: u64,
     pub load_processes: usize,
+    /// Cluster: connections through the proxy while one node is killed.
+    pub cluster_kill: usize,
+    /// Cluster: seconds of publishing before the kill and after it.
+    pub cluster_kill_secs: (u64, u64),
+    /// Cluster: the fan-out's rate search (false: two fixed rates, for a quick run).
+    pub cluster_search: bool,
 }
 
 impl Sizes {
@@ -39,6 +45,9 @@ impl Sizes {
             step_secs: 4,
             latency_secs: 10,
             load_processes: 4,
+            cluster_kill: 2_000,
+            cluster_kill_secs: (3, 3),
+            cluster_search: true,
         }
     }
 
@@ -52,6 +61,9 @@ impl Sizes {
             step_secs: 2,
             latency_secs: 3,
             load_processes: 2,
+            cluster_kill: 400,
+            cluster_kill_secs: (1, 2),
+            cluster_search: false,
         }
     }
 }
@@ -107,10 +119,16 @@ pub fn sources() -> Vec<IpAddr> {
     (2..=9).map(|i| IpAddr::from([127, 0, 0, i])).collect()
 }
 
-fn config(system: System, server: &Server, conns: Vec<ConnSpec>, reconnect: bool) -> WorkerConfig {
+/// Members connecting to `addr` (a server, or the proxy in front of several).
+pub fn config(
+    system: System,
+    addr: std::net::SocketAddr,
+    conns: Vec<ConnSpec>,
+    reconnect: bool,
+) -> WorkerConfig {
     WorkerConfig {
         system,
-        addr: server.addr,
+        addr,
         sources: sources(),
         conns,
         reconnect,
@@ -167,7 +185,7 @@ pub async fn idle(system: System, paths: &Paths, sizes: &Sizes) -> Result<Value,
     let (first, rest) = conns.split_at(sizes.idle_measure);
     let started = Instant::now();
     let mut fleet = Fleet::spawn(split(
-        &config(system, &server, first.to_vec(), false),
+        &config(system, server.addr, first.to_vec(), false),
         sizes.load_processes,
     ))
     .await?;
@@ -179,7 +197,7 @@ pub async fn idle(system: System, paths: &Paths, sizes: &Sizes) -> Result<Value,
     quiet(&server, Duration::from_secs(15)).await;
     let rss_measure = server.rss();
     let mut more = Fleet::spawn(split(
-        &config(system, &server, rest.to_vec(), false),
+        &config(system, server.addr, rest.to_vec(), false),
         sizes.load_processes,
     ))
     .await?;
@@ -212,6 +230,31 @@ pub async fn idle(system: System, paths: &Paths, sizes: &Sizes) -> Result<Value,
     }))
 }
 
+/// Where a step's CPU time is read: the server processes (summed: the nodes of a cluster), and in
+/// front of and between them the proxy's and Redis's processes, each reported apart.
+#[derive(Debug, Clone, Default)]
+pub struct Meters {
+    pub servers: Vec<u32>,
+    pub proxy: Vec<u32>,
+    pub redis: Vec<u32>,
+}
+
+impl Meters {
+    /// One server process alone.
+    pub fn server(server: &Server) -> Meters {
+        Meters {
+            servers: vec![server.pid],
+            ..Meters::default()
+        }
+    }
+
+    /// CPU time so far (µs): the servers', the proxy's and Redis's.
+    fn read(&self) -> [u64; 3] {
+        let sum = |pids: &[u32]| pids.iter().map(|p| cpu_us_of(*p)).sum::<u64>();
+        [sum(&self.servers), sum(&self.proxy), sum(&self.redis)]
+    }
+}
+
 /// One fan-out step at `rate` publishes per second.
 #[derive(Clone)]
 struct Step {
@@ -230,6 +273,9 @@ struct Step {
     requests: Histogram,
     frame_bytes: u64,
     server_cpu_us: u64,
+    /// Behind a proxy: its CPU time over the step, and Redis's (`None` when not measured).
+    proxy_cpu_us: Option<u64>,
+    redis_cpu_us: Option<u64>,
 }
 
 impl Step {
@@ -252,73 +298,279 @@ impl Step {
         (self.frame_bytes as f64 / self.delivered.max(1) as f64).round()
     }
 
+    fn per_delivery(&self, cpu_us: u64) -> f64 {
+        (cpu_us as f64 / self.delivered.max(1) as f64 * 100.0).round() / 100.0
+    }
+
     fn cpu_us_per_delivery(&self) -> f64 {
-        (self.server_cpu_us as f64 / self.delivered.max(1) as f64 * 100.0).round() / 100.0
+        self.per_delivery(self.server_cpu_us)
     }
 
     fn summary(&self, members: u64, secs: u64) -> Value {
         let l = &self.latency;
-        json!({"rate": self.rate, "sustained": self.sustained(members, secs),
+        let mut summary = json!({"rate": self.rate, "sustained": self.sustained(members, secs),
                "published": self.published, "failed": self.failed,
                "late_ms": self.late_us / 1000, "delivered": self.delivered, "delivered_per_sec": self.per_sec.round(),
                "closed": self.closed, "p50_us": l.quantile(0.5), "p95_us": l.quantile(0.95),
                "p99_us": l.quantile(0.99), "max_us": l.max(),
                "publish_p50_us": self.requests.quantile(0.5), "publish_p99_us": self.requests.quantile(0.99),
                "frame_bytes_per_delivery": self.frame_bytes_per_delivery(),
-               "server_cpu_us_per_delivery": self.cpu_us_per_delivery()})
+               "server_cpu_us_per_delivery": self.cpu_us_per_delivery()});
+        if let Some(us) = self.proxy_cpu_us {
+            summary["proxy_cpu_us_per_delivery"] = self.per_delivery(us).into();
+        }
+        if let Some(us) = self.redis_cpu_us {
+            summary["redis_cpu_us_per_delivery"] = self.per_delivery(us).into();
+        }
+        summary
     }
 }
 
-async fn step(
-    fleet: &mut Fleet,
-    server: &Server,
-    publisher: &Publisher,
-    rate: f64,
-    secs: u64,
-    members: u64,
-) -> Result<Step, Error> {
-    let closed_before = fleet.status().await?["closed"].as_u64().unwrap_or(0);
-    let cpu_before = server.cpu_us();
-    let began = Instant::now();
-    let start = crate::client::now_us();
-    fleet
-        .ask(&format!("step {start} {}", start + secs * 500_000))
-        .await?;
-    let published = publisher
-        .at_rate(rate, Duration::from_secs(secs), 256)
-        .await;
-    let drain_until = Instant::now() + Duration::from_secs(2);
-    let mut delivered;
-    loop {
-        delivered = fleet.sum("status", "received").await?;
-        if delivered >= published.ok * members || Instant::now() >= drain_until {
-            break;
+/// A room's members (a fleet of load processes) and its publisher, stepped through publish rates.
+pub struct Room<'a> {
+    pub fleet: &'a mut Fleet,
+    pub meters: &'a Meters,
+    pub publisher: &'a Publisher,
+    pub members: u64,
+    /// The members keep every sequence number they receive (`track_seqs`): the publisher then numbers
+    /// publishes across steps, each step waits (up to 30 s) for its last copies before the next one
+    /// starts, and [`Room::losses`] counts what never arrived and what arrived twice.
+    tracked: bool,
+    next_seq: u64,
+    failed_seqs: Vec<u64>,
+}
+
+/// What a room lost and doubled over all its steps.
+pub struct Losses {
+    /// Copies of successful publishes that some member never received (sum over members).
+    pub missing: u64,
+    /// Copies a member received more than once.
+    pub dupes: u64,
+    /// Publishes in all.
+    pub published: u64,
+}
+
+impl<'a> Room<'a> {
+    pub fn new(
+        fleet: &'a mut Fleet,
+        meters: &'a Meters,
+        publisher: &'a Publisher,
+        members: u64,
+        tracked: bool,
+    ) -> Room<'a> {
+        Room {
+            fleet,
+            meters,
+            publisher,
+            members,
+            tracked,
+            next_seq: 1,
+            failed_seqs: Vec::new(),
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let elapsed = began.elapsed().as_secs_f64();
-    let server_cpu_us = server.cpu_us().saturating_sub(cpu_before);
-    let mut latency = Histogram::default();
-    let mut frame_bytes = 0;
-    for answer in fleet.ask("hist").await? {
-        latency.merge(&serde_json::from_value(answer["first"].clone())?);
-        latency.merge(&serde_json::from_value(answer["second"].clone())?);
-        frame_bytes += answer["frame_bytes"].as_u64().unwrap_or(0);
+
+    async fn step(&mut self, rate: f64, secs: u64) -> Result<Step, Error> {
+        let members = self.members;
+        let closed_before = self.fleet.status().await?["closed"].as_u64().unwrap_or(0);
+        let cpu_before = self.meters.read();
+        let began = Instant::now();
+        let start = crate::client::now_us();
+        self.fleet
+            .ask(&format!("step {start} {}", start + secs * 500_000))
+            .await?;
+        // Untracked steps number from 1 each time (as the report's frames always have).
+        let first_seq = if self.tracked { self.next_seq } else { 1 };
+        let published = self
+            .publisher
+            .at_rate(rate, Duration::from_secs(secs), 256, first_seq)
+            .await;
+        if self.tracked {
+            self.next_seq += (rate * secs as f64).round() as u64;
+            self.failed_seqs.extend(&published.failed_seqs);
+        }
+        let drain_until = Instant::now() + Duration::from_secs(2);
+        let mut delivered;
+        loop {
+            delivered = self.fleet.sum("status", "received").await?;
+            if delivered >= published.ok * members || Instant::now() >= drain_until {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let elapsed = began.elapsed().as_secs_f64();
+        let cpu_after = self.meters.read();
+        let used = |i: usize| cpu_after[i].saturating_sub(cpu_before[i]);
+        let mut latency = Histogram::default();
+        let mut frame_bytes = 0;
+        for answer in self.fleet.ask("hist").await? {
+            latency.merge(&serde_json::from_value(answer["first"].clone())?);
+            latency.merge(&serde_json::from_value(answer["second"].clone())?);
+            frame_bytes += answer["frame_bytes"].as_u64().unwrap_or(0);
+        }
+        let closed = self.fleet.status().await?["closed"].as_u64().unwrap_or(0) - closed_before;
+        if self.tracked {
+            // The last copies of a saturated step, before the next step counts its own: not timed,
+            // only so that nothing of this step lands in the next one.
+            let limit = Instant::now() + Duration::from_secs(30);
+            while self.fleet.sum("status", "received").await? < published.ok * members
+                && Instant::now() < limit
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(Step {
+            rate,
+            published: published.ok,
+            failed: published.failed,
+            late_us: published.late_us,
+            delivered,
+            per_sec: delivered as f64 / elapsed,
+            closed,
+            latency,
+            requests: published.requests,
+            frame_bytes,
+            server_cpu_us: used(0),
+            proxy_cpu_us: (!self.meters.proxy.is_empty()).then(|| used(1)),
+            redis_cpu_us: (!self.meters.redis.is_empty()).then(|| used(2)),
+        })
     }
-    let closed = fleet.status().await?["closed"].as_u64().unwrap_or(0) - closed_before;
-    Ok(Step {
-        rate,
-        published: published.ok,
-        failed: published.failed,
-        late_us: published.late_us,
-        delivered,
-        per_sec: delivered as f64 / elapsed,
-        closed,
-        latency,
-        requests: published.requests,
-        frame_bytes,
-        server_cpu_us,
-    })
+
+    /// What never arrived and what arrived twice, over every step so far (tracked rooms only).
+    pub async fn losses(&mut self) -> Result<Losses, Error> {
+        let last = self.next_seq - 1;
+        let excluded = self
+            .failed_seqs
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let answers = self.fleet.ask(&format!("seqs {last} {excluded}")).await?;
+        Ok(Losses {
+            missing: answers
+                .iter()
+                .map(|a| a["missing"].as_u64().unwrap_or(0))
+                .sum(),
+            dupes: answers
+                .iter()
+                .map(|a| a["dupes"].as_u64().unwrap_or(0))
+                .sum(),
+            published: last - self.failed_seqs.len() as u64,
+        })
+    }
+
+    /// The rate search of the fan-out scenario, or with `fixed` rates a fixed plan (a short warm-up,
+    /// then each rate once; the first rate's step is also the latency run). Returns the search's
+    /// steps and the latency run.
+    async fn search(
+        &mut self,
+        sizes: &Sizes,
+        fixed: Option<&[f64]>,
+    ) -> Result<(Search, Step), Error> {
+        let members = self.members;
+        let secs = sizes.step_secs;
+        let mut search = Search::default();
+        // 25 publishes a second for rooms up to 1,000; a larger room starts as many deliveries a second
+        // lower (2.5 a second for 10,000), so the doubling does not begin past the knee.
+        let mut rate: f64 = (25_000.0 / members as f64).clamp(1.0, 25.0);
+        if let Some(rates) = fixed {
+            let first = *rates.first().ok_or("no rate to step through")?;
+            self.step(first, 1).await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let mut latency = None;
+            for &rate in rates {
+                let s = self.step(rate, secs).await?;
+                latency.get_or_insert_with(|| s.clone());
+                search.record(s, members, secs);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            return Ok((search, latency.ok_or("no step ran")?));
+        }
+        // A warm-up step, not counted: the first step on a fresh server also pays for cold caches, the
+        // publisher's connection pool and the allocator growing, and judged it would end the doubling
+        // early (25 a second failed cold where 24 passed warm, and 50 then delivered twice as much).
+        self.step(rate, 3).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        while rate <= 50_000.0 {
+            let s = self.step(rate, secs).await?;
+            let ok = search.record(s, members, secs);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if !ok {
+                break;
+            }
+            rate *= 2.0;
+        }
+        let first_fail = search.failed_at;
+        if let Some(first_fail) = first_fail {
+            let mut hi = first_fail;
+            let mut lo = search.best.as_ref().map_or(0.0, |b| b.rate);
+            for _ in 0..6 {
+                let mid = ((lo + hi) / 2.0).round();
+                if mid <= lo || mid >= hi || (lo > 0.0 && hi / lo <= 1.05) {
+                    break;
+                }
+                let s = self.step(mid, secs).await?;
+                if search.record(s, members, secs) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            // Past the knee: what the system delivers when offered more than it sustains.
+            let s = self.step(first_fail * 2.0, secs).await?;
+            search.record(s, members, secs);
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        // When no rate met the rule (a room so large that one publish's fan-out alone takes longer than
+        // the p99 bound on this machine), latency is measured at the lowest rate the search tried.
+        let lowest = search
+            .steps
+            .iter()
+            .filter_map(|s| s["rate"].as_f64())
+            .fold(f64::INFINITY, f64::min);
+        let half = match &search.best {
+            Some(best) => (best.rate / 2.0).max(1.0),
+            None => lowest.max(1.0),
+        };
+        let latency = self.step(half, sizes.latency_secs).await?;
+        Ok((search, latency))
+    }
+
+    /// The search's figures as the report has them for every fan-out.
+    pub async fn run(&mut self, sizes: &Sizes, fixed: Option<&[f64]>) -> Result<Value, Error> {
+        let members = self.members;
+        let secs = sizes.step_secs;
+        let (search, latency) = self.search(sizes, fixed).await?;
+        let Search {
+            steps,
+            best,
+            saturation,
+            ..
+        } = search;
+        let saturation = saturation.ok_or("no step ran")?;
+        let frame = sample_frame(&mut *self.fleet).await?;
+        let latency_secs = if fixed.is_some() {
+            secs
+        } else {
+            sizes.latency_secs
+        };
+        let latency_summary = latency.summary(members, latency_secs);
+        Ok(json!({
+            "members": members,
+            "sustained_publishes_per_sec": best.as_ref().map(|b| b.rate),
+            "sustained_delivered_per_sec": best.as_ref().map(|b| (b.rate * members as f64).round()),
+            "sustained": best.as_ref().map(|b| b.summary(members, secs)),
+            "saturation_delivered_per_sec": saturation.per_sec.round(),
+            "saturation": saturation.summary(members, secs),
+            "latency_at_half": latency_summary,
+            "server_cpu_seconds_at_half": latency.server_cpu_us as f64 / 1e6,
+            "server_cpu_us_per_delivery": latency.cpu_us_per_delivery(),
+            "frame_bytes_per_delivery": latency.frame_bytes_per_delivery(),
+            "frame_sample": frame,
+            "frame_sample_payload_bytes": frame.as_str().map(str::len),
+            "steps": steps,
+        }))
+    }
 }
 
 /// The first event frame any member received, exactly as it came (a WebSocket text payload).
@@ -372,7 +624,7 @@ pub async fn fanout(
             topics: vec![topic.clone()],
         })
         .collect();
-    let mut members_config = config(system, &server, conns, false);
+    let mut members_config = config(system, server.addr, conns, false);
     members_config.read_buffer_bytes = 64 * 1024;
     let mut fleet = Fleet::spawn(split(&members_config, 2)).await?;
     let ready = fleet
@@ -391,102 +643,14 @@ pub async fn fanout(
             Publisher::chat(server.addr, id, &senders)
         }
     };
-    let members = room as u64;
-    let secs = sizes.step_secs;
-    let mut search = Search::default();
-    // 25 publishes a second for rooms up to 1,000; a larger room starts as many deliveries a second
-    // lower (2.5 a second for 10,000), so the doubling does not begin past the knee.
-    let mut rate: f64 = (25_000.0 / members as f64).clamp(1.0, 25.0);
-    // A warm-up step, not counted: the first step on a fresh server also pays for cold caches, the
-    // publisher's connection pool and the allocator growing, and judged it would end the doubling
-    // early (25 a second failed cold where 24 passed warm, and 50 then delivered twice as much).
-    step(&mut fleet, &server, &publisher, rate, 3, members).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    while rate <= 50_000.0 {
-        let s = step(&mut fleet, &server, &publisher, rate, secs, members).await?;
-        let ok = search.record(s, members, secs);
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        if !ok {
-            break;
-        }
-        rate *= 2.0;
-    }
-    let first_fail = search.failed_at;
-    if let Some(first_fail) = first_fail {
-        let mut hi = first_fail;
-        let mut lo = search.best.as_ref().map_or(0.0, |b| b.rate);
-        for _ in 0..6 {
-            let mid = ((lo + hi) / 2.0).round();
-            if mid <= lo || mid >= hi || (lo > 0.0 && hi / lo <= 1.05) {
-                break;
-            }
-            let s = step(&mut fleet, &server, &publisher, mid, secs, members).await?;
-            if search.record(s, members, secs) {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-        // Past the knee: what the system delivers when offered more than it sustains.
-        let s = step(
-            &mut fleet,
-            &server,
-            &publisher,
-            first_fail * 2.0,
-            secs,
-            members,
-        )
+    let meters = Meters::server(&server);
+    let figures = Room::new(&mut fleet, &meters, &publisher, room as u64, false)
+        .run(sizes, None)
         .await?;
-        search.record(s, members, secs);
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
-    let Search {
-        steps,
-        best,
-        saturation,
-        ..
-    } = search;
-    let saturation = saturation.ok_or("no step ran")?;
-    // When no rate met the rule (a room so large that one publish's fan-out alone takes longer than
-    // the p99 bound on this machine), latency is measured at the lowest rate the search tried.
-    let lowest = steps
-        .iter()
-        .filter_map(|s| s["rate"].as_f64())
-        .fold(f64::INFINITY, f64::min);
-    let half = match &best {
-        Some(best) => (best.rate / 2.0).max(1.0),
-        None => lowest.max(1.0),
-    };
-    let latency = step(
-        &mut fleet,
-        &server,
-        &publisher,
-        half,
-        sizes.latency_secs,
-        members,
-    )
-    .await?;
-    let frame = sample_frame(&mut fleet).await?;
     fleet.quit().await;
     server.stop().await;
     deployment.clean_up().await;
-    let latency_summary = latency.summary(members, sizes.latency_secs);
-    Ok(json!({
-        "members": members,
-        "sustained_publishes_per_sec": best.as_ref().map(|b| b.rate),
-        "sustained_delivered_per_sec": best.as_ref().map(|b| (b.rate * members as f64).round()),
-        "sustained": best.as_ref().map(|b| b.summary(members, secs)),
-        "saturation_delivered_per_sec": saturation.per_sec.round(),
-        "saturation": saturation.summary(members, secs),
-        "latency_at_half": latency_summary,
-        "server_cpu_seconds_at_half": latency.server_cpu_us as f64 / 1e6,
-        "server_cpu_us_per_delivery": latency.cpu_us_per_delivery(),
-        "frame_bytes_per_delivery": latency.frame_bytes_per_delivery(),
-        "frame_sample": frame,
-        "frame_sample_payload_bytes": frame.as_str().map(str::len),
-        "steps": steps,
-    }))
+    Ok(figures)
 }
 
 /// The steps of a rate search so far.
@@ -539,7 +703,7 @@ pub async fn storm(system: System, paths: &Paths, sizes: &Sizes) -> Result<Value
         })
         .collect();
     let mut fleet = Fleet::spawn(split(
-        &config(system, &server, conns, true),
+        &config(system, server.addr, conns, true),
         sizes.load_processes,
     ))
     .await?;
@@ -568,39 +732,12 @@ pub async fn storm(system: System, paths: &Paths, sizes: &Sizes) -> Result<Value
     stop.store(true, Ordering::Release);
     let _ = publishing.await;
     let m = published.load(Ordering::Acquire);
-    let limit = up + Duration::from_secs(60);
-    let mut resubscribed_ms = None;
-    let mut recovered_ms = None;
-    let (mut complete, mut missing);
-    loop {
-        let ready = fleet.status().await?["ready"].as_u64().unwrap_or(0);
-        if ready >= n && resubscribed_ms.is_none() {
-            resubscribed_ms = Some(up.elapsed().as_millis() as u64);
-        }
-        let answers = fleet.ask(&format!("seqs {m}")).await?;
-        complete = answers
-            .iter()
-            .map(|a| a["complete"].as_u64().unwrap_or(0))
-            .sum::<u64>();
-        missing = answers
-            .iter()
-            .map(|a| a["missing"].as_u64().unwrap_or(0))
-            .sum::<u64>();
-        if ready >= n && complete >= n {
-            recovered_ms = Some(up.elapsed().as_millis() as u64);
-            break;
-        }
-        // Everyone is back but some never got what they missed: it is not coming.
-        if let Some(at) = resubscribed_ms {
-            if up.elapsed().as_millis() as u64 > at + 5_000 {
-                break;
-            }
-        }
-        if Instant::now() >= limit {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let Recovery {
+        resubscribed_ms,
+        recovered_ms,
+        complete,
+        missing,
+    } = recovery(&mut fleet, n, m, up).await?;
     let status = fleet.status().await?;
     fleet.quit().await;
     server.stop().await;
@@ -617,6 +754,67 @@ pub async fn storm(system: System, paths: &Paths, sizes: &Sizes) -> Result<Value
         "resets": status["resets"],
         "sessions_recovered": status["recovered"],
     }))
+}
+
+/// How a fleet of reconnecting, sequence-tracking connections came back after a disruption.
+pub struct Recovery {
+    /// From `since` until every connection was subscribed again (ms).
+    pub resubscribed_ms: Option<u64>,
+    /// From `since` until every connection also had every event 1..=m (ms).
+    pub recovered_ms: Option<u64>,
+    /// Connections that have every event.
+    pub complete: u64,
+    /// Events missing, summed over the connections.
+    pub missing: u64,
+}
+
+/// Waits until all `n` connections are subscribed and have every event 1..=m, for at most 60 s
+/// from `since`, or 5 s after everyone is back (what has not come by then is not coming).
+pub async fn recovery(
+    fleet: &mut Fleet,
+    n: u64,
+    m: u64,
+    since: Instant,
+) -> Result<Recovery, Error> {
+    let limit = since + Duration::from_secs(60);
+    let mut resubscribed_ms = None;
+    let mut recovered_ms = None;
+    let (mut complete, mut missing);
+    loop {
+        let ready = fleet.status().await?["ready"].as_u64().unwrap_or(0);
+        if ready >= n && resubscribed_ms.is_none() {
+            resubscribed_ms = Some(since.elapsed().as_millis() as u64);
+        }
+        let answers = fleet.ask(&format!("seqs {m}")).await?;
+        complete = answers
+            .iter()
+            .map(|a| a["complete"].as_u64().unwrap_or(0))
+            .sum::<u64>();
+        missing = answers
+            .iter()
+            .map(|a| a["missing"].as_u64().unwrap_or(0))
+            .sum::<u64>();
+        if ready >= n && complete >= n {
+            recovered_ms = Some(since.elapsed().as_millis() as u64);
+            break;
+        }
+        // Everyone is back but some never got what they missed: it is not coming.
+        if let Some(at) = resubscribed_ms {
+            if since.elapsed().as_millis() as u64 > at + 5_000 {
+                break;
+            }
+        }
+        if Instant::now() >= limit {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(Recovery {
+        resubscribed_ms,
+        recovered_ms,
+        complete,
+        missing,
+    })
 }
 
 /// Starts the deployment again on the address its clients know.
@@ -648,6 +846,8 @@ mod tests {
             requests: Histogram::default(),
             frame_bytes: 400 * 250,
             server_cpu_us: 4_000,
+            proxy_cpu_us: None,
+            redis_cpu_us: None,
         }
     }
 

@@ -311,6 +311,9 @@ pub fn markdown(report: &Value) -> String {
         );
         out.push('\n');
     }
+    if let Some(c) = report.get("cluster") {
+        cluster(&mut out, &c["studyhall"], &c["socketio"]);
+    }
     if let Some(ssr) = report.get("ssr") {
         let (d, s, b) = (&ssr["dashboard"], &ssr["sign_in"], &ssr["bare_axum"]);
         out.push_str(&format!(
@@ -567,4 +570,229 @@ fn fanout_by(out: &mut String, title: &str, publisher: &str, s: &Value, o: &Valu
             ));
         }
     }
+}
+
+/// Section 3b: each system as one process and as two behind nginx; the node kill.
+fn cluster(out: &mut String, s: &Value, o: &Value) {
+    let (s1, s2, o1, o2) = (
+        &s["one_node"],
+        &s["two_nodes"],
+        &o["one_node"],
+        &o["two_nodes"],
+    );
+    let any = [s1, s2, o1, o2]
+        .into_iter()
+        .find(|v| v["members"].is_number())
+        .unwrap_or(&Value::Null);
+    let quick = any["steps"]
+        .as_array()
+        .is_some_and(|steps| steps.len() <= 2);
+    out.push_str(&format!(
+        "## 3b. Two nodes behind nginx\n\nEach system as one process and as two, behind nginx configured as \
+         production is (`deploy/nginx.conf.template`: `least_conn`, no sticky sessions), all on this machine. \
+         Studyhall's nodes share a PostgreSQL database and publish each event to the others over Redis pub/sub \
+         (the one node runs on the same database, without Redis); the reference's two processes share \
+         broadcasts through Socket.IO's Redis adapter (`@socket.io/redis-adapter`). The fan-out is section 2's \
+         workload through nginx: one room of {} members, the admin publishing through nginx, {}; members \
+         reconnect if dropped, and every member counts what it never received and what it received twice. \
+         Server CPU is the sum over the node processes; nginx's (master and workers) and Redis's are given \
+         apart.\n\n\
+         | Figure | Studyhall, 1 node | Studyhall, 2 nodes | 2 ÷ 1 | Socket.IO, 1 process | Socket.IO, 2 processes | 2 ÷ 1 | Studyhall ÷ Socket.IO, 2 each |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+        fmt(&any["members"]),
+        if quick {
+            "at two fixed rates (--quick), not the rate search"
+        } else {
+            "the rate search of section 2"
+        },
+    ));
+    // One row: a figure for each of the four runs, and the three ratios.
+    let wide = |out: &mut String, label: &str, cell: &dyn Fn(&Value) -> (String, f64)| {
+        let [(a, an), (b, bn), (c, cn), (d, dn)] = [s1, s2, o1, o2].map(cell);
+        out.push_str(&format!(
+            "| {label} | {a} | {b} | {} | {c} | {d} | {} | {} |\n",
+            ratio(bn, an),
+            ratio(dn, cn),
+            ratio(bn, dn)
+        ));
+    };
+    let plain = |key: &'static str| move |v: &Value| (fmt(&v[key]), num(&v[key]));
+    let sustained = |v: &Value| match (&v["sustained_publishes_per_sec"], &v["members"]) {
+        (Value::Null, Value::Number(_)) => ("none".to_string(), f64::NAN),
+        (rate, _) => (fmt(rate), num(rate)),
+    };
+    let at = |part: &'static str, key: &'static str| {
+        move |v: &Value| (ms(&v[part][key]), num(&v[part][key]))
+    };
+    let cpu = |part: &'static str, key: &'static str| {
+        move |v: &Value| (decimals(num(&v[part][key])), num(&v[part][key]))
+    };
+    wide(
+        out,
+        "Sustained publishes per second (p99 < 100 ms)",
+        &sustained,
+    );
+    wide(
+        out,
+        "Delivered messages per second at that rate",
+        &plain("sustained_delivered_per_sec"),
+    );
+    wide(out, "… delivery p99 (ms)", &at("sustained", "p99_us"));
+    wide(
+        out,
+        "Saturation: most delivered per second in any step",
+        &plain("saturation_delivered_per_sec"),
+    );
+    wide(
+        out,
+        "… server CPU per delivered message, all nodes (µs)",
+        &cpu("saturation", "server_cpu_us_per_delivery"),
+    );
+    wide(
+        out,
+        "… nginx CPU per delivered message (µs)",
+        &cpu("saturation", "proxy_cpu_us_per_delivery"),
+    );
+    wide(
+        out,
+        "… Redis CPU per delivered message (µs)",
+        &cpu("saturation", "redis_cpu_us_per_delivery"),
+    );
+    wide(
+        out,
+        "Rate for the latency run (publishes/s)",
+        &|v: &Value| {
+            (
+                fmt(&v["latency_at_half"]["rate"]),
+                num(&v["latency_at_half"]["rate"]),
+            )
+        },
+    );
+    wide(
+        out,
+        "… delivery latency p50 (ms)",
+        &at("latency_at_half", "p50_us"),
+    );
+    wide(
+        out,
+        "… delivery latency p99 (ms)",
+        &at("latency_at_half", "p99_us"),
+    );
+    wide(
+        out,
+        "… server CPU per delivered message, all nodes (µs)",
+        &cpu("latency_at_half", "server_cpu_us_per_delivery"),
+    );
+    wide(
+        out,
+        "… nginx CPU per delivered message (µs)",
+        &cpu("latency_at_half", "proxy_cpu_us_per_delivery"),
+    );
+    wide(
+        out,
+        "Copies lost, over every step (sum over members)",
+        &plain("events_lost"),
+    );
+    wide(out, "Copies received twice", &plain("duplicates"));
+    out.push('\n');
+
+    let (sb, ob) = (&s2["bus"], &o2["bus"]);
+    if sb.is_object() || ob.is_object() {
+        out.push_str(
+            "What crossed Redis pub/sub during the two-node fan-out, read by a connection subscribed to every \
+             channel (Redis sends each message to every subscriber: each node, and this one):\n\n\
+             | Redis pub/sub, two nodes | Studyhall | Socket.IO 4.8 |\n|---|---:|---:|\n",
+        );
+        for (label, key) in [
+            ("Event messages per publish", "messages_per_event"),
+            ("Bytes per event message (payload)", "envelope_bytes"),
+            (
+                "Other messages per second (presence and heartbeats; the adapter's requests)",
+                "other_messages_per_sec",
+            ),
+            ("Other bytes per second", "other_bytes_per_sec"),
+        ] {
+            out.push_str(&format!(
+                "| {label} | {} | {} |\n",
+                fmt(&sb[key]),
+                fmt(&ob[key])
+            ));
+        }
+        out.push('\n');
+        if let Some(header) = sb["sample_header"].as_str() {
+            out.push_str(&format!(
+                "One of Studyhall's event messages: a header line of {} bytes, then the {}-byte frame exactly as \
+                 the clients get it (channel `{}`):\n\n```\n{header}\n```\n\n",
+                header.len(),
+                fmt(&sb["sample_frame_bytes"]),
+                fmt(&sb["sample_channel"]),
+            ));
+        }
+        if let Some(channel) = ob["sample_channel"].as_str() {
+            out.push_str(&format!(
+                "The adapter's broadcast goes to `{channel}`, {} bytes of MessagePack (the sender's id, the packet, \
+                 the broadcast options).\n\n",
+                fmt(&ob["sample_payload_bytes"]),
+            ));
+        }
+    }
+
+    let (sk, ok) = (&s["node_kill"], &o["node_kill"]);
+    out.push_str(&format!(
+        "The node kill: {} connections through nginx, each on its own stream and the announcements topic; the \
+         admin publishes 20 announcements a second through nginx (a publish that fails is retried with the same \
+         `Idempotency-Key`); one of the two nodes is killed with SIGKILL mid-run. Clients reconnect with the storm's \
+         back-off through nginx to the node that is left: Studyhall's resume from each subscription's log \
+         position, Socket.IO's try connection state recovery (which its Redis adapter cannot do) and subscribe \
+         anew. Times are from the kill.\n\n{HEAD}",
+        fmt(&sk["connections"])
+    ));
+    let rows: [(&str, &str, &str); 10] = [
+        (
+            "Connections cut by the kill (on the killed node)",
+            "connections_cut",
+            "",
+        ),
+        ("Events published in the run", "published_total", ""),
+        ("… of them before the kill", "published_before_kill", ""),
+        (
+            "Publish attempts that failed and were retried",
+            "publish_retries",
+            "",
+        ),
+        (
+            "Every connection subscribed again (ms)",
+            "resubscribed_ms",
+            "",
+        ),
+        (
+            "The admin published until (ms)",
+            "publishing_after_kill_ms",
+            "",
+        ),
+        (
+            "Every connection has every event (ms; publishing went on until the row above)",
+            "recovered_ms",
+            "",
+        ),
+        (
+            "Events lost (sum over connections)",
+            "events_lost",
+            "0 for Studyhall",
+        ),
+        ("Duplicates delivered", "duplicates", "0 for Studyhall"),
+        (
+            "Sessions recovered (Socket.IO's connection state recovery)",
+            "sessions_recovered",
+            "",
+        ),
+    ];
+    for (label, key, target) in rows {
+        let mut other = fmt(&ok[key]);
+        if key == "recovered_ms" && ok.is_object() {
+            other = other.replace('—', "never");
+        }
+        row(out, label, fmt(&sk[key]), other, String::new(), target);
+    }
+    out.push('\n');
 }

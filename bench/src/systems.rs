@@ -23,6 +23,8 @@ pub struct Paths {
     pub server_bin: PathBuf,
     pub site_root: PathBuf,
     pub socketio_dir: PathBuf,
+    /// deploy/render-nginx.sh: the cluster scenario's nginx configuration, as production's.
+    pub render_nginx: PathBuf,
 }
 
 /// A server process under test.
@@ -42,6 +44,14 @@ impl Server {
         cpu_us_of(self.pid)
     }
 
+    /// SIGKILL, as a crash or a lost machine would: nothing is flushed or said goodbye.
+    pub async fn kill(mut self) {
+        unsafe {
+            libc::kill(self.pid as i32, libc::SIGKILL);
+        }
+        let _ = self.child.wait().await;
+    }
+
     /// SIGTERM, as a deploy would; SIGKILL if it has not gone after 15 s.
     pub async fn stop(mut self) {
         unsafe {
@@ -54,6 +64,14 @@ impl Server {
             let _ = self.child.kill().await;
         }
     }
+}
+
+/// Whether the process is still running (not gone, not a zombie waiting to be reaped).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s[s.rfind(')')? + 2..].chars().next())
+        .is_some_and(|state| state != 'Z' && state != 'X')
 }
 
 /// CPU time (user + system) the process has used so far, in microseconds (from /proc).
@@ -117,26 +135,43 @@ pub struct Identity {
     pub token: String,
 }
 
-/// One Studyhall deployment: its database file and secret survive restarts.
+/// One Studyhall deployment: its database and secret survive restarts.
 pub struct Studyhall {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     pub db_url: String,
     secret: String,
     paths: Paths,
 }
 
+/// What makes a Studyhall process one node of several: the Redis bus and its name.
+pub struct NodeRole<'a> {
+    pub redis_url: &'a str,
+    pub node_id: &'a str,
+}
+
+/// The Redis prefix of the harness's cluster runs (each run has a Redis of its own anyway).
+pub const REDIS_PREFIX: &str = "studyhall-bench";
+
 impl Studyhall {
+    /// On a fresh SQLite file (the one-process deployment).
     pub fn new(paths: &Paths) -> Result<Studyhall, Error> {
         let dir = tempfile::Builder::new()
             .prefix("studyhall-bench-")
             .tempdir()?;
         let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
         Ok(Studyhall {
-            _dir: dir,
+            dir,
             db_url,
             secret: random_secret(),
             paths: paths.clone(),
         })
+    }
+
+    /// On the database at `db_url` (PostgreSQL, for several nodes), made and dropped by the caller.
+    pub fn on_database(paths: &Paths, db_url: &str) -> Result<Studyhall, Error> {
+        let mut studyhall = Studyhall::new(paths)?;
+        studyhall.db_url = db_url.to_string();
+        Ok(studyhall)
     }
 
     /// Creates `students` students and one admin with day-long API sessions; returns their tokens
@@ -202,7 +237,12 @@ impl Studyhall {
     }
 
     pub async fn start(&self, demo_data: bool) -> Result<Server, Error> {
-        self.launch(demo_data, "127.0.0.1:0".into()).await
+        self.launch(demo_data, "127.0.0.1:0".into(), None).await
+    }
+
+    /// One node of several on this deployment's (PostgreSQL) database, on an ephemeral port.
+    pub async fn start_node(&self, role: Option<NodeRole<'_>>) -> Result<Server, Error> {
+        self.launch(false, "127.0.0.1:0".into(), role).await
     }
 
     /// A channel of `members` made by the admin through the chat service, as the REST call would.
@@ -235,11 +275,26 @@ impl Studyhall {
 
     /// Starts again on the address the clients know (after a restart).
     pub async fn start_at(&self, addr: SocketAddr) -> Result<Server, Error> {
-        self.launch(false, addr.to_string()).await
+        self.launch(false, addr.to_string(), None).await
     }
 
-    async fn launch(&self, demo_data: bool, listen: String) -> Result<Server, Error> {
-        let mut child = Command::new(&self.paths.server_bin)
+    async fn launch(
+        &self,
+        demo_data: bool,
+        listen: String,
+        role: Option<NodeRole<'_>>,
+    ) -> Result<Server, Error> {
+        let mut command = Command::new(&self.paths.server_bin);
+        if let Some(role) = role {
+            command
+                .env("STUDYHALL_REDIS_URL", role.redis_url)
+                .env("STUDYHALL_REDIS_PREFIX", REDIS_PREFIX)
+                .env("STUDYHALL_NODE_ID", role.node_id);
+        }
+        let mut child = command
+            // Files (attachments) in the deployment's temporary directory; several nodes share it,
+            // as production nodes must.
+            .env("STUDYHALL_DATA_DIR", self.dir.path())
             .env("STUDYHALL_LISTEN", listen)
             .env("DATABASE_URL", &self.db_url)
             .env("STUDYHALL_SECRET", &self.secret)
@@ -310,7 +365,7 @@ pub struct SocketIo {
 
 /// Where the harness makes the reference's chat database: the test suite's PostgreSQL when it set
 /// one, else the local server's.
-fn postgres_admin_url() -> String {
+pub fn postgres_admin_url() -> String {
     std::env::var("STUDYHALL_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
@@ -374,14 +429,20 @@ impl SocketIo {
     }
 
     pub async fn start(&self) -> Result<Server, Error> {
-        self.launch(0).await
+        self.launch(0, None).await
     }
 
     pub async fn start_at(&self, addr: SocketAddr) -> Result<Server, Error> {
-        self.launch(addr.port()).await
+        self.launch(addr.port(), None).await
     }
 
-    async fn launch(&self, port: u16) -> Result<Server, Error> {
+    /// One process of several sharing their broadcasts through the Redis at `redis_url` (Socket.IO's
+    /// Redis adapter), or alone without it; on an ephemeral port.
+    pub async fn start_node(&self, redis_url: Option<&str>) -> Result<Server, Error> {
+        self.launch(0, redis_url).await
+    }
+
+    async fn launch(&self, port: u16, redis_url: Option<&str>) -> Result<Server, Error> {
         let dir = &self.paths.socketio_dir;
         if !dir.join("node_modules/socket.io").exists() {
             let status = Command::new("npm")
@@ -394,6 +455,9 @@ impl SocketIo {
             }
         }
         let mut command = Command::new("node");
+        if let Some(url) = redis_url {
+            command.env("REDIS_URL", url);
+        }
         if let Some((url, _, members)) = self.chat.lock().unwrap().clone() {
             command
                 .env("DATABASE_URL", url)

@@ -2,7 +2,7 @@
 //! because a process may hold at most 20,000 open files here; each gets its connections as one JSON
 //! line on stdin, then answers one-line commands with one JSON line:
 //! `status`, `step <start_us> <mid_us>` (reset latency windows and frame counts), `hist` (latencies,
-//! frame bytes, one sample frame), `seqs <m>`, `quit`.
+//! frame bytes, one sample frame), `seqs <m> [excluded,…]`, `quit`.
 
 use crate::client::{self, Stats, WorkerConfig};
 use serde_json::{json, Value};
@@ -91,7 +91,12 @@ async fn serve() -> Result<(), Error> {
             }
             Some("seqs") => {
                 let m = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-                let (complete, missing) = stats.borrow().completeness(m);
+                // Optional: the numbers not to expect, comma-separated (publishes that failed).
+                let excluded: Vec<u64> = words
+                    .next()
+                    .map(|w| w.split(',').filter_map(|n| n.parse().ok()).collect())
+                    .unwrap_or_default();
+                let (complete, missing) = stats.borrow().completeness(m, &excluded);
                 json!({"complete": complete, "missing": missing, "dupes": stats.borrow().dupes})
             }
             Some("quit") => break,
