@@ -6,13 +6,13 @@
 //! can ask for snapshots and catch up as soon as it hears again.
 
 use super::wire;
-use crate::server::realtime::bus::{Bus, BusMessage, Handler};
+use crate::server::realtime::bus::{Bus, BusMessage, Handler, HandlerSlot};
 use crate::server::realtime::presence::PresenceUpdate;
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
@@ -77,7 +77,7 @@ impl BusStatus {
 struct Inner {
     node: String,
     channel: String,
-    handler: RwLock<Option<Handler>>,
+    handler: HandlerSlot,
     status: BusStatus,
     outbox: mpsc::Sender<Out>,
     /// How many times the subscriber has connected (0 until the first time).
@@ -104,7 +104,7 @@ impl RedisBus {
         let inner = Arc::new(Inner {
             node: node.to_string(),
             channel: format!("{prefix}:bus"),
-            handler: RwLock::new(None),
+            handler: HandlerSlot::default(),
             status: BusStatus::default(),
             outbox,
             connects: watch::Sender::new(0),
@@ -172,23 +172,11 @@ impl Bus for RedisBus {
             self.counter_writes(update);
             return;
         }
-        let handler = self
-            .inner
-            .handler
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if let Some(handler) = handler {
-            handler(message);
-        }
+        self.inner.handler.deliver(message);
     }
 
     fn set_handler(&self, handler: Handler) {
-        *self
-            .inner
-            .handler
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Some(handler);
+        self.inner.handler.set(handler);
     }
 
     fn node(&self) -> &str {
@@ -323,14 +311,7 @@ async fn subscribe_loop(inner: Arc<Inner>, client: Client, mut stop: watch::Rece
             match wire::decode(message.get_payload_bytes()) {
                 Some((node, _)) if node == inner.node => {}
                 Some((_, message)) => {
-                    let handler = inner
-                        .handler
-                        .read()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .clone();
-                    if let Some(handler) = handler {
-                        handler(message);
-                    }
+                    inner.handler.deliver(message);
                 }
                 None => tracing::warn!("a message on the bus channel is not one of ours; ignored"),
             }

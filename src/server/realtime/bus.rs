@@ -37,6 +37,25 @@ pub enum BusMessage {
 
 pub type Handler = Arc<dyn Fn(BusMessage) + Send + Sync>;
 
+/// Where a bus keeps the function that delivers on this node (set once, by the hub).
+#[derive(Default)]
+pub struct HandlerSlot(RwLock<Option<Handler>>);
+
+impl HandlerSlot {
+    pub fn set(&self, handler: Handler) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(handler);
+    }
+
+    /// Delivers `message` on this node (nothing before the hub has set its handler). The handler is
+    /// called outside the slot's lock.
+    pub fn deliver(&self, message: BusMessage) {
+        let handler = self.0.read().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(handler) = handler {
+            handler(message);
+        }
+    }
+}
+
 pub trait Bus: Send + Sync + 'static {
     /// Sends a message to every node. This node's own subscribers get it at once, before this
     /// returns, whatever the bus between nodes is doing; it never blocks on the network.
@@ -53,7 +72,7 @@ pub trait Bus: Send + Sync + 'static {
 
 /// Delivery within one process: publish calls the handler directly.
 pub struct InProcessBus {
-    handler: RwLock<Option<Handler>>,
+    handler: HandlerSlot,
     node: String,
 }
 
@@ -66,7 +85,7 @@ impl Default for InProcessBus {
 impl InProcessBus {
     pub fn new(node: &str) -> InProcessBus {
         InProcessBus {
-            handler: RwLock::new(None),
+            handler: HandlerSlot::default(),
             node: node.to_string(),
         }
     }
@@ -74,18 +93,11 @@ impl InProcessBus {
 
 impl Bus for InProcessBus {
     fn publish(&self, message: BusMessage) {
-        let handler = self
-            .handler
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if let Some(handler) = handler {
-            handler(message);
-        }
+        self.handler.deliver(message);
     }
 
     fn set_handler(&self, handler: Handler) {
-        *self.handler.write().unwrap_or_else(|e| e.into_inner()) = Some(handler);
+        self.handler.set(handler);
     }
 
     fn node(&self) -> &str {
