@@ -270,17 +270,7 @@ impl Cluster {
         email: &str,
         role: studyhall::model::Role,
     ) -> studyhall::model::User {
-        studyhall::accounts::service::create_user(
-            &self.db.db,
-            email,
-            email,
-            super::PASSWORD,
-            "UTC",
-            role,
-            None,
-        )
-        .await
-        .unwrap()
+        super::create_user(&self.db.db, email, role).await
     }
 
     /// Sends a JSON request to node `i` as the bearer of `token`: status and body.

@@ -230,17 +230,7 @@ impl TestServer {
         email: &str,
         role: studyhall::model::Role,
     ) -> studyhall::model::User {
-        studyhall::accounts::service::create_user(
-            &self.db.db,
-            email,
-            email,
-            PASSWORD,
-            "UTC",
-            role,
-            None,
-        )
-        .await
-        .unwrap()
+        create_user(&self.db.db, email, role).await
     }
 
     /// Sends one JSON request as `client` (a browser with its cookie, or anonymous); answers the
@@ -350,6 +340,18 @@ impl TestServer {
             server.shutdown().await.unwrap();
         }
     }
+}
+
+/// A user with any role, named by their email, with [`PASSWORD`], created through the core service
+/// (for a single server and for the cluster harness alike).
+pub async fn create_user(
+    db: &studyhall::server::db::Db,
+    email: &str,
+    role: studyhall::model::Role,
+) -> studyhall::model::User {
+    studyhall::accounts::service::create_user(db, email, email, PASSWORD, "UTC", role, None)
+        .await
+        .unwrap()
 }
 
 pub fn session_cookie_of(res: &reqwest::Response) -> Option<String> {
