@@ -37,11 +37,16 @@ pub struct ClusterSettings {
 /// How often a node says it is alive.
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
 
+/// How a node reaches the others: not at all, or through Redis.
+enum Link {
+    Alone(Arc<InProcessBus>),
+    Redis(Box<(RedisBus, ClusterLimits, ClusterSettings)>),
+}
+
 /// A node's place in the cluster (or alone).
 pub struct Cluster {
     node: String,
-    redis: Option<(RedisBus, ClusterLimits, ClusterSettings)>,
-    in_process: Option<Arc<InProcessBus>>,
+    link: Link,
     lease: JobLease,
     stop: watch::Sender<bool>,
 }
@@ -50,7 +55,7 @@ impl std::fmt::Debug for Cluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cluster")
             .field("node", &self.node)
-            .field("redis", &self.redis.is_some())
+            .field("redis", &self.redis().is_some())
             .field("lease", &self.lease)
             .finish()
     }
@@ -66,9 +71,8 @@ impl Cluster {
     /// A node alone: the in-process bus, the jobs always here.
     pub fn solo(node: String) -> Cluster {
         Cluster {
-            in_process: Some(Arc::new(InProcessBus::new(&node))),
+            link: Link::Alone(Arc::new(InProcessBus::new(&node))),
             node,
-            redis: None,
             lease: JobLease::solo(),
             stop: watch::Sender::new(false),
         }
@@ -83,8 +87,7 @@ impl Cluster {
         let limits = ClusterLimits::new(client, &settings.prefix, &node);
         Ok(Cluster {
             node,
-            redis: Some((bus, limits, settings)),
-            in_process: None,
+            link: Link::Redis(Box::new((bus, limits, settings))),
             lease: JobLease::shared(),
             stop,
         })
@@ -94,23 +97,29 @@ impl Cluster {
         &self.node
     }
 
+    fn redis(&self) -> Option<(&RedisBus, &ClusterLimits, &ClusterSettings)> {
+        match &self.link {
+            Link::Redis(parts) => Some((&parts.0, &parts.1, &parts.2)),
+            Link::Alone(_) => None,
+        }
+    }
+
     /// The bus the hub publishes to.
     pub fn bus(&self) -> Arc<dyn Bus> {
-        match (&self.redis, &self.in_process) {
-            (Some((bus, ..)), _) => Arc::new(bus.clone()),
-            (None, Some(bus)) => bus.clone(),
-            (None, None) => Arc::new(InProcessBus::new(&self.node)),
+        match &self.link {
+            Link::Redis(parts) => Arc::new(parts.0.clone()),
+            Link::Alone(bus) => bus.clone(),
         }
     }
 
     /// Limits counted across nodes (`None` for a node alone).
     pub fn limits(&self) -> Option<&ClusterLimits> {
-        self.redis.as_ref().map(|(_, limits, _)| limits)
+        self.redis().map(|(_, limits, _)| limits)
     }
 
     /// The Redis bus's state, when there is one.
     pub fn bus_status(&self) -> Option<&BusStatus> {
-        self.redis.as_ref().map(|(bus, ..)| bus.status())
+        self.redis().map(|(bus, ..)| bus.status())
     }
 
     /// Whether this node runs the background jobs now.
@@ -123,7 +132,7 @@ impl Cluster {
     /// from the log, and snapshots asked for each time the bus reconnects. Returns at once for a
     /// node alone.
     pub async fn run(&self, hub: Hub, db: Db) {
-        let Some((bus, limits, settings)) = &self.redis else {
+        let Some((bus, limits, settings)) = self.redis() else {
             return;
         };
         let lease = self.lease.hold(db.clone(), self.stop.subscribe());
@@ -173,7 +182,7 @@ impl Cluster {
     /// Leaves the cluster: the other nodes drop this node's presence at once, the lease goes to
     /// another node, the bus's queue is flushed (for at most half a second), and its tasks end.
     pub async fn leave(&self, hub: &Hub) {
-        if let Some((bus, ..)) = &self.redis {
+        if let Some((bus, ..)) = self.redis() {
             hub.leave_cluster();
             bus.flush(Duration::from_millis(500)).await;
         }

@@ -11,12 +11,12 @@ use crate::server::realtime::presence::PresenceUpdate;
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-/// Messages waiting for the publisher; past this a message is dropped (and counted).
+/// Messages waiting for the publisher; past this a message is dropped (and the drop logged).
 const OUTBOX: usize = 100_000;
 /// Most messages in one pipelined write.
 const BATCH: usize = 512;
@@ -34,18 +34,17 @@ pub(super) enum Out {
 /// How the bus is doing, for `/healthz` and the tests.
 #[derive(Default)]
 pub struct BusStatus {
-    subscribed: AtomicBool,
     /// Since when the subscriber has been connected (`None` while it is not).
     subscribed_since: std::sync::Mutex<Option<std::time::Instant>>,
-    published: AtomicU64,
-    received: AtomicU64,
-    dropped: AtomicU64,
 }
 
 impl BusStatus {
     /// Whether the subscriber is connected to Redis now.
     pub fn subscribed(&self) -> bool {
-        self.subscribed.load(Ordering::Relaxed)
+        self.subscribed_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 
     /// How long the subscriber has been connected without a break (zero while it is not).
@@ -57,20 +56,10 @@ impl BusStatus {
     }
 
     fn set_subscribed(&self, on: bool) {
-        self.subscribed.store(on, Ordering::Relaxed);
         *self
             .subscribed_since
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = on.then(std::time::Instant::now);
-    }
-
-    /// Messages sent to, heard from, and dropped before reaching Redis.
-    pub fn counts(&self) -> (u64, u64, u64) {
-        (
-            self.published.load(Ordering::Relaxed),
-            self.received.load(Ordering::Relaxed),
-            self.dropped.load(Ordering::Relaxed),
-        )
     }
 }
 
@@ -80,6 +69,8 @@ struct Inner {
     handler: HandlerSlot,
     status: BusStatus,
     outbox: mpsc::Sender<Out>,
+    /// The outbox was full at the last send (logged once until a send succeeds again).
+    outbox_full: AtomicBool,
     /// How many times the subscriber has connected (0 until the first time).
     connects: watch::Sender<u64>,
     /// Per-user connection counts: `{prefix}:conns:{user}`, one field per node.
@@ -107,6 +98,7 @@ impl RedisBus {
             handler: HandlerSlot::default(),
             status: BusStatus::default(),
             outbox,
+            outbox_full: AtomicBool::new(false),
             connects: watch::Sender::new(0),
             conns_prefix: format!("{prefix}:conns:"),
         });
@@ -131,8 +123,14 @@ impl RedisBus {
 
     /// Queues a command after everything published so far.
     pub(super) fn send(&self, out: Out) {
-        if self.inner.outbox.try_send(out).is_err() {
-            self.inner.status.dropped.fetch_add(1, Ordering::Relaxed);
+        match self.inner.outbox.try_send(out) {
+            Ok(()) => self.inner.outbox_full.store(false, Ordering::Relaxed),
+            // Said once per time it fills, not once per message of an outage.
+            Err(_) if !self.inner.outbox_full.swap(true, Ordering::Relaxed) => tracing::warn!(
+                "the bus's outbox is full: messages to other nodes are dropped until Redis answers \
+                 (durable events still reach them through the catch-up)"
+            ),
+            Err(_) => {}
         }
     }
 
@@ -229,10 +227,6 @@ async fn publish_loop(
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, dropped = batch.len(), "bus publisher cannot reach Redis");
-                    inner
-                        .status
-                        .dropped
-                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
@@ -240,12 +234,10 @@ async fn publish_loop(
             }
         }
         let mut pipe = redis::pipe();
-        let mut published = 0;
         for out in batch.iter() {
             match out {
                 Out::Publish(bytes) => {
                     pipe.cmd("PUBLISH").arg(&inner.channel).arg(bytes).ignore();
-                    published += 1;
                 }
                 Out::Command(cmd) => {
                     pipe.add_command(cmd.clone()).ignore();
@@ -253,21 +245,9 @@ async fn publish_loop(
             }
         }
         let Some(c) = conn.as_mut() else { continue };
-        match pipe.query_async::<()>(c).await {
-            Ok(()) => {
-                inner
-                    .status
-                    .published
-                    .fetch_add(published, Ordering::Relaxed);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, dropped = batch.len(), "bus publish failed; reconnecting");
-                inner
-                    .status
-                    .dropped
-                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                conn = None;
-            }
+        if let Err(e) = pipe.query_async::<()>(c).await {
+            tracing::warn!(error = %e, dropped = batch.len(), "bus publish failed; reconnecting");
+            conn = None;
         }
     }
 }
@@ -307,7 +287,6 @@ async fn subscribe_loop(inner: Arc<Inner>, client: Client, mut stop: watch::Rece
                 _ = super::stopped(&mut stop) => return,
             };
             let Some(message) = message else { break };
-            inner.status.received.fetch_add(1, Ordering::Relaxed);
             match wire::decode(message.get_payload_bytes()) {
                 Some((node, _)) if node == inner.node => {}
                 Some((_, message)) => {
